@@ -1,0 +1,281 @@
+"""The ``corridors`` command: check, list, show, route and export the corridor network."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from corridors import __version__
+from corridors.errors import CorridorsError, InputError
+from corridors.export import network_geojson, write_json_atomic
+from corridors.loader import load_network
+from corridors.model import Network
+from corridors.routing import WEIGHTS, route
+from corridors.schema import ESTIMATE
+from corridors.summary import PathSummary, summarize_corridor, summarize_path
+
+SCHEMA_VERSION = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 bad data or input, 2 usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except CorridorsError as exc:
+        print(f"corridors: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"corridors: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="corridors",
+        description="Freight corridors between China, Central Asia, the Middle East and Europe: "
+        "the network model, routes and their totals.",
+        epilog="Exit codes: 0 ok, 1 bad data or input, 2 usage. Every command takes --json.",
+    )
+    parser.add_argument("--version", action="version", version=f"corridors {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, run: Any, network: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if network:
+            p.add_argument("--network", metavar="DIR", help="network folder (default: the bundled network)")
+        p.add_argument("--json", action="store_true", help="print JSON (schema in docs/json.md)")
+        p.set_defaults(run=run)
+        return p
+
+    p = command("check", "validate a network folder and print what it holds", _check, network=False)
+    p.add_argument("path", nargs="?", metavar="PATH", help="network folder or one of its files (default: bundled)")
+    command("list", "list the corridors with their length and expected transit time", _list)
+    p = command("show", "print a corridor's legs, gauge breaks and totals", _show)
+    p.add_argument("name", metavar="NAME", help="corridor name, e.g. northern (see `corridors list`)")
+    p = command("route", "find the best routes between two nodes", _route)
+    p.add_argument("origin", metavar="FROM", help="node id, e.g. CN_CHENGDU")
+    p.add_argument("destination", metavar="TO", help="node id, e.g. PL_LODZ")
+    p.add_argument(
+        "--by", choices=list(WEIGHTS), default="time", help="optimise expected time (default), distance or cost"
+    )
+    p.add_argument(
+        "--avoid", default="", metavar="LIST", help="comma-separated country codes and node ids to avoid, e.g. RU,BY"
+    )
+    p.add_argument("-k", type=_positive_int, default=1, metavar="K", help="number of alternatives (default 1)")
+    p = command("export", "write the network as GeoJSON for GIS tools", _export)
+    p.add_argument("--geojson", required=True, metavar="FILE", help="output file, e.g. network.geojson")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _emit(data: dict[str, Any]) -> None:
+    print(json.dumps({"schema_version": SCHEMA_VERSION, **data}, ensure_ascii=False, indent=2))
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    network = load_network(args.path)
+    counts = _provenance_counts(network)
+    if args.json:
+        _emit(
+            {
+                "ok": True,
+                "path": str(network.root),
+                "nodes": len(network.nodes),
+                "legs": len(network.legs),
+                "corridors": len(network.corridors),
+                "sources": len(network.sources),
+                "sourced_values": counts["sourced"],
+                "estimated_values": counts["estimate"],
+            }
+        )
+        return 0
+    print(f"ok: {network.root}")
+    print(
+        f"  {len(network.nodes)} nodes, {len(network.legs)} legs, {len(network.corridors)} corridors, "
+        f"{len(network.sources)} sources"
+    )
+    print(f"  values backed by a published source: {counts['sourced']}; marked {ESTIMATE}: {counts['estimate']}")
+    return 0
+
+
+def _provenance_counts(network: Network) -> dict[str, int]:
+    counts = {"sourced": 0, "estimate": 0}
+    groups = [n.sources for n in network.nodes.values()]
+    groups += [n.facility.sources for n in network.nodes.values() if n.facility]
+    groups += [leg.sources for leg in network.legs.values()]
+    for sources in groups:
+        for keys in sources.values():
+            counts["estimate" if set(keys) == {ESTIMATE} else "sourced"] += 1
+    return counts
+
+
+def _list(args: argparse.Namespace) -> int:
+    network = load_network(args.network)
+    summaries = [(c, summarize_corridor(network, c)) for c in network.corridors.values()]
+    rows = []
+    for corridor, s in summaries:
+        rows.append(
+            {
+                "name": corridor.name,
+                "title": corridor.title,
+                "from": corridor.node_ids[0],
+                "to": corridor.node_ids[-1],
+                "legs": len(corridor.leg_ids),
+                "total_distance_km": round(s.total_distance_km, 1),
+                "transit_d": {k: round(v / 24, 2) for k, v in s.total.to_dict().items()},
+            }
+        )
+    if args.json:
+        _emit({"corridors": rows})
+        return 0
+    table = [["name", "from", "to", "legs", "distance", "expected", "range"]]
+    for corridor, total in summaries:
+        t = total.total
+        table.append(
+            [
+                corridor.name,
+                corridor.node_ids[0],
+                corridor.node_ids[-1],
+                str(len(corridor.leg_ids)),
+                f"{total.total_distance_km:,.0f} km",
+                f"{t.mean_h / 24:.1f} d",
+                f"{t.min_h / 24:.1f}–{t.max_h / 24:.1f} d",
+            ]
+        )
+    _print_table(table, right={3, 4, 5, 6})
+    print("\nExpected = leg transit means plus mean processing at nodes, without queueing.")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    network = load_network(args.network)
+    corridor = network.corridor(args.name)
+    s = summarize_corridor(network, corridor)
+    if args.json:
+        _emit({"name": corridor.name, "title": corridor.title, **s.to_dict()})
+        return 0
+    print(f"{corridor.name}: {corridor.title}")
+    _print_path(s)
+    return 0
+
+
+def _route(args: argparse.Namespace) -> int:
+    network = load_network(args.network)
+    avoid = [t for t in args.avoid.split(",") if t.strip()]
+    routes = route(network, args.origin, args.destination, by=args.by, avoid=avoid, k=args.k)
+    if not routes:
+        what = f" avoiding {', '.join(avoid)}" if avoid else ""
+        raise InputError(f"no route from {args.origin} to {args.destination}{what}")
+    summaries = [summarize_path(network, r.node_ids, r.leg_ids) for r in routes]
+    if args.json:
+        best, *others = [
+            {"rank": i + 1, "by": r.by, "weight": r.weight, "weight_unit": WEIGHTS[r.by], **s.to_dict()}
+            for i, (r, s) in enumerate(zip(routes, summaries, strict=True))
+        ]
+        _emit({"from": args.origin, "to": args.destination, "avoid": avoid, **best, "alternatives": others})
+        return 0
+    for i, (r, s) in enumerate(zip(routes, summaries, strict=True)):
+        if i:
+            print()
+        unit = WEIGHTS[r.by]
+        weight = f"{r.weight / 24:.1f} d" if r.by == "time" else f"{r.weight:,.0f} {unit}"
+        print(f"Route {i + 1} of {len(routes)} by {r.by} ({weight}): " + " – ".join(r.node_ids))
+        _print_path(s)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    network = load_network(args.network)
+    data = network_geojson(network)
+    path = write_json_atomic(args.geojson, data)
+    if args.json:
+        _emit({"written": str(path), "features": len(data["features"])})
+    else:
+        print(f"wrote {path}: {len(network.nodes)} nodes and {len(network.legs)} legs as GeoJSON")
+    return 0
+
+
+# -- text output --------------------------------------------------------------------------------
+
+
+def _duration(hours: float) -> str:
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+def _print_path(s: PathSummary) -> None:
+    table = [["#", "from", "to", "mode", "gauge", "distance", "transit min–max", "expected"]]
+    for i, step in enumerate(s.steps, start=1):
+        leg = step.leg
+        t = leg.transit_h
+        computed = "*" if leg.distance_computed else ""
+        span = f"{t.min_h:.1f}–{t.max_h:.1f} h" if t.max_h < 48 else f"{t.min_h / 24:.1f}–{t.max_h / 24:.1f} d"
+        table.append(
+            [
+                str(i),
+                step.from_id,
+                step.to_id,
+                leg.mode,
+                f"{leg.gauge_mm}" if leg.gauge_mm else "–",
+                f"{leg.distance_km:,.0f} km{computed}",
+                span,
+                _duration(t.mean_h),
+            ]
+        )
+    _print_table(table, right={0, 5, 6, 7})
+    stops = [f"{n.id} {_duration(n.expected_process_h)}" for n in s.nodes[1:-1] if n.expected_process_h > 0]
+    if any(step.leg.distance_computed for step in s.steps):
+        print("  * distance computed from the leg's geometry × circuity factor")
+    if s.gauge_breaks:
+        print("Gauge breaks: " + "; ".join(f"{g.node_id} {g.from_gauge_mm}→{g.to_gauge_mm} mm" for g in s.gauge_breaks))
+    else:
+        print("Gauge breaks: none")
+    if stops:
+        print("Processing at nodes (mean, no queueing): " + ", ".join(stops))
+    total = s.total
+    print(
+        f"Total: {s.total_distance_km:,.0f} km; moving {_duration(s.moving.mean_h)}, "
+        f"processing {_duration(s.processing.mean_h)}; expected {total.mean_h / 24:.1f} d "
+        f"(range {total.min_h / 24:.1f}–{total.max_h / 24:.1f} d, no queueing)"
+    )
+    print(
+        f"Countries: {' – '.join(s.countries)}; cost ≈ {s.cost_usd_per_feu:,.0f} USD/FEU; "
+        f"CO2 ≈ {s.co2_kg_per_teu:,.0f} kg/TEU"
+    )
+
+
+def _print_table(rows: list[list[str]], right: set[int]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for _r, row in enumerate(rows):
+        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        print("  " + "  ".join(cells).rstrip())
+
+
+def main_exit() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main_exit()

@@ -1,0 +1,85 @@
+"""The network as a GeoJSON FeatureCollection for GIS tools (QGIS, kepler.gl)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from corridors.geo import to_geojson_position
+from corridors.model import Network
+
+__all__ = ["network_geojson", "write_json_atomic"]
+
+
+def network_geojson(network: Network) -> dict[str, Any]:
+    """Nodes as Points and legs as LineStrings, with flat properties (one value per column)."""
+    on_corridors: dict[str, list[str]] = {}
+    for corridor in network.corridors.values():
+        for leg_id in corridor.leg_ids:
+            on_corridors.setdefault(leg_id, []).append(corridor.name)
+    features: list[dict[str, Any]] = []
+    for node in network.nodes.values():
+        facility = node.facility
+        props: dict[str, Any] = {
+            "feature": "node",
+            "id": node.id,
+            "name": node.name,
+            "country": node.country,
+            "kinds": ",".join(node.kinds),
+            "process_h_mean": round(node.expected_process_h, 2),
+            "servers": facility.servers if facility else None,
+            "trains_per_day": facility.trains_per_day if facility else None,
+            "coord_source": ",".join(node.sources.get("lat", ())),
+        }
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": to_geojson_position(node.latlon)},
+                "properties": props,
+            }
+        )
+    for leg in network.legs.values():
+        props = {
+            "feature": "leg",
+            "id": leg.id,
+            "from": leg.from_id,
+            "to": leg.to_id,
+            "mode": leg.mode,
+            "gauge_mm": leg.gauge_mm,
+            "distance_km": leg.distance_km,
+            "distance_computed": leg.distance_computed,
+            "transit_h_min": round(leg.transit_h.min_h, 2),
+            "transit_h_mean": round(leg.transit_h.mean_h, 2),
+            "transit_h_max": round(leg.transit_h.max_h, 2),
+            "cost_usd_per_feu": leg.cost_usd_per_feu,
+            "co2_kg_per_teu_km": leg.co2_kg_per_teu_km,
+            "corridors": ",".join(on_corridors.get(leg.id, [])),
+            "sources": ",".join(dict.fromkeys(k for keys in leg.sources.values() for k in keys)),
+        }
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [to_geojson_position(p) for p in leg.path]},
+                "properties": props,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:
+    """Write JSON to ``path`` through a temporary file, so a failure leaves nothing half-written."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False, indent=1)
+            out.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

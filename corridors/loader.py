@@ -1,0 +1,495 @@
+"""Load a network folder (TOML records and GeoJSON geometry) into a validated ``Network``."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from corridors.errors import DataError
+from corridors.geo import from_geojson_position, geodesic_km, path_km
+from corridors.model import (
+    DISPATCH_RULES,
+    MODES,
+    NODE_KINDS,
+    Corridor,
+    Facility,
+    LatLon,
+    Leg,
+    Network,
+    Node,
+)
+from corridors.schema import Record, Sourced
+
+__all__ = ["NETWORK_FILES", "bundled_data_dir", "load_network"]
+
+#: The files of a network folder; geometry.geojson is optional.
+NETWORK_FILES = ("sources.toml", "modes.toml", "nodes.toml", "legs.toml", "corridors.toml")
+GEOMETRY_FILE = "geometry.geojson"
+#: How far the first or last point of a leg's geometry may lie from its node.
+GEOMETRY_END_TOLERANCE_KM = 50.0
+
+
+def bundled_data_dir() -> Path:
+    """The ``data/`` folder shipped with the package (wheel) or beside it (source checkout)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data", here.parent / "data"):
+        if (candidate / "network").is_dir():
+            return candidate
+    raise FileNotFoundError(f"bundled data not found beside {here}; reinstall the package")
+
+
+def load_network(path: str | os.PathLike[str] | None = None) -> Network:
+    """Read and validate a network folder; the bundled network when ``path`` is None.
+
+    ``path`` may also be one of the folder's files. Raises ``DataError`` naming the file,
+    record, field and value of the first problem found.
+    """
+    root = Path(path) if path is not None else bundled_data_dir() / "network"
+    if root.is_file():
+        root = root.parent
+    if not root.is_dir():
+        raise DataError(_display(root), None, None, None, "no such network folder")
+    return _Loader(root).load()
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class _ModeDefaults:
+    cost_usd_per_feu_km: Sourced
+    co2_kg_per_teu_km: Sourced
+    circuity: Sourced
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sources: dict[str, str] = {}
+
+    # -- files ----------------------------------------------------------------------------
+
+    def _toml(self, name: str, table: str) -> list[Any]:
+        path = self.root / name
+        shown = _display(path)
+        if not path.is_file():
+            raise DataError(
+                shown, None, None, None, "file not found (a network folder needs " + ", ".join(NETWORK_FILES) + ")"
+            )
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise DataError(shown, None, None, None, f"not UTF-8 text: {exc}") from None
+        for key in data:
+            if key != table:
+                raise DataError(shown, None, key, data[key], f"unknown top-level key; this file holds [[{table}]]")
+        records = data.get(table, [])
+        if not isinstance(records, list):
+            raise DataError(shown, None, table, records, f"must be an array of tables: write [[{table}]]")
+        return records
+
+    def _records(self, name: str, table: str, label: str) -> list[Record]:
+        shown = _display(self.root / name)
+        known = None if table == "sources" else self.sources
+        out: list[Record] = []
+        seen: set[str] = set()
+        key = "name" if table == "corridors" else ("mode" if table == "modes" else "id")
+        for index, data in enumerate(self._toml(name, table), start=1):
+            first = Record(shown, f"{label} #{index}", data, sources=known)
+            ident = first.ident(key)
+            if ident in seen:
+                raise DataError(shown, f"{label} {ident}", key, ident, f"duplicate {key}: another {label} has it")
+            seen.add(ident)
+            out.append(Record(shown, f"{label} {ident}", data, sources=known))
+        return out
+
+    # -- records --------------------------------------------------------------------------
+
+    def load(self) -> Network:
+        for rec in self._records("sources.toml", "sources", "source"):
+            self.sources[rec.ident("id")] = rec.text("citation")
+            rec.finish()
+        modes = self._modes()
+        nodes = {rec.ident("id"): self._node(rec) for rec in self._records("nodes.toml", "nodes", "node")}
+        geometry = self._geometry(nodes)
+        legs: dict[str, Leg] = {}
+        for rec in self._records("legs.toml", "legs", "leg"):
+            leg = self._leg(rec, nodes, modes, geometry)
+            legs[leg.id] = leg
+        self._unused_geometry(geometry, legs)
+        self._check_gauges(nodes, legs)
+        corridors = {}
+        for rec in self._records("corridors.toml", "corridors", "corridor"):
+            corridor = self._corridor(rec, nodes, legs)
+            corridors[corridor.name] = corridor
+        return Network(
+            nodes=MappingProxyType(nodes),
+            legs=MappingProxyType(legs),
+            corridors=MappingProxyType(corridors),
+            sources=MappingProxyType(self.sources),
+            root=self.root,
+        )
+
+    def _modes(self) -> dict[str, _ModeDefaults]:
+        modes: dict[str, _ModeDefaults] = {}
+        for rec in self._records("modes.toml", "modes", "mode"):
+            mode = rec.choice("mode", MODES)
+            assert mode is not None
+            cost = rec.sourced("cost_usd_per_feu_km")
+            co2 = rec.sourced("co2_kg_per_teu_km")
+            circuity = rec.sourced("circuity", lo=1.0, hi=3.0)
+            rec.text("note", required=False)
+            rec.finish()
+            assert cost and co2 and circuity
+            modes[mode] = _ModeDefaults(cost, co2, circuity)
+        return modes
+
+    def _node(self, rec: Record) -> Node:
+        sources: dict[str, tuple[str, ...]] = {}
+        notes: dict[str, str] = {}
+        ident = rec.ident("id")
+        name = rec.text("name")
+        country = _country(rec, "country", rec.text("country"))
+        countries = tuple(_country(rec, "countries", c) for c in rec.strings("countries", required=False))
+        if countries and country not in countries:
+            raise rec.error("countries", list(countries), f"must include country ({country})")
+        lat = rec.number("lat", lo=-90, hi=90)
+        lon = rec.number("lon", lo=-180, hi=180)
+        sources["lat"] = sources["lon"] = rec.sources_of("coord_source")
+        quality = rec.text("coord_quality", required=False)
+        if quality:
+            notes["coord_quality"] = quality
+        kinds = rec.choices("kinds", NODE_KINDS)
+        note = rec.text("note", required=False)
+        if note:
+            notes["node"] = note
+        facility_rec = rec.sub("facility")
+        facility = self._facility(facility_rec) if facility_rec else None
+        rec.finish()
+        assert lat is not None and lon is not None
+        return Node(
+            id=ident,
+            name=name,
+            country=country,
+            countries=countries,
+            lat=lat,
+            lon=lon,
+            kinds=kinds,
+            facility=facility,
+            sources=MappingProxyType(sources),
+            notes=MappingProxyType(notes),
+        )
+
+    def _facility(self, rec: Record) -> Facility:
+        sources: dict[str, tuple[str, ...]] = {}
+        notes: dict[str, str] = {}
+        values: dict[str, Any] = {}
+
+        def keep(key: str, item: Sourced | None) -> None:
+            if item is None:
+                return
+            values[key] = item.value
+            sources[key] = item.sources
+            if item.note:
+                notes[key] = item.note
+
+        keep("servers", rec.sourced("servers", required=False, integer=True))
+        keep("process_h", rec.duration("process_h", "process_d", required=False))
+        keep("trains_per_day", rec.sourced("trains_per_day", required=False))
+        keep("vessels", rec.sourced("vessels", required=False, integer=True))
+        keep("vessel_capacity_wagons", rec.sourced("vessel_capacity_wagons", required=False, integer=True))
+        keep("vessel_capacity_teu", rec.sourced("vessel_capacity_teu", required=False, integer=True))
+        keep("max_wait_h", rec.sourced("max_wait_h", required=False))
+        keep("sailings_per_week", rec.sourced("sailings_per_week", required=False))
+        keep("fee_usd_per_feu", rec.sourced("fee_usd_per_feu", required=False))
+        keep("observed_dwell_h", rec.duration("observed_dwell_h", "observed_dwell_d", required=False))
+        dispatch = rec.choice("dispatch", DISPATCH_RULES, required=False)
+        note = rec.text("note", required=False)
+        if note:
+            notes["facility"] = note
+        rec.finish()
+        if dispatch is not None:
+            if "vessel_capacity_wagons" not in values and "vessel_capacity_teu" not in values:
+                raise rec.error("dispatch", dispatch, "needs vessel_capacity_wagons or vessel_capacity_teu")
+            if dispatch == "max_wait" and "max_wait_h" not in values:
+                raise rec.error("dispatch", dispatch, "needs max_wait_h")
+            if dispatch == "timetable" and "sailings_per_week" not in values:
+                raise rec.error("dispatch", dispatch, "needs sailings_per_week")
+        return Facility(
+            dispatch=dispatch,
+            sources=MappingProxyType(sources),
+            notes=MappingProxyType(notes),
+            **values,
+        )
+
+    def _geometry(self, nodes: Mapping[str, Node]) -> dict[str, tuple[tuple[LatLon, ...], tuple[str, ...]]]:
+        path = self.root / GEOMETRY_FILE
+        if not path.is_file():
+            return {}
+        shown = _display(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(shown, None, None, None, f"not valid GeoJSON: {exc}") from None
+        if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+            raise DataError(
+                shown,
+                None,
+                "type",
+                data.get("type") if isinstance(data, dict) else data,
+                "must be a GeoJSON FeatureCollection",
+            )
+        features = data.get("features")
+        if not isinstance(features, list):
+            raise DataError(shown, None, "features", features, "must be a list of features")
+        out: dict[str, tuple[tuple[LatLon, ...], tuple[str, ...]]] = {}
+        for index, feature in enumerate(features, start=1):
+            label = f"feature #{index}"
+            if not isinstance(feature, dict):
+                raise DataError(shown, label, None, None, "must be a GeoJSON Feature object")
+            props = feature.get("properties")
+            leg_id = props.get("leg") if isinstance(props, dict) else None
+            if not isinstance(leg_id, str) or not leg_id:
+                raise DataError(shown, label, "properties.leg", leg_id, "must name the leg this line draws")
+            label = f"feature {leg_id}"
+            if leg_id in out:
+                raise DataError(shown, label, "properties.leg", leg_id, "duplicate: another feature draws this leg")
+            rec = Record(shown, label, props, sources=self.sources, prefix="properties.")
+            rec.ident("leg")
+            sources = rec.sources_of("source")
+            rec.strings("via", required=False)
+            rec.finish()
+            geom = feature.get("geometry")
+            if not isinstance(geom, dict) or geom.get("type") != "LineString":
+                raise DataError(
+                    shown,
+                    label,
+                    "geometry.type",
+                    geom.get("type") if isinstance(geom, dict) else geom,
+                    "must be LineString",
+                )
+            coords = geom.get("coordinates")
+            if not isinstance(coords, list) or len(coords) < 2:
+                raise DataError(shown, label, "geometry.coordinates", coords, "must list at least two positions")
+            points: list[LatLon] = []
+            for i, pos in enumerate(coords):
+                field = f"geometry.coordinates[{i}]"
+                if (
+                    not isinstance(pos, list)
+                    or len(pos) not in (2, 3)
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
+                ):
+                    raise DataError(shown, label, field, pos, "must be [lon, lat]")
+                lat, lon = from_geojson_position(pos)
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise DataError(
+                        shown,
+                        label,
+                        field,
+                        pos,
+                        "is out of range: [lon, lat] with lon in [-180, 180] and lat in [-90, 90]",
+                    )
+                points.append((lat, lon))
+            out[leg_id] = (tuple(points), sources)
+        return out
+
+    def _leg(
+        self,
+        rec: Record,
+        nodes: Mapping[str, Node],
+        modes: Mapping[str, _ModeDefaults],
+        geometry: Mapping[str, tuple[tuple[LatLon, ...], tuple[str, ...]]],
+    ) -> Leg:
+        sources: dict[str, tuple[str, ...]] = {}
+        notes: dict[str, str] = {}
+        ident = rec.ident("id")
+        ends = []
+        for key in ("from", "to"):
+            node_id = rec.ident(key)
+            if node_id not in nodes:
+                raise rec.error(key, node_id, "is not a node in nodes.toml")
+            ends.append(nodes[node_id])
+        start, end = ends
+        if start.id == end.id:
+            raise rec.error("to", end.id, "is the same node as from")
+        mode = rec.choice("mode", MODES)
+        assert mode is not None
+        gauge = rec.number("gauge_mm", integer=True, lo=500, hi=2000, required=False)
+        if mode == "rail" and gauge is None:
+            raise rec.error("gauge_mm", None, "is required for a rail leg")
+        if mode in ("sea", "road") and gauge is not None:
+            raise rec.error("gauge_mm", gauge, f"does not apply to a {mode} leg")
+        transit = rec.duration("transit_h", "transit_d")
+        assert transit is not None
+        sources["transit_h"] = transit.sources
+        if transit.note:
+            notes["transit_h"] = transit.note
+        default = modes.get(mode)
+
+        # geometry: the feature for this leg (oriented from -> to), else a straight line
+        path: tuple[LatLon, ...] = (start.latlon, end.latlon)
+        if ident in geometry:
+            drawn, geo_sources = geometry[ident]
+            path = self._oriented(ident, drawn, start, end)
+            sources["path"] = geo_sources
+
+        distance = rec.sourced("distance_km", required=False)
+        circuity = rec.sourced("circuity", required=False, lo=1.0, hi=3.0)
+        if distance is not None and circuity is not None:
+            raise rec.error("circuity", circuity.value, "give distance_km or circuity, not both")
+        computed = distance is None
+        if distance is None:
+            if circuity is None:
+                if default is None:
+                    raise rec.error(
+                        "distance_km", None, f"is required (no circuity default for mode {mode} in modes.toml)"
+                    )
+                circuity = default.circuity
+            distance_km = round(path_km(path) * circuity.value, 1)
+            sources["distance_km"] = tuple(dict.fromkeys(circuity.sources + sources.get("path", ("ESTIMATE",))))
+            notes["distance_km"] = f"geodesic length of the leg's geometry x circuity {circuity.value:g}" + (
+                f" ({circuity.note})" if circuity.note else ""
+            )
+        else:
+            distance_km = float(distance.value)
+            sources["distance_km"] = distance.sources
+            if distance.note:
+                notes["distance_km"] = distance.note
+
+        co2 = rec.sourced("co2_kg_per_teu_km", required=False) or (default.co2_kg_per_teu_km if default else None)
+        if co2 is None:
+            raise rec.error("co2_kg_per_teu_km", None, f"is required (no default for mode {mode} in modes.toml)")
+        sources["co2_kg_per_teu_km"] = co2.sources
+        cost = rec.sourced("cost_usd_per_feu", required=False)
+        if cost is not None:
+            cost_usd = float(cost.value)
+            sources["cost_usd_per_feu"] = cost.sources
+        elif default is not None:
+            cost_usd = round(default.cost_usd_per_feu_km.value * distance_km, 0)
+            sources["cost_usd_per_feu"] = default.cost_usd_per_feu_km.sources
+            notes["cost_usd_per_feu"] = f"{mode} rate {default.cost_usd_per_feu_km.value:g} USD/FEU-km x distance"
+        else:
+            raise rec.error("cost_usd_per_feu", None, f"is required (no default for mode {mode} in modes.toml)")
+        capacity = rec.sourced("capacity_trains_per_day", required=False)
+        if capacity is not None:
+            sources["capacity_trains_per_day"] = capacity.sources
+        leg_sources = rec.sources_of("source", required=False)
+        if leg_sources:
+            sources["leg"] = leg_sources
+        note = rec.text("note", required=False)
+        if note:
+            notes["leg"] = note
+        rec.finish()
+        return Leg(
+            id=ident,
+            from_id=start.id,
+            to_id=end.id,
+            mode=mode,
+            gauge_mm=int(gauge) if gauge is not None else None,
+            distance_km=distance_km,
+            transit_h=transit.value,
+            path=path,
+            cost_usd_per_feu=cost_usd,
+            co2_kg_per_teu_km=float(co2.value),
+            distance_computed=computed,
+            circuity=float(circuity.value) if computed and circuity else None,
+            capacity_trains_per_day=float(capacity.value) if capacity else None,
+            sources=MappingProxyType(sources),
+            notes=MappingProxyType(notes),
+        )
+
+    def _oriented(self, leg_id: str, drawn: tuple[LatLon, ...], start: Node, end: Node) -> tuple[LatLon, ...]:
+        shown = _display(self.root / GEOMETRY_FILE)
+        forward = geodesic_km(drawn[0], start.latlon) + geodesic_km(drawn[-1], end.latlon)
+        backward = geodesic_km(drawn[0], end.latlon) + geodesic_km(drawn[-1], start.latlon)
+        points = drawn if forward <= backward else tuple(reversed(drawn))
+        for point, node, which in ((points[0], start, "first"), (points[-1], end, "last")):
+            gap = geodesic_km(point, node.latlon)
+            if gap > GEOMETRY_END_TOLERANCE_KM:
+                raise DataError(
+                    shown,
+                    f"feature {leg_id}",
+                    "geometry.coordinates",
+                    [point[1], point[0]],
+                    f"the {which} point is {gap:.0f} km from node {node.id}; a leg's line must "
+                    f"start and end within {GEOMETRY_END_TOLERANCE_KM:.0f} km of its nodes",
+                )
+        # the ends are the nodes themselves; the drawn interior points are the waypoints
+        return (start.latlon, *points[1:-1], end.latlon)
+
+    def _unused_geometry(self, geometry: Mapping[str, Any], legs: Mapping[str, Leg]) -> None:
+        for leg_id in geometry:
+            if leg_id not in legs:
+                raise DataError(
+                    _display(self.root / GEOMETRY_FILE),
+                    f"feature {leg_id}",
+                    "properties.leg",
+                    leg_id,
+                    "is not a leg in legs.toml",
+                )
+
+    def _check_gauges(self, nodes: Mapping[str, Node], legs: Mapping[str, Leg]) -> None:
+        """A node where rail gauges differ must be a gauge_change node."""
+        shown = _display(self.root / "legs.toml")
+        first_gauge: dict[str, Leg] = {}
+        for leg in legs.values():
+            if leg.gauge_mm is None:
+                continue
+            for node_id in (leg.from_id, leg.to_id):
+                other = first_gauge.setdefault(node_id, leg)
+                if other.gauge_mm != leg.gauge_mm and not nodes[node_id].has_kind("gauge_change"):
+                    raise DataError(
+                        shown,
+                        f"leg {leg.id}",
+                        "gauge_mm",
+                        leg.gauge_mm,
+                        f"differs from leg {other.id} ({other.gauge_mm} mm) at node {node_id}, which is "
+                        "not a gauge_change node: a gauge break needs one",
+                    )
+
+    def _corridor(self, rec: Record, nodes: Mapping[str, Node], legs: Mapping[str, Leg]) -> Corridor:
+        name = rec.ident("name")
+        title = rec.text("title")
+        node_ids = rec.strings("nodes")
+        note = rec.text("note", required=False)
+        rec.finish()
+        if len(node_ids) < 2:
+            raise rec.error("nodes", list(node_ids), "must list at least two nodes")
+        for node_id in node_ids:
+            if node_id not in nodes:
+                raise rec.error("nodes", node_id, "is not a node in nodes.toml")
+        if len(set(node_ids)) != len(node_ids):
+            twice = next(n for n in node_ids if node_ids.count(n) > 1)
+            raise rec.error("nodes", twice, "appears twice: a corridor visits each node once")
+        leg_ids = []
+        for a, b in itertools.pairwise(node_ids):
+            between = [leg.id for leg in legs.values() if {leg.from_id, leg.to_id} == {a, b}]
+            if not between:
+                raise rec.error("nodes", f"{a} -> {b}", "no leg in legs.toml joins these consecutive nodes")
+            if len(between) > 1:
+                raise rec.error(
+                    "nodes",
+                    f"{a} -> {b}",
+                    f"ambiguous: legs {', '.join(between)} all join these nodes; put a node between them",
+                )
+            leg_ids.append(between[0])
+        return Corridor(name=name, title=title, node_ids=node_ids, leg_ids=tuple(leg_ids), note=note)
+
+
+def _country(rec: Record, key: str, code: str) -> str:
+    if len(code) != 2 or not code.isascii() or not code.isalpha() or not code.isupper():
+        raise rec.error(key, code, "must be a two-letter ISO 3166 country code such as KZ")
+    return code

@@ -1,0 +1,200 @@
+"""The static network: frozen nodes, facilities, legs and corridors, checked at construction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from corridors.distributions import Distribution
+from corridors.errors import InputError
+
+__all__ = [
+    "DISPATCH_RULES",
+    "MODES",
+    "NODE_KINDS",
+    "Corridor",
+    "Facility",
+    "Leg",
+    "Network",
+    "Node",
+]
+
+NODE_KINDS = ("terminal", "border", "gauge_change", "port", "ferry_terminal", "junction")
+MODES = ("rail", "ferry", "sea", "road")
+DISPATCH_RULES = ("timetable", "when_full", "max_wait")
+
+Sources = Mapping[str, tuple[str, ...]]
+Notes = Mapping[str, str]
+LatLon = tuple[float, float]
+
+_EMPTY: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+_NO_NOTES: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Facility:
+    """What a train meets at a node: servers, a processing time, caps, vessels.
+
+    ``process_h`` is the time one server spends on one train (inspection, transshipment,
+    loading), without queueing. ``observed_dwell_h`` is what published sources report as
+    the whole stay at the node, queueing included: a calibration target, not an input.
+    """
+
+    servers: int = 1
+    process_h: Distribution | None = None
+    trains_per_day: float | None = None
+    vessels: int | None = None
+    vessel_capacity_wagons: int | None = None
+    vessel_capacity_teu: int | None = None
+    dispatch: str | None = None
+    max_wait_h: float | None = None
+    sailings_per_week: float | None = None
+    fee_usd_per_feu: float | None = None
+    observed_dwell_h: Distribution | None = None
+    sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
+    notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)
+
+    @property
+    def expected_process_h(self) -> float:
+        """Mean processing time in hours (0 when the facility has none)."""
+        return self.process_h.mean_h if self.process_h else 0.0
+
+
+@dataclass(frozen=True)
+class Node:
+    """A place on the network: terminal, border, gauge change, port, ferry terminal, junction."""
+
+    id: str
+    name: str
+    country: str
+    lat: float
+    lon: float
+    kinds: tuple[str, ...]
+    countries: tuple[str, ...] = ()
+    facility: Facility | None = None
+    sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
+    notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)
+
+    def __post_init__(self) -> None:
+        if not -90 <= self.lat <= 90:
+            raise ValueError(f"lat (={self.lat}) must be within [-90, 90]")
+        if not -180 <= self.lon <= 180:
+            raise ValueError(f"lon (={self.lon}) must be within [-180, 180]")
+        if not self.countries:
+            object.__setattr__(self, "countries", (self.country,))
+
+    @property
+    def latlon(self) -> LatLon:
+        """(lat, lon) in degrees."""
+        return (self.lat, self.lon)
+
+    def has_kind(self, kind: str) -> bool:
+        """Whether this node is of ``kind`` (a node may be several kinds at once)."""
+        return kind in self.kinds
+
+    @property
+    def expected_process_h(self) -> float:
+        """Mean processing time at this node's facility in hours (0 without one)."""
+        return self.facility.expected_process_h if self.facility else 0.0
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A link between two nodes, usable in both directions.
+
+    ``path`` is the leg's geometry as (lat, lon) points from ``from_id`` to ``to_id``.
+    ``distance_km`` is given in the data or computed as the geodesic length of ``path``
+    times ``circuity`` (then ``distance_computed`` is true).
+    """
+
+    id: str
+    from_id: str
+    to_id: str
+    mode: str
+    gauge_mm: int | None
+    distance_km: float
+    transit_h: Distribution
+    path: tuple[LatLon, ...]
+    cost_usd_per_feu: float
+    co2_kg_per_teu_km: float
+    distance_computed: bool = False
+    circuity: float | None = None
+    capacity_trains_per_day: float | None = None
+    sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
+    notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)
+
+    def other_end(self, node_id: str) -> str:
+        """The node at the other end of this leg from ``node_id``."""
+        if node_id == self.from_id:
+            return self.to_id
+        if node_id == self.to_id:
+            return self.from_id
+        raise ValueError(f"node {node_id} is not an end of leg {self.id}")
+
+    def path_from(self, node_id: str) -> tuple[LatLon, ...]:
+        """The geometry oriented to start at ``node_id``."""
+        return self.path if node_id == self.from_id else tuple(reversed(self.path))
+
+    @property
+    def co2_kg_per_teu(self) -> float:
+        """CO2 for one TEU over the whole leg, in kg."""
+        return self.co2_kg_per_teu_km * self.distance_km
+
+
+@dataclass(frozen=True)
+class Corridor:
+    """A named route: an ordered list of nodes and the legs that join them."""
+
+    name: str
+    title: str
+    node_ids: tuple[str, ...]
+    leg_ids: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Network:
+    """Nodes, legs, corridors and the sources behind their numbers."""
+
+    nodes: Mapping[str, Node]
+    legs: Mapping[str, Leg]
+    corridors: Mapping[str, Corridor]
+    sources: Mapping[str, str]
+    root: Path | None = None
+
+    def node(self, node_id: str) -> Node:
+        """The node ``node_id``; an ``InputError`` naming close matches when unknown."""
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise InputError(_unknown("node", node_id, self.nodes)) from None
+
+    def corridor(self, name: str) -> Corridor:
+        """The corridor ``name``; an ``InputError`` listing the names when unknown."""
+        try:
+            return self.corridors[name]
+        except KeyError:
+            raise InputError(_unknown("corridor", name, self.corridors)) from None
+
+    def legs_at(self, node_id: str) -> list[Leg]:
+        """Every leg with an end at ``node_id``."""
+        return [leg for leg in self.legs.values() if node_id in (leg.from_id, leg.to_id)]
+
+    def legs_between(self, a: str, b: str) -> list[Leg]:
+        """Every leg joining ``a`` and ``b`` (either direction)."""
+        return [leg for leg in self.legs.values() if {leg.from_id, leg.to_id} == {a, b}]
+
+    @property
+    def countries(self) -> frozenset[str]:
+        """Every country code a node is in."""
+        return frozenset(c for node in self.nodes.values() for c in node.countries)
+
+
+def _unknown(what: str, key: str, known: Mapping[str, object]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
+    return f"unknown {what} {key!r}; {hint}"

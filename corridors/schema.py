@@ -1,0 +1,279 @@
+"""Typed, strict reading of one data record: every field checked, every unknown key refused."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from corridors.distributions import SHAPES, Distribution
+from corridors.errors import DataError
+
+__all__ = ["ESTIMATE", "Record", "Sourced"]
+
+#: The source key that marks a value as the author's estimate rather than a published figure.
+ESTIMATE = "ESTIMATE"
+
+
+class Sourced:
+    """A number (or duration) read from the data with the source keys that back it."""
+
+    __slots__ = ("note", "sources", "value")
+
+    def __init__(self, value: Any, sources: tuple[str, ...], note: str) -> None:
+        self.value = value
+        self.sources = sources
+        self.note = note
+
+
+class Record:
+    """One record of a data file (a node, a leg, a table inside one).
+
+    Reads fields by name with their expected type and range, and raises a ``DataError``
+    naming the file, the record, the field and the value on the first problem. Call
+    ``finish()`` at the end: any key that was not read is an unknown key (a typo).
+    """
+
+    def __init__(
+        self,
+        file: str,
+        label: str,
+        data: Any,
+        *,
+        sources: Mapping[str, str] | None = None,
+        prefix: str = "",
+    ) -> None:
+        self.file = file
+        self.label = label
+        self.prefix = prefix
+        self.known_sources = sources
+        if not isinstance(data, Mapping):
+            raise DataError(file, label, prefix.rstrip(".") or None, data, "must be a table")
+        self.data: Mapping[str, Any] = data
+        self._read: set[str] = set()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def error(self, key: str, value: Any, problem: str) -> DataError:
+        return DataError(self.file, self.label, self.prefix + key, value, problem)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str) -> Any:
+        self._read.add(key)
+        return self.data.get(key)
+
+    def finish(self) -> None:
+        """Refuse keys that no reader asked for."""
+        for key in self.data:
+            if key not in self._read:
+                expected = ", ".join(sorted(self._read)) or "nothing"
+                raise DataError(
+                    self.file,
+                    self.label,
+                    self.prefix + str(key),
+                    self.data[key],
+                    f"unknown key (a typo?); this record takes: {expected}",
+                )
+
+    def sub(self, key: str) -> Record | None:
+        """The table under ``key`` as a record of its own, or None when absent."""
+        value = self.raw(key)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.error(key, value, "must be a table")
+        return Record(self.file, self.label, value, sources=self.known_sources, prefix=f"{self.prefix}{key}.")
+
+    # -- plain values ---------------------------------------------------------------------
+
+    def text(self, key: str, *, required: bool = True, default: str = "") -> str:
+        value = self.raw(key)
+        if value is None:
+            if required:
+                raise self.error(key, None, "is required (a string)")
+            return default
+        if not isinstance(value, str):
+            raise self.error(key, value, "must be a string")
+        if required and not value.strip():
+            raise self.error(key, value, "must not be empty")
+        return value
+
+    def ident(self, key: str) -> str:
+        value = self.text(key)
+        if value != value.strip() or any(c.isspace() for c in value):
+            raise self.error(key, value, "must be an identifier without spaces")
+        return value
+
+    def choice(self, key: str, options: Sequence[str], *, required: bool = True) -> str | None:
+        value = self.raw(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or value not in options:
+            raise self.error(key, value, f"must be one of: {', '.join(options)}")
+        return value
+
+    def choices(self, key: str, options: Sequence[str]) -> tuple[str, ...]:
+        value = self.raw(key)
+        if not isinstance(value, list) or not value:
+            raise self.error(key, value, f"must be a non-empty list of: {', '.join(options)}")
+        for item in value:
+            if not isinstance(item, str) or item not in options:
+                raise self.error(key, item, f"is not one of: {', '.join(options)}")
+        if len(set(value)) != len(value):
+            raise self.error(key, value, "lists a value twice")
+        return tuple(value)
+
+    def strings(self, key: str, *, required: bool = True) -> tuple[str, ...]:
+        value = self.raw(key)
+        if value is None and not required:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.error(key, value, "must be a list of strings")
+        return tuple(value)
+
+    def number(
+        self,
+        key: str,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        positive: bool = False,
+        integer: bool = False,
+        required: bool = True,
+    ) -> float | None:
+        value = self.raw(key)
+        if value is None:
+            if required:
+                raise self.error(key, None, "is required (a number)")
+            return None
+        return self._check_number(key, value, lo=lo, hi=hi, positive=positive, integer=integer)
+
+    def _check_number(
+        self,
+        key: str,
+        value: Any,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        positive: bool = False,
+        integer: bool = False,
+    ) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(key, value, "must be a number")
+        if not math.isfinite(value):
+            raise self.error(key, value, "must be a finite number")
+        if integer and value != int(value):
+            raise self.error(key, value, "must be a whole number")
+        if positive and value <= 0:
+            raise self.error(key, value, "must be greater than 0")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise self.error(key, value, f"must be within [{_fmt(lo)}, {_fmt(hi)}]")
+        return float(value)
+
+    # -- sourced values -------------------------------------------------------------------
+
+    def source_keys(self, key: str, value: Any) -> tuple[str, ...]:
+        """Check a ``source`` field: a key or a list of keys, all known."""
+        keys = [value] if isinstance(value, str) else value
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+            raise self.error(key, value, f'must name a source key or "{ESTIMATE}" (a string or a list of strings)')
+        if self.known_sources is not None:
+            for k in keys:
+                if k not in self.known_sources:
+                    raise self.error(key, k, "is not a source key listed in sources.toml")
+        return tuple(keys)
+
+    def sources_of(self, key: str, *, required: bool = True) -> tuple[str, ...]:
+        """A record-level ``source`` field."""
+        value = self.raw(key)
+        if value is None:
+            if required:
+                raise self.error(key, None, f'is required: name a source key or "{ESTIMATE}"')
+            return ()
+        return self.source_keys(key, value)
+
+    def sourced(
+        self,
+        key: str,
+        *,
+        required: bool = True,
+        positive: bool = True,
+        integer: bool = False,
+        lo: float | None = None,
+        hi: float | None = None,
+    ) -> Sourced | None:
+        """A number written as ``{ value = 12, source = ["KEY"], note = "..." }``.
+
+        ``min`` and ``max`` may bound ``value`` (published ranges); they are checked and kept
+        in the note.
+        """
+        table = self.raw(key)
+        if table is None:
+            if required:
+                raise self.error(key, None, "is required: { value = ..., source = [...] }")
+            return None
+        if not isinstance(table, Mapping):
+            raise self.error(
+                key, table, f'every number needs a source: write {{ value = {_fmt(table)}, source = ["{ESTIMATE}"] }}'
+            )
+        rec = Record(self.file, self.label, table, sources=self.known_sources, prefix=f"{self.prefix}{key}.")
+        value = rec.number("value", positive=positive, integer=integer, lo=lo, hi=hi)
+        low = rec.number("min", positive=positive, integer=integer, required=False)
+        high = rec.number("max", positive=positive, integer=integer, required=False)
+        if low is not None and value is not None and low > value:
+            raise rec.error("min", low, f"is above value ({_fmt(value)})")
+        if high is not None and value is not None and high < value:
+            raise rec.error("max", high, f"is below value ({_fmt(value)})")
+        sources = rec.sources_of("source")
+        note = rec.text("note", required=False)
+        rec.finish()
+        assert value is not None
+        number: float | int = int(value) if integer else value
+        return Sourced(number, sources, note)
+
+    def duration(self, key_h: str, key_d: str, *, required: bool = True) -> Sourced | None:
+        """A three-point duration in hours (``key_h``) or days (``key_d``), as a Distribution.
+
+        Written ``{ min = 4, typical = 5, max = 7, source = [...] }``; ``typical`` may be left
+        out (then the midpoint, said so in the note), ``shape`` is ``pert`` unless given.
+        """
+        has_h, has_d = self.has(key_h), self.has(key_d)
+        if has_h and has_d:
+            raise self.error(key_d, self.data[key_d], f"give {key_h} or {key_d}, not both")
+        if not (has_h or has_d):
+            self.raw(key_h)
+            self.raw(key_d)
+            if required:
+                raise self.error(key_h, None, f"is required (or {key_d})")
+            return None
+        key = key_h if has_h else key_d
+        factor = 1.0 if has_h else 24.0
+        table = self.raw(key)
+        if not isinstance(table, Mapping):
+            raise self.error(key, table, "must be a table { min = ..., typical = ..., max = ..., source = [...] }")
+        rec = Record(self.file, self.label, table, sources=self.known_sources, prefix=f"{self.prefix}{key}.")
+        low = rec.number("min", positive=True)
+        high = rec.number("max", positive=True)
+        typical = rec.number("typical", positive=True, required=False)
+        shape = rec.choice("shape", SHAPES, required=False) or "pert"
+        sources = rec.sources_of("source")
+        note = rec.text("note", required=False)
+        rec.finish()
+        assert low is not None and high is not None
+        if low > high:
+            raise rec.error("min", low, f"is above max ({_fmt(high)})")
+        if typical is None:
+            typical = (low + high) / 2
+            note = (note + "; " if note else "") + "typical taken as the midpoint of min and max"
+        elif not low <= typical <= high:
+            raise rec.error("typical", typical, f"is outside [min, max] = [{_fmt(low)}, {_fmt(high)}]")
+        dist = Distribution(low * factor, typical * factor, high * factor, shape)  # type: ignore[arg-type]
+        return Sourced(dist, sources, note)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

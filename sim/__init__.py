@@ -1,0 +1,1 @@
+"""sim: the SimPy engine that runs container trains through the corridor network (to come)."""
