@@ -51,6 +51,8 @@ def show_value(value: Any, limit: int = 80) -> str:
         text = "true" if value else "false"
     elif value is None:
         text = "(missing)"
+    elif isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        text = str(int(value))
     else:
         text = repr(value) if not isinstance(value, (int, float)) else str(value)
     if len(text) > limit:

@@ -1,0 +1,56 @@
+"""The README stays true: its Python example prints what it says, its commands are the CI's."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_python_example_prints_what_the_readme_says() -> None:
+    block = re.search(r"```python\n(.*?)```", README, re.S)
+    assert block
+    code = block.group(1)
+    expected = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    assert out.getvalue().splitlines() == expected
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest -q"
+    assert command in README and command in ci
+
+
+def test_readme_error_example_is_real(tmp_path: Path) -> None:
+    from corridors.cli import main
+
+    match = re.search(
+        r"corridors: error: my-network/(legs\.toml: leg S05: transit_d\.min = 5: is above max \(3\))", README
+    )
+    assert match
+    import shutil
+
+    import corridors
+
+    net = tmp_path / "my-network"
+    shutil.copytree(corridors.bundled_data_dir() / "network", net)
+    legs = net / "legs.toml"
+    text = legs.read_text(encoding="utf-8")
+    start = text.index('id = "S05"')
+    line_start = text.index("transit_d = ", start)
+    line_end = text.index("\n", line_start)
+    legs.write_text(
+        text[:line_start] + 'transit_d = { min = 5, max = 3, source = ["ESTIMATE"] }' + text[line_end:],
+        encoding="utf-8",
+    )
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["check", str(net)]) == 1
+    assert match.group(1) in err.getvalue()
