@@ -25,6 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 bad data or input, 2 usage)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # never a traceback for a character the terminal lacks
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     try:
         return int(args.run(args))
     except CorridorsError as exc:
@@ -53,13 +56,16 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         if network:
             p.add_argument("--network", metavar="DIR", help="network folder (default: the bundled network)")
-        p.add_argument("--json", action="store_true", help="print JSON (schema in docs/json.md)")
+        p.add_argument("--json", action="store_true", help="print JSON (schema: docs/json.md in the project)")
         p.set_defaults(run=run)
         return p
 
-    p = command("check", "validate a network folder and print what it holds", _check, network=False)
+    p = command("check", "validate a network folder and print what it holds", _check)
     p.add_argument("path", nargs="?", metavar="PATH", help="network folder or one of its files (default: bundled)")
     command("list", "list the corridors with their length and expected transit time", _list)
+    p = command("nodes", "list the nodes (ids for route and --avoid)", _nodes)
+    p.add_argument("--country", metavar="CC", help="only nodes in this country, e.g. KZ")
+    p.add_argument("--kind", metavar="KIND", help="only nodes of this kind, e.g. border")
     p = command("show", "print a corridor's legs, gauge breaks and totals", _show)
     p.add_argument("name", metavar="NAME", help="corridor name, e.g. northern (see `corridors list`)")
     p = command("route", "find the best routes between two nodes", _route)
@@ -69,9 +75,15 @@ def _parser() -> argparse.ArgumentParser:
         "--by", choices=list(WEIGHTS), default="time", help="optimise expected time (default), distance or cost"
     )
     p.add_argument(
-        "--avoid", default="", metavar="LIST", help="comma-separated country codes and node ids to avoid, e.g. RU,BY"
+        "--avoid",
+        action="append",
+        default=[],
+        metavar="LIST",
+        help="country codes and node ids to avoid, comma-separated, e.g. RU,BY (may repeat)",
     )
-    p.add_argument("-k", type=_positive_int, default=1, metavar="K", help="number of alternatives (default 1)")
+    p.add_argument(
+        "-k", type=_positive_int, default=1, metavar="K", help="how many routes: the best and K-1 alternatives"
+    )
     p = command("export", "write the network as GeoJSON for GIS tools", _export)
     p.add_argument("--geojson", required=True, metavar="FILE", help="output file, e.g. network.geojson")
     return parser
@@ -88,15 +100,19 @@ def _positive_int(text: str) -> int:
 
 
 def _emit(data: dict[str, Any]) -> None:
-    print(json.dumps({"schema_version": SCHEMA_VERSION, **data}, ensure_ascii=False, indent=2))
+    utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+    print(json.dumps({"schema_version": SCHEMA_VERSION, **data}, ensure_ascii=not utf8, indent=2))
 
 
 # -- commands ---------------------------------------------------------------------------------
 
 
 def _check(args: argparse.Namespace) -> int:
-    network = load_network(args.path)
+    if args.path and args.network:
+        raise InputError("give the network folder as PATH or as --network, not both")
+    network = load_network(args.path or args.network)
     counts = _provenance_counts(network)
+    straight = sorted(leg.id for leg in network.legs.values() if len(leg.path) == 2)
     if args.json:
         _emit(
             {
@@ -117,6 +133,40 @@ def _check(args: argparse.Namespace) -> int:
         f"{len(network.sources)} sources"
     )
     print(f"  values backed by a published source: {counts['sourced']}; marked {ESTIMATE}: {counts['estimate']}")
+    print(
+        f"  legs drawn along their geometry: {len(network.legs) - len(straight)}; as straight lines: {len(straight)}"
+        + (f" ({', '.join(straight)})" if straight else "")
+    )
+    return 0
+
+
+def _nodes(args: argparse.Namespace) -> int:
+    network = load_network(args.network)
+    nodes = [
+        n
+        for n in network.nodes.values()
+        if (not args.country or args.country.upper() in n.countries) and (not args.kind or n.has_kind(args.kind))
+    ]
+    if args.json:
+        _emit(
+            {
+                "nodes": [
+                    {
+                        "id": n.id,
+                        "name": n.name,
+                        "country": n.country,
+                        "kinds": list(n.kinds),
+                        "lat": n.lat,
+                        "lon": n.lon,
+                    }
+                    for n in nodes
+                ]
+            }
+        )
+        return 0
+    table = [["id", "country", "kinds", "name"]]
+    table += [[n.id, n.country, "+".join(n.kinds), n.name] for n in nodes]
+    _print_table(table, right=set())
     return 0
 
 
@@ -183,7 +233,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _route(args: argparse.Namespace) -> int:
     network = load_network(args.network)
-    avoid = [t for t in args.avoid.split(",") if t.strip()]
+    avoid = [t.strip() for item in args.avoid for t in item.split(",") if t.strip()]
     routes = route(network, args.origin, args.destination, by=args.by, avoid=avoid, k=args.k)
     if not routes:
         what = f" avoiding {', '.join(avoid)}" if avoid else ""

@@ -51,6 +51,10 @@ def show_value(value: Any, limit: int = 80) -> str:
         text = "true" if value else "false"
     elif value is None:
         text = "(missing)"
+    elif isinstance(value, dict):
+        text = "{ … }"
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        text = "[[ … ]]"
     elif isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         text = str(int(value))
     else:

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from corridors.errors import InputError
 from corridors.geo import to_geojson_position
 from corridors.model import Network
 
@@ -57,6 +58,7 @@ def network_geojson(network: Network) -> dict[str, Any]:
             "cost_usd_per_feu": leg.cost_usd_per_feu,
             "co2_kg_per_teu_km": leg.co2_kg_per_teu_km,
             "corridors": ",".join(on_corridors.get(leg.id, [])),
+            "countries": ",".join(leg.countries),
             "sources": ",".join(dict.fromkeys(k for keys in leg.sources.values() for k in keys)),
         }
         features.append(
@@ -70,15 +72,31 @@ def network_geojson(network: Network) -> dict[str, Any]:
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:
-    """Write JSON to ``path`` through a temporary file, so a failure leaves nothing half-written."""
+    """Write JSON to ``path`` through a temporary file, so a failure leaves nothing half-written.
+
+    Refuses (``InputError``) a path that is a folder or a device, or whose folder does not exist.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    if not str(path).strip():
+        raise InputError("the output file name is empty")
+    if target.exists() and not target.is_file():
+        raise InputError(f"{target}: exists and is not a regular file; give a file name")
+    target = target.resolve() if target.is_symlink() else target
+    folder = target.parent
+    if not folder.is_dir():
+        raise InputError(f"{target}: the folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, ensure_ascii=False, indent=1)
             out.write("\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

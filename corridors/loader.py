@@ -32,6 +32,8 @@ __all__ = ["NETWORK_FILES", "bundled_data_dir", "load_network"]
 #: The files of a network folder; geometry.geojson is optional.
 NETWORK_FILES = ("sources.toml", "modes.toml", "nodes.toml", "legs.toml", "corridors.toml")
 GEOMETRY_FILE = "geometry.geojson"
+#: Plausible average speeds (km/h, stops included) by mode: a leg outside them has a typo.
+_SPEED_KPH = {"rail": (1, 120), "ferry": (1, 60), "sea": (5, 60), "road": (1, 100)}
 #: How far the first or last point of a leg's geometry may lie from its node.
 GEOMETRY_END_TOLERANCE_KM = 50.0
 
@@ -52,7 +54,17 @@ def load_network(path: str | os.PathLike[str] | None = None) -> Network:
     record, field and value of the first problem found.
     """
     root = Path(path) if path is not None else bundled_data_dir() / "network"
+    if str(path).strip() == "":
+        raise DataError("(empty path)", None, None, None, "give a network folder")
     if root.is_file():
+        if root.name not in (*NETWORK_FILES, GEOMETRY_FILE):
+            raise DataError(
+                _display(root),
+                None,
+                None,
+                None,
+                "is a file, not a network folder (one holding " + ", ".join(NETWORK_FILES) + ")",
+            )
         root = root.parent
     if not root.is_dir():
         raise DataError(_display(root), None, None, None, "no such network folder")
@@ -85,20 +97,32 @@ class _Loader:
         shown = _display(path)
         if not path.is_file():
             raise DataError(
-                shown, None, None, None, "file not found (a network folder needs " + ", ".join(NETWORK_FILES) + ")"
+                shown,
+                None,
+                None,
+                None,
+                f"file not found: the network folder {_display(self.root)} needs " + ", ".join(NETWORK_FILES),
             )
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except tomllib.TOMLDecodeError as exc:
             raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
         except UnicodeDecodeError as exc:
             raise DataError(shown, None, None, None, f"not UTF-8 text: {exc}") from None
         for key in data:
             if key != table:
-                raise DataError(shown, None, key, data[key], f"unknown top-level key; this file holds [[{table}]]")
+                raise DataError(
+                    shown,
+                    None,
+                    None,
+                    None,
+                    f"unknown top-level key {key!r} (a typo?); this file holds [[{table}]] records",
+                )
         records = data.get(table, [])
         if not isinstance(records, list):
-            raise DataError(shown, None, table, records, f"must be an array of tables: write [[{table}]]")
+            raise DataError(shown, None, None, None, f"{table} must be an array of tables: write [[{table}]]")
+        if not records and table in ("sources", "nodes", "legs"):
+            raise DataError(shown, None, None, None, f"holds no [[{table}]] records")
         return records
 
     def _records(self, name: str, table: str, label: str) -> list[Record]:
@@ -241,7 +265,7 @@ class _Loader:
             return {}
         shown = _display(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(shown, None, None, None, f"not valid GeoJSON: {exc}") from None
         if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
@@ -383,6 +407,24 @@ class _Loader:
             notes["cost_usd_per_feu"] = f"{mode} rate {default.cost_usd_per_feu_km.value:g} USD/FEU-km x distance"
         else:
             raise rec.error("cost_usd_per_feu", None, f"is required (no default for mode {mode} in modes.toml)")
+        countries = tuple(_country(rec, "countries", c) for c in rec.strings("countries", required=False))
+        if path != (start.latlon, end.latlon):
+            drawn_km = path_km(path)
+            if distance is not None and distance_km < 0.8 * drawn_km:
+                raise rec.error(
+                    "distance_km.value",
+                    distance.value,
+                    f"is shorter than the leg's own geometry ({drawn_km:,.0f} km): check the number or the waypoints",
+                )
+        speed = distance_km / transit.value.mean_h
+        low, high = _SPEED_KPH[mode]
+        if not low <= speed <= high:
+            raise rec.error(
+                "distance_km" if distance is not None else "transit_h",
+                distance_km if distance is not None else round(transit.value.mean_h, 2),
+                f"gives an average speed of {speed:,.1f} km/h over {distance_km:,.0f} km in "
+                f"{transit.value.mean_h:,.1f} h; a {mode} leg should be within {low}-{high} km/h",
+            )
         capacity = rec.sourced("capacity_trains_per_day", required=False)
         if capacity is not None:
             sources["capacity_trains_per_day"] = capacity.sources
@@ -407,6 +449,7 @@ class _Loader:
             distance_computed=computed,
             circuity=float(circuity.value) if computed and circuity else None,
             capacity_trains_per_day=float(capacity.value) if capacity else None,
+            countries=countries,
             sources=MappingProxyType(sources),
             notes=MappingProxyType(notes),
         )

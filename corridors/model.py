@@ -106,7 +106,8 @@ class Leg:
 
     ``path`` is the leg's geometry as (lat, lon) points from ``from_id`` to ``to_id``.
     ``distance_km`` is given in the data or computed as the geodesic length of ``path``
-    times ``circuity`` (then ``distance_computed`` is true).
+    times ``circuity`` (then ``distance_computed`` is true). ``countries`` lists countries the
+    leg crosses between its end nodes (transit countries), for avoidance.
     """
 
     id: str
@@ -122,6 +123,7 @@ class Leg:
     distance_computed: bool = False
     circuity: float | None = None
     capacity_trains_per_day: float | None = None
+    countries: tuple[str, ...] = ()
     sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
     notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)
 
@@ -165,18 +167,18 @@ class Network:
     root: Path | None = None
 
     def node(self, node_id: str) -> Node:
-        """The node ``node_id``; an ``InputError`` naming close matches when unknown."""
-        try:
-            return self.nodes[node_id]
-        except KeyError:
-            raise InputError(_unknown("node", node_id, self.nodes)) from None
+        """The node ``node_id`` (any case); an ``InputError`` naming close matches when unknown."""
+        found = self.nodes.get(node_id) or self.nodes.get(str(node_id).upper())
+        if found is None:
+            raise InputError(_unknown("node", node_id, self.nodes, "corridors nodes"))
+        return found
 
     def corridor(self, name: str) -> Corridor:
         """The corridor ``name``; an ``InputError`` listing the names when unknown."""
         try:
             return self.corridors[name]
         except KeyError:
-            raise InputError(_unknown("corridor", name, self.corridors)) from None
+            raise InputError(_unknown("corridor", name, self.corridors, "corridors list")) from None
 
     def legs_at(self, node_id: str) -> list[Leg]:
         """Every leg with an end at ``node_id``."""
@@ -188,13 +190,15 @@ class Network:
 
     @property
     def countries(self) -> frozenset[str]:
-        """Every country code a node is in."""
-        return frozenset(c for node in self.nodes.values() for c in node.countries)
+        """Every country code a node is in or a leg crosses."""
+        return frozenset(c for node in self.nodes.values() for c in node.countries) | frozenset(
+            c for leg in self.legs.values() for c in leg.countries
+        )
 
 
-def _unknown(what: str, key: str, known: Mapping[str, object]) -> str:
+def _unknown(what: str, key: str, known: Mapping[str, object], listing: str) -> str:
     import difflib
 
-    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.5)
-    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
-    return f"unknown {what} {key!r}; {hint}"
+    close = difflib.get_close_matches(str(key).upper() if what == "node" else str(key), list(known), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    return f"unknown {what} {key!r}; {hint}`{listing}` shows them all"

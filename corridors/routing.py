@@ -28,14 +28,18 @@ class Route:
 
 def resolve_avoid(network: Network, avoid: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
     """Split avoid tokens into country codes and node ids; unknown tokens are an ``InputError``."""
+    if isinstance(avoid, str):
+        avoid = avoid.split(",")
     countries, nodes = set(), set()
     known_countries = network.countries
     for raw in avoid:
+        if not isinstance(raw, str):
+            raise InputError(f"avoid: {raw!r} is not a country code or node id")
         token = raw.strip()
         if not token:
             continue
-        if token in network.nodes:
-            nodes.add(token)
+        if token.upper() in network.nodes:
+            nodes.add(token.upper())
         elif token.upper() in known_countries:
             countries.add(token.upper())
         else:
@@ -63,9 +67,9 @@ def route(
     """
     if by not in WEIGHTS:
         raise InputError(f"--by {by!r} must be one of: {', '.join(WEIGHTS)}")
-    if k < 1:
-        raise InputError(f"-k {k} must be at least 1")
-    start, end = network.node(origin), network.node(destination)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise InputError(f"-k {k!r} must be a whole number of at least 1")
+    start, end = network.node(str(origin).upper()), network.node(str(destination).upper())
     if start.id == end.id:
         raise InputError(f"origin and destination are the same node ({origin})")
     countries, avoided_nodes = resolve_avoid(network, avoid)
@@ -76,6 +80,8 @@ def route(
 
     adjacency: dict[str, list[tuple[Leg, str]]] = {n: [] for n in network.nodes}
     for leg in sorted(network.legs.values(), key=lambda leg: leg.id):
+        if countries & set(leg.countries):
+            continue
         adjacency[leg.from_id].append((leg, leg.to_id))
         adjacency[leg.to_id].append((leg, leg.from_id))
 

@@ -240,6 +240,7 @@ class Record:
         out (then the midpoint, said so in the note), ``shape`` is ``pert`` unless given.
         """
         has_h, has_d = self.has(key_h), self.has(key_d)
+        self._read.update((key_h, key_d))
         if has_h and has_d:
             raise self.error(key_d, self.data[key_d], f"give {key_h} or {key_d}, not both")
         if not (has_h or has_d):

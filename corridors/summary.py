@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from corridors.errors import InputError
 from corridors.model import Corridor, Leg, Network, Node
 
 __all__ = ["GaugeBreak", "PathSummary", "Span", "summarize_corridor", "summarize_path"]
@@ -71,8 +72,12 @@ class PathSummary:
 
     @property
     def countries(self) -> tuple[str, ...]:
-        """Countries passed, in order, each once."""
-        return tuple(dict.fromkeys(c for node in self.nodes for c in node.countries))
+        """Countries passed (at nodes and along legs), in order, each once."""
+        passed = list(self.nodes[0].countries)
+        for step, node in zip(self.steps, self.nodes[1:], strict=True):
+            passed += step.leg.countries
+            passed += node.countries
+        return tuple(dict.fromkeys(passed))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form shared by ``show`` and ``route`` (see docs/json.md)."""
@@ -101,6 +106,7 @@ class PathSummary:
                     "transit_h": Span(s.leg.transit_h.min_h, s.leg.transit_h.mean_h, s.leg.transit_h.max_h).to_dict(),
                     "cost_usd_per_feu": s.leg.cost_usd_per_feu,
                     "co2_kg_per_teu": round(s.leg.co2_kg_per_teu, 1),
+                    "countries": list(s.leg.countries),
                 }
                 for s in self.steps
             ],
@@ -121,9 +127,17 @@ class PathSummary:
 
 def summarize_path(network: Network, node_ids: Sequence[str], leg_ids: Sequence[str]) -> PathSummary:
     """Totals for the path visiting ``node_ids`` over ``leg_ids`` (one leg fewer than nodes)."""
-    if len(leg_ids) != len(node_ids) - 1:
-        raise ValueError("a path has one leg fewer than nodes")
+    if len(leg_ids) != len(node_ids) - 1 or not leg_ids:
+        raise InputError(f"a path has one leg fewer than nodes, got {len(node_ids)} nodes and {len(leg_ids)} legs")
     nodes = tuple(network.node(n) for n in node_ids)
+    for i, leg_id in enumerate(leg_ids):
+        if leg_id not in network.legs:
+            raise InputError(f"unknown leg {leg_id!r}")
+        leg = network.legs[leg_id]
+        if {leg.from_id, leg.to_id} != {node_ids[i], node_ids[i + 1]}:
+            raise InputError(
+                f"leg {leg_id} joins {leg.from_id} and {leg.to_id}, not {node_ids[i]} and {node_ids[i + 1]}"
+            )
     steps = tuple(Step(network.legs[leg_id], node_ids[i], node_ids[i + 1]) for i, leg_id in enumerate(leg_ids))
     moving = _ZERO
     for step in steps:

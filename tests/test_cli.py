@@ -66,6 +66,7 @@ def test_check_bundled(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_export_geojson(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "sub").mkdir()
     out = tmp_path / "sub" / "network.geojson"
     assert main(["export", "--geojson", str(out)]) == 0
     data = json.loads(out.read_text())
