@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from corridors import __version__
@@ -84,9 +85,48 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-k", type=_positive_int, default=1, metavar="K", help="how many routes: the best and K-1 alternatives"
     )
+    p = command(
+        "simulate", "run a scenario (default: the bundled baseline) and write its results", _simulate, network=False
+    )
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
+    _run_options(p)
+    p.add_argument("--out", metavar="DIR", help="output folder (default: out/<scenario name>)")
+    p = command("validate", "run the baseline and compare it with published figures", _validate, network=False)
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
+    p.add_argument("--targets", metavar="FILE", help="targets file (default: the bundled calibration targets)")
+    _run_options(p)
     p = command("export", "write the network as GeoJSON for GIS tools", _export)
     p.add_argument("--geojson", required=True, metavar="FILE", help="output file, e.g. network.geojson")
     return parser
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--replications",
+        "-r",
+        type=_positive_int,
+        default=10,
+        metavar="R",
+        help="independent replications (default 10)",
+    )
+    p.add_argument("--seed", type=_seed, default=1, metavar="S", help="random seed (default 1)")
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes (default 1; results do not depend on it)",
+    )
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -264,6 +304,139 @@ def _export(args: argparse.Namespace) -> int:
         _emit({"written": str(path), "features": len(data["features"])})
     else:
         print(f"wrote {path}: {len(network.nodes)} nodes and {len(network.legs)} legs as GeoJSON")
+    return 0
+
+
+def _scenario_path(name: str | None) -> Path:
+    from sim.scenario import bundled_scenario
+
+    if name is None:
+        return bundled_scenario()
+    path = Path(name)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    bundled = bundled_scenario(name)
+    if bundled.is_file():
+        return bundled
+    known = sorted(p.stem for p in bundled.parent.glob("*.toml"))
+    raise InputError(f"scenario {name!r}: no such file, and no bundled scenario of that name ({', '.join(known)})")
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from sim.runner import simulate, write_run
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(_scenario_path(args.scenario))
+    out = Path(args.out) if args.out else Path("out") / scenario.name
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    if not args.out:
+        out.parent.mkdir(exist_ok=True)
+    result = simulate(scenario, replications=args.replications, seed=args.seed, workers=args.workers)
+    files = write_run(result, out, argv=["corridors", *sys.argv[1:]])
+    if args.json:
+        _emit({"out": str(out), "files": [f.name for f in files], "summary": result.summary})
+        return 0
+    _print_summary(result.summary, scenario)
+    print(f"\nWrote {out}/: {', '.join(f.name for f in files)}")
+    return 0
+
+
+def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
+    end = scenario.date_at(scenario.end_h).date()
+    print(
+        f"Scenario {summary['scenario']}: services {scenario.start.date()} to {end}, "
+        f"{summary['replications']} replications, seed {summary['seed']}"
+    )
+    table = [["service", "trains/wk", "mean d", "P50", "P95", "95% CI of mean", "on time", "waiting d", "in system"]]
+    for name, s in summary["services"].items():
+        t = s["transit_d"]
+        if t["n"] == 0:
+            table.append(
+                [
+                    name,
+                    f"{s['throughput']['trains_per_week']:.1f}",
+                    "–",
+                    "–",
+                    "–",
+                    "–",
+                    "–",
+                    "–",
+                    f"{s['in_system_at_horizon_per_replication']:.0f}",
+                ]
+            )
+            continue
+        ci = f"{t['ci95'][0]:.2f}–{t['ci95'][1]:.2f}" if t["ci95"] else "–"
+        on_time = f"{100 * s['on_time_share']:.0f}%" if s["on_time_share"] is not None else "–"
+        table.append(
+            [
+                name,
+                f"{s['throughput']['trains_per_week']:.1f}",
+                f"{t['mean']:.2f}",
+                f"{t['p50']:.2f}",
+                f"{t['p95']:.2f}",
+                ci,
+                on_time,
+                f"{s['days']['waiting']:.2f}",
+                f"{s['in_system_at_horizon_per_replication']:.0f}",
+            ]
+        )
+    _print_table(table, right={1, 2, 3, 4, 5, 6, 7, 8})
+    nodes = [(n, v) for n, v in summary["nodes"].items() if v["wait_h"]]
+    nodes.sort(key=lambda item: -item[1]["wait_h"]["mean"])
+    if nodes:
+        print(
+            "Longest waits (mean, P95, utilisation): "
+            + "; ".join(
+                f"{n} {v['wait_h']['mean']:.1f} h, {v['wait_h']['p95']:.1f} h, {100 * (v['utilisation'] or 0):.0f}%"
+                for n, v in nodes[:5]
+            )
+        )
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from sim.runner import simulate
+    from sim.scenario import load_scenario
+    from sim.validate import evaluate, load_targets, result_rows
+
+    scenario = load_scenario(_scenario_path(args.scenario))
+    targets = load_targets(args.targets, scenario.network, [s.name for s in scenario.services])
+    result = simulate(scenario, replications=args.replications, seed=args.seed, workers=args.workers)
+    rows = result_rows(evaluate(targets, result.replications))
+    failed = [r["id"] for r in rows if r["kind"] == "end_to_end" and not r["passed"]]
+    if args.json:
+        _emit(
+            {
+                "scenario": scenario.name,
+                "replications": args.replications,
+                "seed": args.seed,
+                "rows": rows,
+                "failed": failed,
+                "ok": not failed,
+            }
+        )
+        return 1 if failed else 0
+    print(f"Validation of {scenario.name}: {args.replications} replications, seed {args.seed}")
+    table = [["id", "what", "observed", "simulated mean", "95% CI", "result"]]
+    for r in rows:
+        unit = r["unit"]
+        obs = f"{r['observed'][0]:g}–{r['observed'][1]:g} {unit}"
+        sim = f"{r['simulated_mean']:.2f} {unit}" if r["simulated_mean"] is not None else "no trains"
+        ci = f"{r['ci95'][0]:.2f}–{r['ci95'][1]:.2f}" if r["ci95"] else "–"
+        verdict = (
+            ("pass" if r["passed"] else "FAIL")
+            if r["kind"] == "end_to_end"
+            else ("within" if r["passed"] else "differs")
+        )
+        table.append([r["id"], r["what"][:62], obs, sim, ci, verdict])
+    _print_table(table, right={2, 3, 4})
+    for r in rows:
+        if r["kind"] == "node":
+            print(f"  {r['id']} describes {r['applies_to']}; the model's figure is for the simulated trains there.")
+    if failed:
+        print(f"{len(failed)} end-to-end row(s) fail: {', '.join(failed)}")
+        return 1
+    print("All end-to-end rows pass.")
     return 0
 
 

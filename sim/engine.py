@@ -1,0 +1,323 @@
+"""The SimPy engine: one replication of a scenario, trains walking their routes through facilities."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from corridors import Leg, Node
+from sim.facilities import Cut, FerryLine, Sailings, Station, Windows
+from sim.records import Event, TrainRecord
+from sim.scenario import Scenario, Service
+from sim.streams import draw, stream
+
+__all__ = ["Replication", "run_replication"]
+
+VESSEL_DISPATCH = ("when_full", "max_wait")
+
+
+@dataclass
+class Replication:
+    """What one replication produced: the event log, the per-train table, and ferry sailings."""
+
+    replication: int
+    seed: int
+    events: list[Event]
+    trains: list[TrainRecord]
+    sailings: list[tuple[str, str, float, float]]  # (leg, from side, departure_h, units)
+    horizon_h: float
+
+
+class _Model:
+    def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
+        self.scenario = scenario
+        self.net = scenario.network
+        self.seed = seed
+        self.rep = replication
+        self.env = simpy.Environment()
+        self.events: list[Event] = []
+        self.trains: list[TrainRecord] = []
+        node_closures: dict[str, list[tuple[float, float]]] = {}
+        leg_closures: dict[str, list[tuple[float, float]]] = {}
+        for c in scenario.closures:
+            target = node_closures if c.node else leg_closures
+            target.setdefault(c.node or c.leg or "", []).append((c.start_h, c.end_h))
+        self.node_closed = {k: Windows(v) for k, v in node_closures.items()}
+        self.leg_closed = {k: Windows(v) for k, v in leg_closures.items()}
+        self.storms = {w.node: self._storms(w) for w in scenario.weather}
+        cuts: dict[str, list[Cut]] = {}
+        for cut in scenario.capacity_cuts:
+            cuts.setdefault(cut.node, []).append(Cut(cut.start_h, cut.end_h, cut.factor))
+        self.stations: dict[str, Station] = {}
+        for node in self.net.nodes.values():
+            f = node.facility
+            if f is None or (f.process_h is None and not f.trains_per_day):
+                continue
+            self.stations[node.id] = Station(
+                node.id, f.servers, f.trains_per_day, self.node_closed.get(node.id), cuts.get(node.id, ())
+            )
+        self.ferries: dict[str, FerryLine] = {}
+        self._open_trains: dict[str, tuple[Service, float]] = {}
+        self.sailings: dict[tuple[str, str], Sailings] = {}
+
+    # -- components built on first use ---------------------------------------------------------
+
+    def _storms(self, weather: Any) -> Windows:
+        rng = stream(self.seed, self.rep, "weather", weather.node)
+        windows = []
+        start = self.scenario.start
+        month = dt.datetime(start.year, start.month, 1)
+        while self.scenario.hours(month) < self.scenario.horizon_h:
+            days = calendar.monthrange(month.year, month.month)[1]
+            if month.month in weather.months:
+                for _ in range(int(rng.poisson(weather.stoppages_per_month))):
+                    begin = self.scenario.hours(month) + float(rng.uniform(0, 24 * days))
+                    windows.append((begin, begin + draw(weather.stoppage_h, rng, 1)[0]))
+            month = dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
+        return Windows(windows)
+
+    def stoppages(self, node_id: str) -> Windows:
+        windows = self.storms.get(node_id, Windows()).as_list() + self.node_closed.get(node_id, Windows()).as_list()
+        return Windows(windows)
+
+    def ferry(self, leg: Leg) -> FerryLine | None:
+        if leg.mode != "ferry":
+            return None
+        if leg.id in self.ferries:
+            return self.ferries[leg.id]
+        for home, far in ((leg.from_id, leg.to_id), (leg.to_id, leg.from_id)):
+            f = self.net.nodes[home].facility
+            if f and f.dispatch in VESSEL_DISPATCH and f.vessels:
+                unit = "wagons" if f.vessel_capacity_wagons else "teu"
+                capacity = f.vessel_capacity_wagons or f.vessel_capacity_teu or 1
+                rng = stream(self.seed, self.rep, "ferry", leg.id)
+                buffer: list[float] = []
+
+                def sail_h(rng: np.random.Generator = rng, buffer: list[float] = buffer) -> float:
+                    if not buffer:
+                        buffer.extend(reversed(draw(leg.transit_h, rng, 1024)))
+                    return buffer.pop()
+
+                line = FerryLine(
+                    self.env,
+                    leg.id,
+                    home,
+                    far,
+                    f.vessels,
+                    capacity,
+                    f.dispatch or "when_full",
+                    f.max_wait_h,
+                    sail_h,
+                    {home: self.stoppages(home), far: self.stoppages(far)},
+                    unit=unit,
+                )
+                self.ferries[leg.id] = line
+                return line
+        return None
+
+    def liner(self, node: Node, chain: tuple[Leg, ...]) -> Sailings | None:
+        f = node.facility
+        if f is None or f.dispatch != "timetable" or not f.sailings_per_week:
+            return None
+        key = (node.id, chain[0].id)
+        if key not in self.sailings:
+            rngs = [stream(self.seed, self.rep, "sailing", node.id, leg.id) for leg in chain]
+            cache: list[list[float]] = [[] for _ in chain]
+
+            def sail_draw(j: int) -> list[float]:
+                for k, leg in enumerate(chain):
+                    while len(cache[k]) <= j:
+                        cache[k].extend(draw(leg.transit_h, rngs[k], 256))
+                return [cache[k][j] for k in range(len(chain))]
+
+            capacity = float(f.vessel_capacity_teu or f.vessel_capacity_wagons or 1e9)
+            self.sailings[key] = Sailings(
+                node.id, 168.0 / f.sailings_per_week, capacity, sail_draw, self.stoppages(node.id)
+            )
+        return self.sailings[key]
+
+    # -- trains ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for service in self.scenario.services:
+            self.env.process(self._source(service))
+
+    def _source(self, service: Service) -> Generator[simpy.Event, Any, None]:
+        """Departs the service's trains lazily, in timetable order."""
+        n = len(service.departures_h)
+        draws: dict[str, list[float]] = {}
+        for leg_id in service.leg_ids:
+            rng = stream(self.seed, self.rep, "service", service.name, "leg", leg_id)
+            draws["leg:" + leg_id] = draw(self.net.legs[leg_id].transit_h, rng, n)
+        for node_id in service.node_ids[1:-1]:
+            f = self.net.nodes[node_id].facility
+            if f is not None and f.process_h is not None:
+                rng = stream(self.seed, self.rep, "service", service.name, "node", node_id)
+                draws["node:" + node_id] = draw(f.process_h, rng, n)
+        offsets = [0.0] * n
+        if service.departure_spread_h:
+            rng = stream(self.seed, self.rep, "service", service.name, "departure")
+            offsets = [float(x) for x in rng.uniform(0, service.departure_spread_h, n)]
+        times = sorted((t + offsets[k], k) for k, t in enumerate(service.departures_h))
+        env = self.env
+        for t, k in times:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(self._train(service, k, draws))
+
+    def _train(self, service: Service, k: int, draws: dict[str, list[float]]) -> Generator[simpy.Event, Any, None]:
+        env, net, rep = self.env, self.net, self.rep
+        log = self.events.append
+        tid = f"{service.name}-{k + 1:04d}"
+        nodes, legs = service.node_ids, service.leg_ids
+        depart = env.now
+        moving = waiting = processing = 0.0
+        parts = 0
+        self._open_trains[tid] = (service, depart)
+        log(Event(rep, tid, nodes[0], "depart", depart))
+        t = depart  # the train's own clock; the engine's catches up at stations and ferries
+        i = 0
+        last = len(nodes) - 1
+        while i < last:
+            here = net.nodes[nodes[i]]
+            leg = net.legs[legs[i]]
+            closed = self.leg_closed.get(leg.id)
+            if closed:  # a closed leg holds the train at the node
+                opened = closed.open_at(t)
+                waiting += opened - t
+                t = opened
+            chain = self._voyage(i, nodes, legs)
+            liner = self.liner(here, chain) if chain else None
+            ferry = None if liner else self.ferry(leg)
+            if liner is not None:  # timetabled sailings over a voyage of sea legs
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                booked = liner.book(t, service.wagons if liner.unit == "wagons" else service.teu)
+                parts += len(booked)
+                j = max((j for j, _ in booked), key=liner.departure_h)
+                sailed = liner.departure_h(j)
+                if i:
+                    log(Event(rep, tid, here.id, "leave", sailed))
+                waiting += sailed - t
+                t = sailed
+                for step, hours in enumerate(liner.durations(j)):
+                    t += hours
+                    moving += hours
+                    at = nodes[i + step + 1]
+                    log(Event(rep, tid, at, "arrive", t))
+                    if step + 1 < len(chain):  # a waypoint of the voyage (a canal, a strait)
+                        held = self.node_closed.get(at)
+                        if held:
+                            opened = held.open_at(t)
+                            waiting += opened - t
+                            t = opened
+                        log(Event(rep, tid, at, "leave", t))
+                i += len(chain)
+            elif ferry is not None:  # vessels that leave by their dispatch rule
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                done, crossing = ferry.cross(here.id, service.wagons if ferry.unit == "wagons" else service.teu)
+                landed = yield done
+                parts += crossing.parts
+                sailed = max(dep for dep, _ in crossing.loads)
+                if i:
+                    log(Event(rep, tid, here.id, "leave", sailed))
+                waiting += sailed - t
+                moving += landed - sailed
+                t = landed
+                i += 1
+                log(Event(rep, tid, nodes[i], "arrive", t))
+            else:  # a leg with its own transit time
+                if i:
+                    log(Event(rep, tid, here.id, "leave", t))
+                hours = draws["leg:" + leg.id][k]
+                moving += hours
+                t += hours
+                i += 1
+                log(Event(rep, tid, nodes[i], "arrive", t))
+            if i >= last:
+                break
+            station = self.stations.get(nodes[i])
+            if station is not None:  # queue and service
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                service_draws = draws.get("node:" + nodes[i])
+                start, end = station.admit(t, service_draws[k] if service_draws else 0.0)
+                log(Event(rep, tid, nodes[i], "start", start))
+                log(Event(rep, tid, nodes[i], "end", end))
+                waiting += start - t
+                processing += end - start
+                t = end
+            else:  # a pass-through, which a closure or a storm may hold
+                held = self.node_closed.get(nodes[i]) or self.storms.get(nodes[i])
+                if held:
+                    opened = held.open_at(t)
+                    waiting += opened - t
+                    t = opened
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        log(Event(rep, tid, nodes[-1], "complete", t))
+        del self._open_trains[tid]
+        self.trains.append(
+            TrainRecord(
+                rep,
+                tid,
+                service.name,
+                depart,
+                t,
+                "arrived",
+                service.wagons,
+                service.teu,
+                moving,
+                waiting,
+                processing,
+                parts,
+            )
+        )
+
+    def _voyage(self, i: int, nodes: tuple[str, ...], legs: tuple[str, ...]) -> tuple[Leg, ...]:
+        """The water legs (sea or ferry) from leg ``i`` to the next node with a facility; () if not water."""
+        chain: list[Leg] = []
+        for step, leg_id in enumerate(legs[i:]):
+            leg = self.net.legs[leg_id]
+            if leg.mode not in ("sea", "ferry") or (chain and leg.mode != chain[0].mode):
+                break
+            chain.append(leg)
+            f = self.net.nodes[nodes[i + step + 1]].facility
+            if f is not None and f.process_h is not None:
+                break
+        return tuple(chain)
+
+    def run(self) -> Replication:
+        self.start()
+        self.env.run(until=self.scenario.horizon_h)
+        for tid, (service, depart) in sorted(self._open_trains.items()):
+            self.trains.append(
+                TrainRecord(
+                    self.rep,
+                    tid,
+                    service.name,
+                    depart,
+                    None,
+                    "in_system",
+                    service.wagons,
+                    service.teu,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0,
+                )
+            )
+        sailings = [(leg, side, dep, units) for leg, line in self.ferries.items() for side, dep, units in line.sailings]
+        return Replication(self.rep, self.seed, self.events, self.trains, sailings, self.scenario.horizon_h)
+
+
+def run_replication(scenario: Scenario, *, seed: int, replication: int) -> Replication:
+    """Run one replication of ``scenario``: same (seed, replication), same records, in any process."""
+    return _Model(scenario, seed, replication).run()

@@ -1,0 +1,265 @@
+"""KPIs as pure functions of the records: transit distributions, on-time share, throughput,
+waiting and utilisation per node, where the days went, cost and CO2 per TEU."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from corridors import Network, summarize_path
+from sim.engine import Replication
+from sim.records import Event
+from sim.scenario import Scenario
+
+__all__ = ["describe", "node_visits", "summarize"]
+
+# two-sided 95% quantiles of Student's t by degrees of freedom (1..30); 1.96 beyond
+_T95 = [
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+]
+
+
+def _t95(df: int) -> float:
+    return _T95[df - 1] if 1 <= df <= len(_T95) else 1.96
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolation quantile (numpy's default) of already sorted values."""
+    if not sorted_values:
+        return math.nan
+    pos = (len(sorted_values) - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def describe(values: Iterable[float], per_replication_means: Sequence[float] = ()) -> dict[str, Any]:
+    """mean, p50, p90, p95, min, max, n, and a 95% confidence interval of the mean across replications."""
+    data = sorted(values)
+    if not data:
+        return {"n": 0, "mean": None, "p50": None, "p90": None, "p95": None, "min": None, "max": None, "ci95": None}
+    out: dict[str, Any] = {
+        "n": len(data),
+        "mean": statistics.fmean(data),
+        "p50": _quantile(data, 0.5),
+        "p90": _quantile(data, 0.9),
+        "p95": _quantile(data, 0.95),
+        "min": data[0],
+        "max": data[-1],
+        "ci95": None,
+    }
+    reps = [m for m in per_replication_means if not math.isnan(m)]
+    if len(reps) >= 2:
+        mean = statistics.fmean(reps)
+        half = _t95(len(reps) - 1) * statistics.stdev(reps) / math.sqrt(len(reps))
+        out["ci95"] = [mean - half, mean + half]
+    return out
+
+
+def _rounded(d: dict[str, Any], scale: float = 1.0, digits: int = 2) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, float):
+            out[k] = round(v / scale, digits)
+        elif isinstance(v, list):
+            out[k] = [round(x / scale, digits) for x in v]
+        else:
+            out[k] = v
+    return out
+
+
+def node_visits(events: Iterable[Event]) -> dict[tuple[int, str, str], dict[str, float]]:
+    """(replication, train, place) -> {event: time_h} from the flat event log."""
+    visits: dict[tuple[int, str, str], dict[str, float]] = defaultdict(dict)
+    for e in events:
+        visits[(e.replication, e.train, e.place)][e.event] = e.time_h
+    return visits
+
+
+def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: int) -> dict[str, Any]:
+    """The summary written to summary.json (schema: docs/simulate.md)."""
+    net = scenario.network
+    n_reps = len(replications)
+    window_end = max((max(s.departures_h) for s in scenario.services if s.departures_h), default=0.0)
+    window_start = min((min(s.departures_h) for s in scenario.services if s.departures_h), default=0.0)
+    weeks = max((window_end - window_start) / 168.0, 1e-9)
+    services: dict[str, Any] = {}
+    corridor_transits: dict[str, list[float]] = defaultdict(list)
+    corridor_rep_means: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
+    for service in scenario.services:
+        per_rep: list[list[float]] = []
+        trains = [t for rep in replications for t in rep.trains if t.service == service.name]
+        arrived = [t for t in trains if t.arrive_h is not None]
+        for r, rep in enumerate(replications):
+            values = [
+                (t.arrive_h - t.depart_h) / 24
+                for t in rep.trains
+                if t.service == service.name and t.arrive_h is not None
+            ]
+            per_rep.append(values)
+            if service.corridor:
+                corridor_rep_means[service.corridor][r].extend(values)
+        transits = [v for values in per_rep for v in values]
+        promised = service.promised_transit_h
+        path = summarize_path(net, service.node_ids, service.leg_ids)
+        on_time = None
+        if promised is not None and arrived:
+            on_time = sum(1 for t in arrived if (t.arrive_h or 0) - t.depart_h <= promised) / len(arrived)
+        n_arr = max(len(arrived), 1)
+        services[service.name] = {
+            "corridor": service.corridor,
+            "route": list(service.node_ids),
+            "trains_per_replication": len(trains) / n_reps,
+            "arrived_per_replication": len(arrived) / n_reps,
+            "in_system_at_horizon_per_replication": (len(trains) - len(arrived)) / n_reps,
+            "transit_d": _rounded(describe(transits, [statistics.fmean(v) if v else math.nan for v in per_rep])),
+            "promised_transit_d": round(promised / 24, 2) if promised is not None else None,
+            "on_time_share": round(on_time, 4) if on_time is not None else None,
+            "throughput": {
+                "trains_per_week": round(len(arrived) / n_reps / weeks, 2),
+                "teu_per_week": round(len(arrived) * service.teu / n_reps / weeks, 1),
+            },
+            "days": {
+                "moving": round(sum(t.moving_h for t in arrived) / n_arr / 24, 2),
+                "waiting": round(sum(t.waiting_h for t in arrived) / n_arr / 24, 2),
+                "processing": round(sum(t.processing_h for t in arrived) / n_arr / 24, 2),
+            },
+            "cost_usd_per_teu": round(path.cost_usd_per_feu / 2, 0),
+            "co2_kg_per_teu": round(path.co2_kg_per_teu, 1),
+        }
+        if service.corridor:
+            corridor_transits[service.corridor].extend(transits)
+    corridors = {
+        name: _rounded(describe(values, [statistics.fmean(v) if v else math.nan for v in corridor_rep_means[name]]))
+        for name, values in corridor_transits.items()
+    }
+    visits = node_visits(e for rep in replications for e in rep.events)
+    return {
+        "schema_version": 1,
+        "scenario": scenario.name,
+        "start_date": scenario.start.date().isoformat(),
+        "horizon_h": scenario.horizon_h,
+        "seed": seed,
+        "replications": n_reps,
+        "services": services,
+        "corridors": corridors,
+        "nodes": _nodes(net, scenario, replications, visits),
+        "where_days_go": _where(net, scenario, visits),
+    }
+
+
+def _nodes(
+    net: Network,
+    scenario: Scenario,
+    replications: Sequence[Replication],
+    visits: dict[tuple[int, str, str], dict[str, float]],
+) -> dict[str, Any]:
+    waits: dict[str, list[float]] = defaultdict(list)
+    holds: dict[str, list[float]] = defaultdict(list)
+    busy: dict[str, float] = defaultdict(float)
+    queue_events: dict[tuple[int, str], list[tuple[float, int]]] = defaultdict(list)
+    for (rep, _train, place), ev in visits.items():
+        if "start" in ev and "arrive" in ev:
+            waits[place].append(ev["start"] - ev["arrive"])
+            busy[place] += ev["end"] - ev["start"]
+            queue_events[(rep, place)] += [(ev["arrive"], 1), (ev["start"], -1)]
+        if "leave" in ev and "end" in ev:
+            holds[place].append(ev["leave"] - ev["end"])
+    longest: dict[str, int] = defaultdict(int)
+    for (_rep, place), changes in queue_events.items():
+        length = 0
+        for _, delta in sorted(changes, key=lambda c: (c[0], c[1])):
+            length += delta
+            longest[place] = max(longest[place], length)
+    out: dict[str, Any] = {}
+    n_reps = len(replications)
+    for place in sorted(set(waits) | set(holds)):
+        node = net.nodes[place]
+        servers = node.facility.servers if node.facility else 1
+        w = sorted(waits.get(place, []))
+        h = sorted(holds.get(place, []))
+        out[place] = {
+            "country": node.country,
+            "visits_per_replication": len(w) / n_reps if w else len(h) / n_reps,
+            "wait_h": _rounded(describe(w)) if w else None,
+            "hold_h": _rounded(describe(h)) if h and h[-1] > 0 else None,
+            "utilisation": round(busy[place] / (servers * scenario.end_h * n_reps), 4) if w else None,
+            "largest_queue": longest.get(place, 0),
+        }
+    return out
+
+
+def _where(net: Network, scenario: Scenario, visits: dict[tuple[int, str, str], dict[str, float]]) -> dict[str, Any]:
+    """Mean hours per train spent at each node (waiting and service) and in each country (nodes and legs)."""
+    out: dict[str, Any] = {}
+    by_train: dict[tuple[int, str], dict[str, dict[str, float]]] = defaultdict(dict)
+    for (rep, train, place), ev in visits.items():
+        by_train[(rep, train)][place] = ev
+    for service in scenario.services:
+        at_node: dict[str, float] = defaultdict(float)
+        in_country: dict[str, float] = defaultdict(float)
+        count = 0
+        prefix = service.name + "-"
+        for (_rep, train), places in by_train.items():
+            if not train.startswith(prefix) or "complete" not in places.get(service.node_ids[-1], {}):
+                continue
+            count += 1
+            previous_leave = places[service.node_ids[0]]["depart"]
+            for i, node_id in enumerate(service.node_ids[1:], start=1):
+                ev = places.get(node_id, {})
+                arrive = ev.get("arrive", previous_leave)
+                leg = net.legs[service.leg_ids[i - 1]]
+                countries = list(
+                    dict.fromkeys(
+                        [
+                            *net.nodes[service.node_ids[i - 1]].countries[:1],
+                            *leg.countries,
+                            *net.nodes[node_id].countries[:1],
+                        ]
+                    )
+                )
+                for c in countries:
+                    in_country[c] += (arrive - previous_leave) / len(countries)
+                leave = ev.get("leave", ev.get("end", ev.get("complete", arrive)))
+                if i < len(service.node_ids) - 1:
+                    at_node[node_id] += leave - arrive
+                    in_country[net.nodes[node_id].country] += leave - arrive
+                previous_leave = leave
+        if count:
+            out[service.name] = {
+                "by_node_h": {k: round(v / count, 2) for k, v in at_node.items() if v > 0},
+                "by_country_h": {k: round(v / count, 2) for k, v in in_country.items()},
+            }
+    return out

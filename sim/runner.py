@@ -1,0 +1,149 @@
+"""Run replications (in parallel if asked) and write a run's files: event log, trains, summary, manifest."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from corridors import InputError
+from sim.engine import Replication, run_replication
+from sim.kpis import summarize
+from sim.records import Event, TrainRecord
+from sim.scenario import Scenario
+
+__all__ = ["RunResult", "simulate", "write_run"]
+
+_SCENARIO: Scenario | None = None  # set in the parent before forking workers
+
+
+@dataclass
+class RunResult:
+    """Replications of one scenario and the summary computed from their records."""
+
+    scenario: Scenario
+    seed: int
+    replications: list[Replication]
+    summary: dict[str, Any]
+
+
+def _one(args: tuple[int, int]) -> Replication:
+    seed, replication = args
+    assert _SCENARIO is not None
+    return run_replication(_SCENARIO, seed=seed, replication=replication)
+
+
+def simulate(scenario: Scenario, *, replications: int = 10, seed: int = 1, workers: int = 1) -> RunResult:
+    """Run ``replications`` replications; the same seed gives the same result whatever ``workers`` is."""
+    if not isinstance(replications, int) or replications < 1:
+        raise InputError(f"--replications {replications!r} must be a whole number of at least 1")
+    if not isinstance(seed, int) or seed < 0:
+        raise InputError(f"--seed {seed!r} must be a whole number of at least 0")
+    jobs = [(seed, r) for r in range(replications)]
+    workers = max(1, min(workers, replications))
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        reps = [run_replication(scenario, seed=s, replication=r) for s, r in jobs]
+    else:
+        global _SCENARIO
+        _SCENARIO = scenario
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                reps = list(pool.map(_one, jobs))
+        finally:
+            _SCENARIO = None
+    return RunResult(scenario, seed, reps, summarize(scenario, reps, seed=seed))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
+    scenario = result.scenario
+    inputs: dict[str, str] = {}
+    if scenario.path is not None:
+        inputs[str(scenario.path)] = _sha256(scenario.path)
+    root = scenario.network.root
+    if root is not None:
+        for path in sorted(root.iterdir()):
+            if path.is_file():
+                inputs[str(path)] = _sha256(path)
+    versions = {"python": platform.python_version()}
+    for package in ("corridors", "simpy", "numpy", "geopy", "folium"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return {
+        "schema_version": 1,
+        "scenario": scenario.name,
+        "seed": result.seed,
+        "replications": len(result.replications),
+        "streams": "numpy SeedSequence(entropy=seed, spawn_key=(replication, blake2b(component names)))",
+        "inputs_sha256": inputs,
+        "versions": versions,
+        "command": argv if argv is not None else sys.argv,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_run(result: RunResult, out_dir: str | os.PathLike[str], *, argv: list[str] | None = None) -> list[Path]:
+    """Write the run's files into ``out_dir``, all or nothing (through a temporary folder)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise InputError(f"--out {out}: the folder {parent} does not exist")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    start = result.scenario.start
+    try:
+        with gzip.open(tmp / "events.csv.gz", "wt", newline="", encoding="utf-8", compresslevel=5) as f:
+            w = csv.writer(f)
+            w.writerow([*Event._fields, "time"])
+            for rep in result.replications:
+                for e in sorted(rep.events, key=lambda e: (e.time_h, e.train)):
+                    when = start + dt.timedelta(hours=e.time_h)
+                    w.writerow(
+                        [
+                            e.replication,
+                            e.train,
+                            e.place,
+                            e.event,
+                            round(e.time_h, 4),
+                            when.isoformat(timespec="minutes"),
+                        ]
+                    )
+        with open(tmp / "trains.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow([*TrainRecord._fields, "transit_d"])
+            for rep in result.replications:
+                for t in rep.trains:
+                    transit = round((t.arrive_h - t.depart_h) / 24, 4) if t.arrive_h is not None else ""
+                    w.writerow(
+                        [*(round(v, 4) if isinstance(v, float) else ("" if v is None else v) for v in t), transit]
+                    )
+        (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1) + "\n", encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(_manifest(result, argv), indent=1) + "\n", encoding="utf-8")
+        out.mkdir(exist_ok=True)
+        written = []
+        for path in sorted(tmp.iterdir()):
+            target = out / path.name
+            os.replace(path, target)
+            written.append(target)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,351 @@
+"""Scenarios: services, closures, capacity cuts and weather, read from TOML and checked against a network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corridors import DataError, Distribution, Network, load_network, route
+from corridors.schema import Record
+
+__all__ = [
+    "CapacityCut",
+    "Closure",
+    "Scenario",
+    "Service",
+    "Weather",
+    "bundled_scenario",
+    "load_scenario",
+]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_DRAIN_D = 120
+
+
+@dataclass(frozen=True)
+class Service:
+    """Trains on one route: when they leave, how big they are, what was promised."""
+
+    name: str
+    node_ids: tuple[str, ...]
+    leg_ids: tuple[str, ...]
+    departures_h: tuple[float, ...]
+    wagons: int
+    teu: float
+    promised_transit_h: float | None = None
+    departure_spread_h: float = 0.0
+    corridor: str | None = None
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Closure:
+    """Nothing starts service at ``node`` (or enters ``leg``) from ``start_h`` to ``end_h``."""
+
+    start_h: float
+    end_h: float
+    node: str | None = None
+    leg: str | None = None
+
+
+@dataclass(frozen=True)
+class CapacityCut:
+    """Servers and the trains/day cap at ``node`` multiplied by ``factor`` from ``start_h`` to ``end_h``."""
+
+    node: str
+    start_h: float
+    end_h: float
+    factor: float
+
+
+@dataclass(frozen=True)
+class Weather:
+    """Storms that stop departures from a ferry terminal or port in some months of the year."""
+
+    node: str
+    months: tuple[int, ...]
+    stoppages_per_month: float
+    stoppage_h: Distribution
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A network, the services on it, and what disturbs them, in hours from ``start``.
+
+    Services depart until ``end_h``; the simulation runs on to ``horizon_h`` so that late trains
+    can arrive (a train still running then is reported as in the system, not lost).
+    """
+
+    name: str
+    description: str
+    start: dt.datetime
+    end_h: float
+    horizon_h: float
+    network: Network
+    services: tuple[Service, ...]
+    closures: tuple[Closure, ...] = ()
+    capacity_cuts: tuple[CapacityCut, ...] = ()
+    weather: tuple[Weather, ...] = ()
+    path: Path | None = None
+
+    def hours(self, when: dt.datetime) -> float:
+        """Hours since the scenario start (the engine's one clock)."""
+        return (when - self.start).total_seconds() / 3600
+
+    def date_at(self, hours: float) -> dt.datetime:
+        """The date and time ``hours`` after the scenario start."""
+        return self.start + dt.timedelta(hours=hours)
+
+
+def bundled_scenario(name: str = "baseline") -> Path:
+    """Path of a scenario shipped in ``data/scenarios``."""
+    from corridors import bundled_data_dir
+
+    return bundled_data_dir() / "scenarios" / f"{name}.toml"
+
+
+def load_scenario(path: str | Path | None = None, *, network: Network | None = None) -> Scenario:
+    """Read and check a scenario file (the bundled baseline when ``path`` is None)."""
+    path = Path(path) if path is not None else bundled_scenario()
+    shown = _display(path)
+    if not path.is_file():
+        raise DataError(shown, None, None, None, "scenario file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(shown, None, None, None, f"not UTF-8 text: {exc}") from None
+    top = Record(shown, "scenario file", data)
+    head = top.sub("scenario")
+    if head is None:
+        raise DataError(shown, None, "scenario", None, "is required: a [scenario] table with name and dates")
+    head.label = "[scenario]"
+    name = head.ident("name")
+    description = head.text("description", required=False)
+    start = _datetime(head, "start_date")
+    end = _datetime(head, "end_date")
+    if end <= start:
+        raise head.error("end_date", str(end.date()), f"must be after start_date ({start.date()})")
+    drain = head.number("drain_d", lo=0, hi=3650, required=False)
+    net_path = head.text("network", required=False)
+    head.finish()
+    if network is None:
+        network = load_network((path.parent / net_path) if net_path else None)
+    horizon_h = (end - start).total_seconds() / 3600 + 24 * (drain if drain is not None else DEFAULT_DRAIN_D)
+    known = network.sources
+    services = []
+    seen: set[str] = set()
+    raw_services = top.raw("services")
+    if not isinstance(raw_services, list) or not raw_services:
+        raise DataError(shown, None, "services", raw_services, "must list at least one [[services]] table")
+    for i, raw in enumerate(raw_services, start=1):
+        rec = Record(shown, f"service #{i}", raw, sources=known)
+        service = _service(rec, network, start, end)
+        if service.name in seen:
+            raise DataError(shown, f"service {service.name}", "name", service.name, "duplicate service name")
+        seen.add(service.name)
+        services.append(service)
+
+    def records(key: str, label: str) -> list[Record]:
+        raw = top.raw(key)
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise DataError(shown, None, key, raw, f"must be an array of tables: write [[{key}]]")
+        return [Record(shown, f"{label} #{i}", r, sources=known) for i, r in enumerate(raw, start=1)]
+
+    closures = [_closure(rec, network, start) for rec in records("closures", "closure")]
+    cuts = [_cut(rec, network, start) for rec in records("capacity_cuts", "capacity cut")]
+    weather = [_weather(rec, network) for rec in records("weather", "weather")]
+    top.finish()
+    return Scenario(
+        name=name,
+        description=description,
+        start=start,
+        end_h=(end - start).total_seconds() / 3600,
+        horizon_h=horizon_h,
+        network=network,
+        services=tuple(services),
+        closures=tuple(closures),
+        capacity_cuts=tuple(cuts),
+        weather=tuple(weather),
+        path=path,
+    )
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _datetime(rec: Record, key: str, *, required: bool = True) -> dt.datetime:
+    value = rec.raw(key)
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    raise rec.error(key, value, "must be a TOML date such as 2025-01-01 (no quotes)")
+
+
+def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime) -> Service:
+    name = rec.ident("name")
+    rec.label = f"service {name}"
+    sources: dict[str, tuple[str, ...]] = {}
+    corridor_name = rec.text("corridor", required=False) or None
+    origin = rec.text("origin", required=False) or None
+    destination = rec.text("destination", required=False) or None
+    if corridor_name is not None:
+        if origin or destination:
+            raise rec.error("origin", origin or destination, "give corridor, or origin and destination, not both")
+        if corridor_name not in network.corridors:
+            raise rec.error(
+                "corridor", corridor_name, f"is not a corridor of the network ({', '.join(network.corridors)})"
+            )
+        corridor = network.corridors[corridor_name]
+        node_ids, leg_ids = corridor.node_ids, corridor.leg_ids
+    else:
+        if not origin or not destination:
+            raise rec.error("corridor", None, "is required (or origin and destination, routed by expected time)")
+        for key, node in (("origin", origin), ("destination", destination)):
+            if node not in network.nodes:
+                raise rec.error(key, node, "is not a node of the network")
+        found = route(network, origin, destination)
+        if not found:
+            raise rec.error("destination", destination, f"cannot be reached from {origin}")
+        node_ids, leg_ids = found[0].node_ids, found[0].leg_ids
+    per_week = rec.sourced("trains_per_week", lo=0.001, hi=1000)
+    assert per_week is not None
+    sources["trains_per_week"] = per_week.sources
+    weekdays = rec.strings("weekdays", required=False)
+    for day in weekdays:
+        if day not in WEEKDAYS:
+            raise rec.error("weekdays", day, f"must be among {', '.join(WEEKDAYS)}")
+    wagons = rec.sourced("wagons", integer=True, hi=500)
+    teu = rec.sourced("teu", hi=20000)
+    assert wagons is not None and teu is not None
+    sources["wagons"], sources["teu"] = wagons.sources, teu.sources
+    promised = rec.sourced("promised_transit_d", required=False)
+    if promised is not None:
+        sources["promised_transit_d"] = promised.sources
+    spread = rec.sourced("departure_spread_h", required=False, positive=False, lo=0, hi=168)
+    s_start = _datetime(rec, "start_date") if rec.has("start_date") else start
+    rec.raw("start_date")
+    s_end = _datetime(rec, "end_date") if rec.has("end_date") else end
+    rec.raw("end_date")
+    rec.text("note", required=False)
+    rec.finish()
+    if s_end <= s_start:
+        raise rec.error("end_date", str(s_end), f"must be after start_date ({s_start})")
+    departures = _timetable(float(per_week.value), weekdays, s_start, s_end, start)
+    return Service(
+        name=name,
+        node_ids=node_ids,
+        leg_ids=leg_ids,
+        departures_h=departures,
+        wagons=int(wagons.value),
+        teu=float(teu.value),
+        promised_transit_h=float(promised.value) * 24 if promised else None,
+        departure_spread_h=float(spread.value) if spread else 0.0,
+        corridor=corridor_name,
+        sources=sources,
+    )
+
+
+def _timetable(
+    per_week: float, weekdays: tuple[str, ...], s_start: dt.datetime, s_end: dt.datetime, origin: dt.datetime
+) -> tuple[float, ...]:
+    """Departure times in hours since ``origin``: evenly spaced, or spread over the given weekdays."""
+    first = (s_start - origin).total_seconds() / 3600
+    last = (s_end - origin).total_seconds() / 3600
+    if not weekdays:
+        headway = 168 / per_week
+        n = int((last - first) / headway - 1e-9) + 1
+        return tuple(first + i * headway for i in range(n) if first + i * headway < last)
+    # weekdays: per_week trains spread evenly over those days, departing through each day
+    days = sorted(WEEKDAYS.index(d) for d in weekdays)
+    per_day = per_week / len(days)
+    out: list[float] = []
+    day = s_start.replace(hour=0, minute=0, second=0, microsecond=0)
+    carry = 0.0
+    while day < s_end:
+        if day.weekday() in days:
+            carry += per_day
+            count = int(carry + 1e-9)
+            carry -= count
+            for k in range(count):
+                t = (day - origin).total_seconds() / 3600 + 24 * (k + 0.5) / count
+                if first <= t < last:
+                    out.append(t)
+        day += dt.timedelta(days=1)
+    return tuple(out)
+
+
+def _place(rec: Record, network: Network) -> tuple[str | None, str | None]:
+    node = rec.text("node", required=False) or None
+    leg = rec.text("leg", required=False) or None
+    if bool(node) == bool(leg):
+        raise rec.error("node", node, "give exactly one of node or leg")
+    if node and node not in network.nodes:
+        raise rec.error("node", node, "is not a node of the network")
+    if leg and leg not in network.legs:
+        raise rec.error("leg", leg, "is not a leg of the network")
+    return node, leg
+
+
+def _window(rec: Record, start: dt.datetime) -> tuple[float, float]:
+    a = _datetime(rec, "start")
+    b = _datetime(rec, "end")
+    if b <= a:
+        raise rec.error("end", str(b), f"must be after start ({a})")
+    return (a - start).total_seconds() / 3600, (b - start).total_seconds() / 3600
+
+
+def _closure(rec: Record, network: Network, start: dt.datetime) -> Closure:
+    node, leg = _place(rec, network)
+    a, b = _window(rec, start)
+    rec.sources_of("source", required=False)
+    rec.text("note", required=False)
+    rec.finish()
+    return Closure(start_h=a, end_h=b, node=node, leg=leg)
+
+
+def _cut(rec: Record, network: Network, start: dt.datetime) -> CapacityCut:
+    node, _ = _place(rec, network)
+    if node is None:
+        raise rec.error("leg", rec.data.get("leg"), "capacity cuts apply to nodes")
+    a, b = _window(rec, start)
+    factor = rec.number("factor", lo=0.0, hi=10.0)
+    assert factor is not None
+    if factor <= 0:
+        raise rec.error("factor", factor, "must be above 0 (use a closure to stop a node)")
+    rec.sources_of("source", required=False)
+    rec.text("note", required=False)
+    rec.finish()
+    return CapacityCut(node=node, start_h=a, end_h=b, factor=factor)
+
+
+def _weather(rec: Record, network: Network) -> Weather:
+    node, _ = _place(rec, network)
+    assert node is not None
+    months_raw: Any = rec.raw("months")
+    if (
+        not isinstance(months_raw, list)
+        or not months_raw
+        or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in months_raw)
+    ):
+        raise rec.error("months", months_raw, "must list months as numbers 1-12")
+    per_month = rec.sourced("stoppages_per_month", lo=0, hi=30)
+    stoppage = rec.duration("stoppage_h", "stoppage_d")
+    assert per_month is not None and stoppage is not None
+    rec.text("note", required=False)
+    rec.finish()
+    return Weather(
+        node=node, months=tuple(months_raw), stoppages_per_month=float(per_month.value), stoppage_h=stoppage.value
+    )

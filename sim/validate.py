@@ -1,0 +1,260 @@
+"""Calibration: measures over the records, compared with published targets."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corridors import DataError, Network, bundled_data_dir
+from corridors.schema import Record
+from sim.engine import Replication
+from sim.kpis import _t95, node_visits
+
+__all__ = ["Target", "TargetResult", "evaluate", "load_targets"]
+
+MEASURES = ("transit", "segment", "dwell", "difference")
+KINDS = ("end_to_end", "node")
+EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
+
+
+@dataclass(frozen=True)
+class Measure:
+    measure: str
+    services: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()
+    start: tuple[str, str] | None = None
+    stop: tuple[str, str] | None = None
+    exclude: tuple[tuple[str, str, str], ...] = ()
+    a: Measure | None = None
+    b: Measure | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A published figure as a range, in hours, and how to measure it in the simulation."""
+
+    id: str
+    what: str
+    kind: str
+    how: Measure
+    low_h: float
+    high_h: float
+    unit: str
+    sources: tuple[str, ...]
+    note: str
+    applies_to: str
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: Target
+    mean_h: float | None
+    ci95_h: tuple[float, float] | None
+    n: int
+
+    @property
+    def passed(self) -> bool:
+        return self.mean_h is not None and self.target.low_h <= self.mean_h <= self.target.high_h
+
+
+def default_targets() -> Path:
+    return bundled_data_dir() / "calibration" / "targets.toml"
+
+
+def load_targets(path: str | Path | None, network: Network, services: Sequence[str]) -> list[Target]:
+    """Read a targets file, checking every service, node and event it names."""
+    path = Path(path) if path is not None else default_targets()
+    shown = str(path)
+    if not path.is_file():
+        raise DataError(shown, None, None, None, "targets file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
+    rows = data.get("targets")
+    if set(data) - {"targets"} or not isinstance(rows, list) or not rows:
+        raise DataError(shown, None, None, None, "must hold [[targets]] records and nothing else")
+    out = []
+    for i, raw in enumerate(rows, start=1):
+        rec = Record(shown, f"target #{i}", raw, sources=network.sources)
+        ident = rec.ident("id")
+        rec.label = f"target {ident}"
+        what = rec.text("what")
+        kind = rec.choice("kind", KINDS)
+        how = _measure(rec, network, services, top=True)
+        has_h, has_d = rec.has("range_h"), rec.has("range_d")
+        if has_h == has_d:
+            raise rec.error("range_d", None, "give range_h or range_d (a [low, high] pair)")
+        key = "range_h" if has_h else "range_d"
+        pair = rec.raw(key)
+        rec.raw("range_h" if key == "range_d" else "range_d")
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+            or pair[0] > pair[1]
+        ):
+            raise rec.error(key, pair, "must be [low, high] numbers with low <= high")
+        factor = 1.0 if has_h else 24.0
+        sources = rec.sources_of("source")
+        note = rec.text("note", required=False)
+        applies = rec.text("applies_to", required=False)
+        rec.finish()
+        out.append(
+            Target(
+                ident,
+                what,
+                kind or "end_to_end",
+                how,
+                pair[0] * factor,
+                pair[1] * factor,
+                "h" if has_h else "d",
+                sources,
+                note,
+                applies,
+            )
+        )
+    return out
+
+
+def _measure(rec: Record, network: Network, services: Sequence[str], *, top: bool = False) -> Measure:
+    measure = rec.choice("measure", MEASURES)
+    if measure == "difference":
+        subs = []
+        for key in ("a", "b"):
+            sub = rec.sub(key)
+            if sub is None:
+                raise rec.error(key, None, "is required for a difference: a table with its own measure")
+            subs.append(_measure(sub, network, services))
+            sub.finish()
+        return Measure("difference", a=subs[0], b=subs[1])
+    names = rec.strings("services", required=measure != "dwell")
+    for name in names:
+        if name not in services:
+            raise rec.error("services", name, "is not a service of the scenario")
+    nodes = rec.strings("nodes", required=measure == "dwell")
+    for node in nodes:
+        if node not in network.nodes:
+            raise rec.error("nodes", node, "is not a node of the network")
+
+    def point(key: str) -> tuple[str, str]:
+        sub = rec.sub(key)
+        if sub is None:
+            raise rec.error(key, None, "is required: { place = ..., event = ... }")
+        place = sub.text("place")
+        event = sub.choice("event", EVENTS)
+        sub.finish()
+        if place not in network.nodes:
+            raise sub.error("place", place, "is not a node of the network")
+        return place, event or "arrive"
+
+    start = stop = None
+    excluded: list[tuple[str, str, str]] = []
+    if measure == "segment":
+        start, stop = point("from"), point("to")
+        raw = rec.raw("exclude") or []
+        if not isinstance(raw, list):
+            raise rec.error("exclude", raw, "must be a list of { place, from, to }")
+        for j, item in enumerate(raw):
+            sub = Record(rec.file, rec.label, item, prefix=f"{rec.prefix}exclude[{j}].")
+            place = sub.text("place")
+            a, b = sub.choice("from", EVENTS), sub.choice("to", EVENTS)
+            sub.finish()
+            excluded.append((place, a or "", b or ""))
+    return Measure(measure or "transit", tuple(names), tuple(nodes), start, stop, tuple(excluded))
+
+
+def _values(
+    how: Measure,
+    reps: Sequence[Replication],
+    visits: Mapping[tuple[int, str, str], dict[str, float]],
+) -> list[list[float]]:
+    """Per replication, the measured values in hours."""
+    out: list[list[float]] = []
+    for rep in reps:
+        values: list[float] = []
+        if how.measure == "transit":
+            values = [
+                t.arrive_h - t.depart_h for t in rep.trains if t.service in how.services and t.arrive_h is not None
+            ]
+        elif how.measure == "dwell":
+            for (r, _train, place), ev in visits.items():
+                if r == rep.replication and place in how.nodes and "arrive" in ev:
+                    left = ev.get("leave", ev.get("end"))
+                    if left is not None:
+                        values.append(left - ev["arrive"])
+        elif how.measure == "segment":
+            assert how.start and how.stop
+            for t in rep.trains:
+                if t.service not in how.services or t.arrive_h is None:
+                    continue
+                a = visits.get((rep.replication, t.train, how.start[0]), {}).get(how.start[1])
+                b = visits.get((rep.replication, t.train, how.stop[0]), {}).get(how.stop[1])
+                if a is None or b is None:
+                    continue
+                span = b - a
+                for place, e1, e2 in how.exclude:
+                    ev = visits.get((rep.replication, t.train, place), {})
+                    if e1 in ev and e2 in ev:
+                        span -= ev[e2] - ev[e1]
+                values.append(span)
+        out.append(values)
+    return out
+
+
+def evaluate(targets: Sequence[Target], reps: Sequence[Replication]) -> list[TargetResult]:
+    """Measure every target over the replications: the mean, and a 95% CI across replications."""
+    visits = node_visits(e for rep in reps for e in rep.events)
+    results = []
+    for target in targets:
+        how = target.how
+        if how.measure == "difference":
+            assert how.a and how.b
+            per_a = _values(how.a, reps, visits)
+            per_b = _values(how.b, reps, visits)
+            per = [
+                [statistics.fmean(b) - statistics.fmean(a)] if a and b else []
+                for a, b in zip(per_a, per_b, strict=True)
+            ]
+        else:
+            per = _values(how, reps, visits)
+        pooled = [v for values in per for v in values]
+        rep_means = [statistics.fmean(v) for v in per if v]
+        mean = statistics.fmean(pooled) if pooled else None
+        ci = None
+        if len(rep_means) >= 2:
+            half = _t95(len(rep_means) - 1) * statistics.stdev(rep_means) / math.sqrt(len(rep_means))
+            m = statistics.fmean(rep_means)
+            ci = (m - half, m + half)
+        results.append(TargetResult(target, mean, ci, len(pooled)))
+    return results
+
+
+def result_rows(results: Sequence[TargetResult]) -> list[dict[str, Any]]:
+    """The JSON form of a validation."""
+    rows = []
+    for r in results:
+        t = r.target
+        scale = 24.0 if t.unit == "d" else 1.0
+        rows.append(
+            {
+                "id": t.id,
+                "what": t.what,
+                "kind": t.kind,
+                "unit": t.unit,
+                "observed": [round(t.low_h / scale, 2), round(t.high_h / scale, 2)],
+                "simulated_mean": round(r.mean_h / scale, 2) if r.mean_h is not None else None,
+                "ci95": [round(v / scale, 2) for v in r.ci95_h] if r.ci95_h else None,
+                "n": r.n,
+                "passed": r.passed,
+                "applies_to": t.applies_to or None,
+                "sources": list(t.sources),
+                "note": t.note or None,
+            }
+        )
+    return rows
