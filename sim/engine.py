@@ -22,6 +22,21 @@ __all__ = ["Replication", "run_replication"]
 VESSEL_DISPATCH = ("when_full", "max_wait")
 
 
+@dataclass(frozen=True)
+class _Step:
+    """One leg of a service's route and the node after it, resolved to runtime components."""
+
+    leg_id: str
+    leg_draws: list[float]
+    leg_closed: Windows | None
+    chain: tuple[Leg, ...]
+    liner: Sailings | None
+    ferry: FerryLine | None
+    station: Station | None
+    node_draws: list[float] | None
+    held: Windows | None
+
+
 @dataclass
 class Replication:
     """What one replication produced: the event log, the per-train table, and ferry sailings."""
@@ -165,17 +180,43 @@ class _Model:
             rng = stream(self.seed, self.rep, "service", service.name, "departure")
             offsets = [float(x) for x in rng.uniform(0, service.departure_spread_h, n)]
         times = sorted((t + offsets[k], k) for k, t in enumerate(service.departures_h))
+        plan = self._plan(service, draws)
         env = self.env
         for t, k in times:
             if t > env.now:
                 yield env.timeout(t - env.now)
-            env.process(self._train(service, k, draws))
+            env.process(self._train(service, k, plan))
 
-    def _train(self, service: Service, k: int, draws: dict[str, list[float]]) -> Generator[simpy.Event, Any, None]:
-        env, net, rep = self.env, self.net, self.rep
+    def _plan(self, service: Service, draws: dict[str, list[float]]) -> list[_Step]:
+        """What each leg of the route and the node after it hold, looked up once per service."""
+        nodes, legs = service.node_ids, service.leg_ids
+        plan = []
+        for i, leg_id in enumerate(legs):
+            here = self.net.nodes[nodes[i]]
+            chain = self._voyage(i, nodes, legs)
+            liner = self.liner(here, chain) if chain else None
+            ferry = None if liner else self.ferry(self.net.legs[leg_id])
+            nxt = nodes[i + 1]
+            plan.append(
+                _Step(
+                    leg_id=leg_id,
+                    leg_draws=draws["leg:" + leg_id],
+                    leg_closed=self.leg_closed.get(leg_id),
+                    chain=chain,
+                    liner=liner,
+                    ferry=ferry,
+                    station=self.stations.get(nxt),
+                    node_draws=draws.get("node:" + nxt),
+                    held=self.node_closed.get(nxt) or self.storms.get(nxt),
+                )
+            )
+        return plan
+
+    def _train(self, service: Service, k: int, plan: list[_Step]) -> Generator[simpy.Event, Any, None]:
+        env, rep = self.env, self.rep
         log = self.events.append
         tid = f"{service.name}-{k + 1:04d}"
-        nodes, legs = service.node_ids, service.leg_ids
+        nodes = service.node_ids
         depart = env.now
         moving = waiting = processing = 0.0
         parts = 0
@@ -185,17 +226,14 @@ class _Model:
         i = 0
         last = len(nodes) - 1
         while i < last:
-            here = net.nodes[nodes[i]]
-            leg = net.legs[legs[i]]
-            closed = self.leg_closed.get(leg.id)
-            if closed:  # a closed leg holds the train at the node
-                opened = closed.open_at(t)
+            step = plan[i]
+            here = nodes[i]
+            if step.leg_closed:  # a closed leg holds the train at the node
+                opened = step.leg_closed.open_at(t)
                 waiting += opened - t
                 t = opened
-            chain = self._voyage(i, nodes, legs)
-            liner = self.liner(here, chain) if chain else None
-            ferry = None if liner else self.ferry(leg)
-            if liner is not None:  # timetabled sailings over a voyage of sea legs
+            liner, ferry = step.liner, step.ferry
+            if liner is not None:  # timetabled sailings over a voyage of water legs
                 if t > env.now:
                     yield env.timeout(t - env.now)
                 booked = liner.book(t, service.wagons if liner.unit == "wagons" else service.teu)
@@ -203,31 +241,33 @@ class _Model:
                 j = max((j for j, _ in booked), key=liner.departure_h)
                 sailed = liner.departure_h(j)
                 if i:
-                    log(Event(rep, tid, here.id, "leave", sailed))
+                    log(Event(rep, tid, here, "leave", sailed))
                 waiting += sailed - t
                 t = sailed
-                for step, hours in enumerate(liner.durations(j)):
+                durations = liner.durations(j)
+                for s, hours in enumerate(durations):
                     t += hours
                     moving += hours
-                    at = nodes[i + step + 1]
+                    at = nodes[i + s + 1]
                     log(Event(rep, tid, at, "arrive", t))
-                    if step + 1 < len(chain):  # a waypoint of the voyage (a canal, a strait)
+                    if s + 1 < len(durations):  # a waypoint of the voyage (a canal, a strait)
                         held = self.node_closed.get(at)
                         if held:
                             opened = held.open_at(t)
                             waiting += opened - t
                             t = opened
                         log(Event(rep, tid, at, "leave", t))
-                i += len(chain)
+                i += len(durations)
+                step = plan[i - 1]
             elif ferry is not None:  # vessels that leave by their dispatch rule
                 if t > env.now:
                     yield env.timeout(t - env.now)
-                done, crossing = ferry.cross(here.id, service.wagons if ferry.unit == "wagons" else service.teu)
+                done, crossing = ferry.cross(here, service.wagons if ferry.unit == "wagons" else service.teu)
                 landed = yield done
                 parts += crossing.parts
                 sailed = max(dep for dep, _ in crossing.loads)
                 if i:
-                    log(Event(rep, tid, here.id, "leave", sailed))
+                    log(Event(rep, tid, here, "leave", sailed))
                 waiting += sailed - t
                 moving += landed - sailed
                 t = landed
@@ -235,31 +275,28 @@ class _Model:
                 log(Event(rep, tid, nodes[i], "arrive", t))
             else:  # a leg with its own transit time
                 if i:
-                    log(Event(rep, tid, here.id, "leave", t))
-                hours = draws["leg:" + leg.id][k]
+                    log(Event(rep, tid, here, "leave", t))
+                hours = step.leg_draws[k]
                 moving += hours
                 t += hours
                 i += 1
                 log(Event(rep, tid, nodes[i], "arrive", t))
             if i >= last:
                 break
-            station = self.stations.get(nodes[i])
+            station = step.station
             if station is not None:  # queue and service
                 if t > env.now:
                     yield env.timeout(t - env.now)
-                service_draws = draws.get("node:" + nodes[i])
-                start, end = station.admit(t, service_draws[k] if service_draws else 0.0)
+                start, end = station.admit(t, step.node_draws[k] if step.node_draws else 0.0)
                 log(Event(rep, tid, nodes[i], "start", start))
                 log(Event(rep, tid, nodes[i], "end", end))
                 waiting += start - t
                 processing += end - start
                 t = end
-            else:  # a pass-through, which a closure or a storm may hold
-                held = self.node_closed.get(nodes[i]) or self.storms.get(nodes[i])
-                if held:
-                    opened = held.open_at(t)
-                    waiting += opened - t
-                    t = opened
+            elif step.held:  # a pass-through, which a closure or a storm may hold
+                opened = step.held.open_at(t)
+                waiting += opened - t
+                t = opened
         if t > env.now:
             yield env.timeout(t - env.now)
         log(Event(rep, tid, nodes[-1], "complete", t))

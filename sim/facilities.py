@@ -99,16 +99,22 @@ class Station:
 
     def admit(self, arrival_h: float, service_h: float) -> tuple[float, float]:
         """Start and end of service for a train arriving now (arrivals must come in time order)."""
-        best_start, best = INF, 0
-        for i, free in enumerate(self.free_h):
-            t = max(arrival_h, free)
-            if self.gap_h:
-                t = max(t, self.last_start_h + self._gap(t))
-            t = self._usable(t, i)
-            if t < best_start:
-                best_start, best = t, i
+        free_h = self.free_h
+        if not self.closures and not self.cuts:  # the common case, kept lean
+            earliest = max(arrival_h, self.last_start_h + self.gap_h)
+            best = min(range(len(free_h)), key=free_h.__getitem__)
+            best_start = max(earliest, free_h[best])
+        else:
+            best_start, best = INF, 0
+            for i, free in enumerate(free_h):
+                t = max(arrival_h, free)
+                if self.gap_h:
+                    t = max(t, self.last_start_h + self._gap(t))
+                t = self._usable(t, i)
+                if t < best_start:
+                    best_start, best = t, i
         end = best_start + service_h
-        self.free_h[best] = end
+        free_h[best] = end
         self.last_start_h = best_start
         return best_start, end
 

@@ -1,0 +1,105 @@
+"""`corridors simulate` and `corridors validate` from the command line."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from corridors.cli import main
+from tests.test_engine import exact_network, write_scenario
+
+
+def test_simulate_writes_its_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = write_scenario(tmp_path, exact_network())
+    out = tmp_path / "run"
+    assert main(["simulate", str(scenario), "-r", "2", "--seed", "3", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "abc" in text and "Wrote" in text
+    assert sorted(p.name for p in out.iterdir()) == ["events.csv.gz", "manifest.json", "summary.json", "trains.csv"]
+    summary = json.loads((out / "summary.json").read_text())
+    transit = summary["services"]["abc"]["transit_d"]
+    assert {"mean", "p50", "p95", "ci95"} <= set(transit)
+    # train k leaves at k - 1 h and queues at B behind the others: transit 36 + (k - 1) h, k = 1..24
+    assert transit["mean"] == round((36 + 11.5) / 24, 2) and transit["max"] == round((36 + 23) / 24, 2)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["replications"] == 2
+    assert any(k.endswith("scenario.toml") for k in manifest["inputs_sha256"])
+    assert {"python", "simpy", "numpy", "corridors"} <= set(manifest["versions"])
+    with gzip.open(out / "events.csv.gz", "rt") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0].keys() >= {"replication", "train", "place", "event", "time_h", "time"}
+    with open(out / "trains.csv") as f:
+        trains = list(csv.DictReader(f))
+    assert len(trains) == 2 * 24 and trains[0]["status"] == "arrived"
+
+
+def test_simulate_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = write_scenario(tmp_path, exact_network())
+    assert main(["simulate", str(scenario), "-r", "1", "--out", str(tmp_path / "o"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["services"]["abc"]["transit_d"]["mean"] > 0
+
+
+def test_bad_scenario_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = write_scenario(tmp_path, exact_network(), corridor="nowhere")
+    out = tmp_path / "run"
+    assert main(["simulate", str(scenario), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert 'scenario.toml: service abc: corridor = "nowhere"' in err and "Traceback" not in err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_unknown_bundled_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "no-such-scenario"]) == 1
+    assert "no bundled scenario of that name (baseline" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["simulate", "-r", "0"], ["simulate", "--seed", "-1"], ["validate", "-r", "x"]])
+def test_bad_run_options_are_usage_errors(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+
+
+def test_validate_reports_every_row_and_fails_on_an_end_to_end_miss(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    targets = tmp_path / "targets.toml"
+    targets.write_text("""
+[[targets]]
+id = "T1"
+what = "Northern door to door"
+kind = "end_to_end"
+measure = "transit"
+services = ["northern-chengdu-lodz"]
+range_d = [11, 14]
+source = ["XINHUA_2013_CHENGDU"]
+
+[[targets]]
+id = "T2"
+what = "An impossible figure"
+kind = "end_to_end"
+measure = "transit"
+services = ["northern-chengdu-lodz"]
+range_d = [1, 2]
+source = ["ESTIMATE"]
+""")
+    assert main(["validate", "--targets", str(targets), "-r", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in data["rows"]] == ["T1", "T2"]
+    assert [r["passed"] for r in data["rows"]] == [True, False] and data["failed"] == ["T2"]
+
+
+def test_validate_bad_targets_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    targets = tmp_path / "targets.toml"
+    targets.write_text(
+        '[[targets]]\nid = "T1"\nwhat = "x"\nkind = "end_to_end"\nmeasure = "transit"\n'
+        'services = ["nope"]\nrange_d = [1, 2]\nsource = ["ESTIMATE"]\n'
+    )
+    assert main(["validate", "--targets", str(targets), "-r", "1"]) == 1
+    assert 'target T1: services = "nope": is not a service of the scenario' in capsys.readouterr().err
