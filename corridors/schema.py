@@ -227,7 +227,7 @@ class Record:
         if high is not None and value is not None and high < value:
             raise rec.error("max", high, f"is below value ({_fmt(value)})")
         sources = rec.sources_of("source")
-        note = rec.text("note", required=False)
+        note = _with_fit(rec.text("note", required=False), rec.text("fitted_to", required=False))
         rec.finish()
         assert value is not None
         number: float | int = int(value) if integer else value
@@ -260,7 +260,7 @@ class Record:
         typical = rec.number("typical", positive=True, required=False)
         shape = rec.choice("shape", SHAPES, required=False) or "pert"
         sources = rec.sources_of("source")
-        note = rec.text("note", required=False)
+        note = _with_fit(rec.text("note", required=False), rec.text("fitted_to", required=False))
         rec.finish()
         assert low is not None and high is not None
         if low > high:
@@ -272,6 +272,13 @@ class Record:
             raise rec.error("typical", typical, f"is outside [min, max] = [{_fmt(low)}, {_fmt(high)}]")
         dist = Distribution(low * factor, typical * factor, high * factor, shape)  # type: ignore[arg-type]
         return Sourced(dist, sources, note)
+
+
+def _with_fit(note: str, fitted_to: str) -> str:
+    """A calibrated value says which published figure it was fitted to."""
+    if not fitted_to:
+        return note
+    return (note + "; " if note else "") + f"fitted to: {fitted_to}"
 
 
 def _fmt(value: Any) -> str:

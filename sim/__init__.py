@@ -1,1 +1,25 @@
-"""sim: the SimPy engine that runs container trains through the corridor network (to come)."""
+"""sim: the SimPy engine that runs container trains through the corridor network.
+
+import sim
+scenario = sim.load_scenario()                 # the bundled baseline (or a path)
+result = sim.simulate(scenario, replications=10, seed=1)
+result.summary["services"]["northern-chengdu-lodz"]["transit_d"]["mean"]
+"""
+
+from sim.engine import Replication, run_replication
+from sim.records import Event, TrainRecord
+from sim.runner import RunResult, simulate, write_run
+from sim.scenario import Scenario, Service, load_scenario
+
+__all__ = [
+    "Event",
+    "Replication",
+    "RunResult",
+    "Scenario",
+    "Service",
+    "TrainRecord",
+    "load_scenario",
+    "run_replication",
+    "simulate",
+    "write_run",
+]

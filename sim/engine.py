@@ -35,6 +35,7 @@ class _Step:
     station: Station | None
     node_draws: list[float] | None
     held: Windows | None
+    gate: Station | None
 
 
 @dataclass
@@ -78,6 +79,7 @@ class _Model:
                 node.id, f.servers, f.trains_per_day, self.node_closed.get(node.id), cuts.get(node.id, ())
             )
         self.ferries: dict[str, FerryLine] = {}
+        self.gates: dict[str, Station] = {}
         self._open_trains: dict[str, tuple[Service, float]] = {}
         self.sailings: dict[tuple[str, str], Sailings] = {}
 
@@ -135,6 +137,14 @@ class _Model:
                 self.ferries[leg.id] = line
                 return line
         return None
+
+    def _gate(self, leg: Leg) -> Station | None:
+        """The entry gate of a leg whose line capacity (trains a day) is set, shared by every service."""
+        if not leg.capacity_trains_per_day:
+            return None
+        if leg.id not in self.gates:
+            self.gates[leg.id] = Station(leg.id, 1, leg.capacity_trains_per_day, self.leg_closed.get(leg.id))
+        return self.gates[leg.id]
 
     def liner(self, node: Node, chain: tuple[Leg, ...]) -> Sailings | None:
         f = node.facility
@@ -208,6 +218,7 @@ class _Model:
                     station=self.stations.get(nxt),
                     node_draws=draws.get("node:" + nxt),
                     held=self.node_closed.get(nxt) or self.storms.get(nxt),
+                    gate=self._gate(self.net.legs[leg_id]),
                 )
             )
         return plan
@@ -274,6 +285,12 @@ class _Model:
                 i += 1
                 log(Event(rep, tid, nodes[i], "arrive", t))
             else:  # a leg with its own transit time
+                if step.gate is not None:  # a line with a capacity: trains enter it spaced out
+                    if t > env.now:
+                        yield env.timeout(t - env.now)
+                    entry, _ = step.gate.admit(t, 0.0)
+                    waiting += entry - t
+                    t = entry
                 if i:
                     log(Event(rep, tid, here, "leave", t))
                 hours = step.leg_draws[k]

@@ -106,8 +106,10 @@ def write_run(result: RunResult, out_dir: str | os.PathLike[str], *, argv: list[
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
     parent = out.resolve().parent
-    if not parent.is_dir():
-        raise InputError(f"--out {out}: the folder {parent} does not exist")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot create {parent}: {exc.strerror or exc}") from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     start = result.scenario.start
     try:

@@ -220,9 +220,20 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
         if not found:
             raise rec.error("destination", destination, f"cannot be reached from {origin}")
         node_ids, leg_ids = found[0].node_ids, found[0].leg_ids
-    per_week = rec.sourced("trains_per_week", lo=0.001, hi=1000)
-    assert per_week is not None
-    sources["trains_per_week"] = per_week.sources
+    if rec.has("trains_per_week") == rec.has("headway_h"):
+        rec.raw("headway_h")
+        raise rec.error(
+            "trains_per_week", rec.raw("trains_per_week"), "give trains_per_week or headway_h, not both and not neither"
+        )
+    per_week = rec.sourced("trains_per_week", lo=0.001, hi=1000, required=False)
+    headway = rec.sourced("headway_h", lo=0.1, hi=24 * 366, required=False)
+    if per_week is not None:
+        sources["trains_per_week"] = per_week.sources
+        trains_per_week = float(per_week.value)
+    else:
+        assert headway is not None
+        sources["headway_h"] = headway.sources
+        trains_per_week = 168.0 / float(headway.value)
     weekdays = rec.strings("weekdays", required=False)
     for day in weekdays:
         if day not in WEEKDAYS:
@@ -243,7 +254,7 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
     rec.finish()
     if s_end <= s_start:
         raise rec.error("end_date", str(s_end), f"must be after start_date ({s_start})")
-    departures = _timetable(float(per_week.value), weekdays, s_start, s_end, start)
+    departures = _timetable(trains_per_week, weekdays, s_start, s_end, start)
     return Service(
         name=name,
         node_ids=node_ids,

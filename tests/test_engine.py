@@ -55,6 +55,7 @@ def write_scenario(folder: Path, network: dict[str, Any], extra: dict[str, Any] 
             }
         ],
     }
+    data["services"][0] = {k: v for k, v in data["services"][0].items() if v is not None}
     data.update(extra or {})
     path = folder / "scenario.toml"
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
@@ -282,3 +283,37 @@ def test_bad_scenarios_are_named(tmp_path: Path, service: dict[str, Any], extra:
     with pytest.raises(DataError) as info:
         load_scenario(path)
     assert needle in str(info.value) and "scenario.toml" in str(info.value)
+
+
+def test_line_capacity_spaces_trains_entering_a_leg(tmp_path: Path) -> None:
+    r = exact_network()
+    r["nodes.toml"]["nodes"][1].pop("facility")  # B: a plain junction
+    r["legs.toml"]["legs"][1]["capacity_trains_per_day"] = {"value": 4, "source": "SRC1"}  # one every 6 h
+    rows = trace(write_scenario(tmp_path, r, headway_h={"value": 1, "source": "SRC1"}, trains_per_week=None), n=3)
+    leaves = [t for _, place, event, t in rows if place == "B" and event == "leave"]
+    assert leaves == [10.0, 16.0, 22.0]
+
+
+def test_headway_or_trains_per_week_not_both(tmp_path: Path) -> None:
+    path = write_scenario(tmp_path, exact_network(), headway_h={"value": 2, "source": "SRC1"})
+    with pytest.raises(DataError, match="give trains_per_week or headway_h"):
+        load_scenario(path)
+
+
+def test_headway_sets_the_timetable(tmp_path: Path) -> None:
+    scenario = load_scenario(
+        write_scenario(tmp_path, exact_network(), headway_h={"value": 6, "source": "SRC1"}, trains_per_week=None)
+    )
+    assert scenario.services[0].departures_h == (0.0, 6.0, 12.0, 18.0)
+
+
+def test_python_api_gives_the_cli_summary(tmp_path: Path) -> None:
+    import json
+
+    import sim
+    from corridors.cli import main
+
+    path = write_scenario(tmp_path, exact_network())
+    result = sim.simulate(sim.load_scenario(path), replications=2, seed=4)
+    assert main(["simulate", str(path), "-r", "2", "--seed", "4", "--out", str(tmp_path / "o")]) == 0
+    assert json.loads((tmp_path / "o" / "summary.json").read_text()) == json.loads(json.dumps(result.summary))

@@ -7,19 +7,23 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_python_example_prints_what_the_readme_says() -> None:
-    block = re.search(r"```python\n(.*?)```", README, re.S)
-    assert block
-    code = block.group(1)
-    expected = [line[2:] for line in code.splitlines() if line.startswith("# ")]
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, "README.md", "exec"), {})
-    assert out.getvalue().splitlines() == expected
+def test_python_examples_print_what_the_readme_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    assert len(blocks) >= 2
+    for code in blocks:
+        expected = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "README.md", "exec"), {})
+        assert out.getvalue().splitlines() == expected
+    assert (tmp_path / "out" / "api-run" / "summary.json").is_file()
 
 
 def test_ci_runs_the_readme_test_command() -> None:
