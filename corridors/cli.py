@@ -12,7 +12,7 @@ from typing import Any
 
 from corridors import __version__
 from corridors.errors import CorridorsError, InputError
-from corridors.export import network_geojson, write_json_atomic
+from corridors.export import network_geojson, write_json_atomic, write_text_atomic
 from corridors.loader import load_network
 from corridors.model import Network
 from corridors.routing import WEIGHTS, route
@@ -95,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
     p.add_argument("--targets", metavar="FILE", help="targets file (default: the bundled calibration targets)")
     _run_options(p)
+    p = command("map", "write an HTML map of corridors that opens with no network", _map)
+    p.add_argument("names", nargs="*", metavar="NAME", help="corridors to draw (default: all)")
+    p.add_argument("--all", action="store_true", help="draw every corridor (the default)")
+    p.add_argument(
+        "--out", metavar="FILE", default="corridors-map.html", help="output file (default corridors-map.html)"
+    )
     p = command("export", "write the network as GeoJSON for GIS tools", _export)
     p.add_argument("--geojson", required=True, metavar="FILE", help="output file, e.g. network.geojson")
     return parser
@@ -293,6 +299,28 @@ def _route(args: argparse.Namespace) -> int:
         weight = f"{r.weight / 24:.1f} d" if r.by == "time" else f"{r.weight:,.0f} {unit}"
         print(f"Route {i + 1} of {len(routes)} by {r.by} ({weight}): " + " – ".join(r.node_ids))
         _print_path(s)
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from maps.network_map import build_network_map
+    from maps.offline import render_offline
+
+    if args.all and args.names:
+        raise InputError("give corridor names or --all, not both")
+    network = load_network(args.network)
+    html = render_offline(build_network_map(network, args.names or None))
+    path = write_text_atomic(args.out, html)
+    if args.json:
+        _emit(
+            {
+                "written": str(path),
+                "bytes": len(html.encode("utf-8")),
+                "corridors": args.names or list(network.corridors),
+            }
+        )
+    else:
+        print(f"wrote {path} ({len(html.encode('utf-8')) / 1e6:.2f} MB): open it in a browser, no network needed")
     return 0
 
 

@@ -12,7 +12,7 @@ from corridors.errors import InputError
 from corridors.geo import to_geojson_position
 from corridors.model import Network
 
-__all__ = ["network_geojson", "write_json_atomic"]
+__all__ = ["network_geojson", "write_json_atomic", "write_text_atomic"]
 
 
 def network_geojson(network: Network) -> dict[str, Any]:
@@ -72,7 +72,12 @@ def network_geojson(network: Network) -> dict[str, Any]:
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:
-    """Write JSON to ``path`` through a temporary file, so a failure leaves nothing half-written.
+    """Write JSON to ``path`` through a temporary file, so a failure leaves nothing half-written."""
+    return write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file, so a failure leaves nothing half-written.
 
     Refuses (``InputError``) a path that is a folder or a device, or whose folder does not exist.
     """
@@ -88,8 +93,7 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False, indent=1)
-            out.write("\n")
+            out.write(text)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)

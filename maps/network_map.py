@@ -1,0 +1,248 @@
+"""The network map: countries, one layer per corridor, legs by mode and gauge, nodes by kind."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import folium
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from corridors import Leg, Network, Node
+from maps.basemap import countries
+from maps.escape import esc
+
+__all__ = ["MODE_COLOURS", "build_network_map", "node_style"]
+
+MODE_COLOURS = {"rail": "#b2182b", "ferry": "#2166ac", "sea": "#1b7837", "road": "#6b6b6b"}
+#: 1435 mm lines are solid, 1520 mm (and other) lines dashed, so a gauge break shows on the map.
+GAUGE_DASH = {1435: None, 1520: "10 6"}
+KIND_STYLE = {  # (fill colour, radius, label), first matching kind wins
+    "gauge_change": ("#762a83", 8, "gauge change"),
+    "border": ("#e08214", 6, "border crossing"),
+    "ferry_terminal": ("#2166ac", 6, "ferry terminal"),
+    "port": ("#1b7837", 6, "port"),
+    "terminal": ("#000000", 7, "terminal"),
+    "junction": ("#9e9e9e", 4, "junction"),
+}
+SEA = "#d4e6f1"
+LAND = "#f4f1ea"
+
+
+def node_style(node: Node) -> tuple[str, int, str]:
+    """Fill colour, radius and legend label for a node, by its most telling kind."""
+    for kind, style in KIND_STYLE.items():
+        if node.has_kind(kind):
+            return style
+    return KIND_STYLE["junction"]
+
+
+def _sources(network: Network, keys: Sequence[str]) -> str:
+    return ", ".join(f'<abbr title="{esc(network.sources.get(k, ""))}">{esc(k)}</abbr>' for k in keys)
+
+
+def _hours(h: float) -> str:
+    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} d"
+
+
+def node_popup(network: Network, node: Node) -> str:
+    rows = [
+        f"<b>{esc(node.name)}</b><br><code>{esc(node.id)}</code> · {esc(', '.join(node.kinds))} · "
+        f"{esc('/'.join(node.countries))}",
+        f"<small>{node.lat:.4f}, {node.lon:.4f} ({_sources(network, node.sources.get('lat', ()))})</small>",
+    ]
+    f = node.facility
+    if f is not None:
+        items: list[tuple[str, str, str]] = []
+        if f.servers:
+            items.append(("servers", str(f.servers), "servers"))
+        if f.process_h:
+            p = f.process_h
+            items.append(("processing", f"{_hours(p.min_h)} – {_hours(p.mode_h)} – {_hours(p.max_h)}", "process_h"))
+        if f.trains_per_day:
+            items.append(("trains/day", f"{f.trains_per_day:g}", "trains_per_day"))
+        if f.vessels:
+            items.append(("vessels", str(f.vessels), "vessels"))
+        if f.vessel_capacity_wagons:
+            items.append(("vessel capacity", f"{f.vessel_capacity_wagons} wagons", "vessel_capacity_wagons"))
+        if f.vessel_capacity_teu:
+            items.append(("vessel capacity", f"{f.vessel_capacity_teu} TEU", "vessel_capacity_teu"))
+        if f.dispatch:
+            items.append(("dispatch", f.dispatch.replace("_", " "), ""))
+        if f.max_wait_h:
+            items.append(("max wait", _hours(f.max_wait_h), "max_wait_h"))
+        if f.sailings_per_week:
+            items.append(("sailings/week", f"{f.sailings_per_week:g}", "sailings_per_week"))
+        if f.observed_dwell_h:
+            d = f.observed_dwell_h
+            items.append(
+                (
+                    "observed dwell (all traffic)",
+                    f"{_hours(d.min_h)} – {_hours(d.mode_h)} – {_hours(d.max_h)}",
+                    "observed_dwell_h",
+                )
+            )
+        table = "".join(
+            f"<tr><td>{esc(label)}</td><td>{esc(value)}</td><td><small>{_sources(network, f.sources.get(key, ()))}"
+            f"</small></td></tr>"
+            for label, value, key in items
+        )
+        rows.append(f'<table class="corridors-facts">{table}</table>')
+    return "<br>".join(rows)
+
+
+def leg_popup(network: Network, leg: Leg, corridor_names: Sequence[str]) -> str:
+    t = leg.transit_h
+    gauge = f"{leg.gauge_mm} mm" if leg.gauge_mm else "–"
+    computed = " (computed from its geometry)" if leg.distance_computed else ""
+    return (
+        f"<b>Leg {esc(leg.id)}</b>: {esc(leg.from_id)} – {esc(leg.to_id)}<br>"
+        f"mode {esc(leg.mode)} · gauge {esc(gauge)}<br>"
+        f"distance {leg.distance_km:,.0f} km{computed}<br>"
+        f"transit {_hours(t.min_h)} – {_hours(t.mean_h)} (mean) – {_hours(t.max_h)}<br>"
+        f"cost ≈ {leg.cost_usd_per_feu:,.0f} USD/FEU · CO2 ≈ {leg.co2_kg_per_teu:,.0f} kg/TEU<br>"
+        f"<small>corridors: {esc(', '.join(corridor_names) or '–')}<br>"
+        f"sources: {_sources(network, sorted({k for keys in leg.sources.values() for k in keys}))}</small>"
+    )
+
+
+def _basemap() -> dict[str, Any]:
+    """Natural Earth countries as GeoJSON: rings across 180° unwrapped, Antarctica left out."""
+    features = []
+    for country in countries():
+        if country.name == "Antarctica":
+            continue
+        polygons = [[[[round(x, 2), round(y, 2)] for x, y in ring] for ring in poly] for poly in country.polygons]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": country.name},
+                "geometry": {"type": "MultiPolygon", "coordinates": polygons},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+class _Legend(MacroElement):
+    _template = Template(
+        """{% macro html(this, kwargs) %}
+<div class="corridors-legend">{{ this.body }}</div>
+{% endmacro %}"""
+    )
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self._name = "CorridorsLegend"
+        self.body = body
+
+
+class _Script(MacroElement):
+    """JavaScript run after the map and its layers exist."""
+
+    _template = Template("""{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}""")
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "CorridorsScript"
+        self.code = code
+
+
+def _legend_html() -> str:
+    lines = ["<b>Legs</b>"]
+    for mode, colour in MODE_COLOURS.items():
+        lines.append(f'<span class="sw" style="border-top:3px solid {colour}"></span>{mode}')
+    lines.append('<span class="sw" style="border-top:3px solid #b2182b"></span>1435 mm (solid)')
+    lines.append('<span class="sw" style="border-top:3px dashed #b2182b"></span>1520 mm (dashed)')
+    lines.append("<b>Nodes</b>")
+    for colour, radius, label in KIND_STYLE.values():
+        size = 2 * radius
+        lines.append(f'<span class="dot" style="background:{colour};width:{size}px;height:{size}px"></span>{label}')
+    lines.append("<small>Countries: Natural Earth. Every figure names its source.</small>")
+    return "<br>".join(lines)
+
+
+CSS = f"""
+.folium-map.leaflet-container {{ background: {SEA}; }}
+.corridors-legend {{ position: absolute; bottom: 44px; left: 10px; z-index: 1000; background: rgba(255,255,255,.92);
+  padding: 6px 10px; border-radius: 4px; font: 12px/1.5 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }}
+.corridors-legend .sw {{ display: inline-block; width: 28px; margin: 0 6px 3px 0; vertical-align: middle; }}
+.corridors-legend .dot {{ display: inline-block; border-radius: 50%; margin: 0 6px 0 0; vertical-align: middle;
+  border: 1px solid #333; }}
+table.corridors-facts td {{ padding: 1px 6px 1px 0; vertical-align: top; }}
+.leaflet-control-layers-expanded {{ font: 12px/1.4 sans-serif; }}
+"""
+
+
+def build_network_map(network: Network, corridors: Sequence[str] | None = None) -> folium.Map:
+    """A folium map of the network: one layer per corridor (all when ``corridors`` is None)."""
+    names = list(corridors) if corridors else list(network.corridors)
+    for name in names:
+        network.corridor(name)  # an InputError for an unknown name
+    m = folium.Map(tiles=None, location=[42, 60], zoom_start=3, attributionControl=False)
+    cast(Any, m.get_root()).header.add_child(Element(f"<style>{CSS}</style>"), name="corridors_css")
+    folium.map.CustomPane("basemap", z_index=350).add_to(m)
+    folium.map.CustomPane("nodes", z_index=450).add_to(m)  # markers stay above the lines, whatever is re-ticked
+    folium.GeoJson(
+        _basemap(),
+        name="Countries",
+        pane="basemap",
+        style_function=lambda _: {"fillColor": LAND, "color": "#b9b4a8", "weight": 0.6, "fillOpacity": 1},
+        interactive=False,
+        control=True,
+    ).add_to(m)
+    on_corridors: dict[str, list[str]] = {}
+    for corridor in network.corridors.values():
+        for leg_id in corridor.leg_ids:
+            on_corridors.setdefault(leg_id, []).append(corridor.name)
+    bounds: list[tuple[float, float]] = []
+    for name in names:
+        corridor = network.corridors[name]
+        group = folium.FeatureGroup(name=f'<span title="{esc(corridor.title)}">{esc(name)}</span>', show=True)
+        for leg_id in corridor.leg_ids:
+            leg = network.legs[leg_id]
+            _draw_leg(network, leg, on_corridors.get(leg_id, []), name).add_to(group)
+            bounds += leg.path
+        group.add_to(m)
+    nodes_group = folium.FeatureGroup(name="Nodes", show=True)
+    shown = {n for name in names for n in network.corridors[name].node_ids}
+    for node in network.nodes.values():
+        if node.id not in shown:
+            continue
+        colour, radius, _ = node_style(node)
+        marker = folium.CircleMarker(
+            location=node.latlon,
+            radius=radius,
+            color="#ffffff" if not node.has_kind("gauge_change") else "#000000",
+            weight=2 if node.has_kind("gauge_change") else 1,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.95,
+            popup=folium.Popup(node_popup(network, node), max_width=420),
+            tooltip=f"{esc(node.name)} ({esc(node.id)})",
+            class_name=f"corridors-node node-{esc(node.id)}",
+        )
+        marker.options["pane"] = "nodes"  # folium does not pass `pane` on for vector markers
+        marker.add_to(nodes_group)
+    nodes_group.add_to(m)
+    _Legend(_legend_html()).add_to(m)
+    _Script(f"L.control.scale({{imperial: false, maxWidth: 160}}).addTo({m.get_name()});").add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    if bounds:
+        lats = [p[0] for p in bounds]
+        lons = [p[1] for p in bounds]
+        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
+    return m
+
+
+def _draw_leg(network: Network, leg: Leg, corridor_names: list[str], group: str) -> folium.PolyLine:
+    return folium.PolyLine(
+        locations=[list(p) for p in leg.path],
+        color=MODE_COLOURS.get(leg.mode, "#333333"),
+        weight=4 if leg.mode == "rail" else 3,
+        opacity=0.9,
+        dash_array=GAUGE_DASH.get(leg.gauge_mm or 0, "10 6") if leg.mode == "rail" else "2 6",
+        popup=folium.Popup(leg_popup(network, leg, corridor_names), max_width=420),
+        tooltip=f"{esc(leg.id)}: {esc(leg.from_id)} – {esc(leg.to_id)} ({leg.distance_km:,.0f} km)",
+        class_name=f"corridors-leg corridor-{esc(group)} leg-{esc(leg.id)}",
+    )

@@ -1,0 +1,106 @@
+"""Render a folium map as one self-contained HTML file: libraries inlined, nothing fetched."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any, cast
+
+import folium
+from branca.element import CssLink, JavascriptLink
+
+__all__ = ["OfflineError", "external_references", "render_offline", "without_vendored"]
+
+VENDOR = Path(__file__).parent / "vendor"
+
+#: folium's resource names -> the vendored file that replaces the CDN link.
+INLINE_JS = {"leaflet": "leaflet-1.9.4/leaflet.js", "jquery": "jquery-3.7.1/jquery.min.js"}
+INLINE_CSS = {"leaflet_css": "leaflet-1.9.4/leaflet.css"}
+#: Libraries folium links by default that these maps never use (no Icon markers): dropped.
+UNUSED = {
+    "bootstrap",
+    "awesome_markers",
+    "bootstrap_css",
+    "glyphicons_css",
+    "awesome_markers_font_css",
+    "awesome_markers_css",
+    "awesome_rotate_css",
+}
+
+
+class OfflineError(RuntimeError):
+    """A map would need the network: an unknown library, or a reference left to the outside."""
+
+
+def _css_with_data_uris(css: str, folder: Path) -> str:
+    def inline(match: re.Match[str]) -> str:
+        ref = match.group(1).strip("'\"")
+        if ref.startswith(("data:", "#")):
+            return match.group(0)
+        data = (folder / ref).read_bytes()
+        mime = "image/png" if ref.endswith(".png") else "application/octet-stream"
+        return f"url(data:{mime};base64,{base64.b64encode(data).decode('ascii')})"
+
+    return re.sub(r"url\(([^)]+)\)", inline, css)
+
+
+def _script(text: str) -> str:
+    return "<script>" + text.replace("</script", "<\\/script") + "</script>"
+
+
+def render_offline(m: folium.Map) -> str:
+    """The map's HTML with every library inlined from the vendored copies.
+
+    Raises ``OfflineError`` for a library it does not know and if any ``src=`` or ``href=``
+    other than a ``data:`` URI or an anchor is left in the page.
+    """
+    html = m.get_root().render()
+    inlined: list[str] = []
+
+    def placeholder(content: str) -> str:
+        inlined.append(content)
+        return f"<!--vendored:{len(inlined) - 1}-->"
+
+    for name, child in list(cast(Any, m.get_root()).header._children.items()):
+        if isinstance(child, JavascriptLink):
+            tag = f'<script src="{child.url}"></script>'
+            if name in UNUSED:
+                html = html.replace(tag, "")
+            elif name in INLINE_JS:
+                html = html.replace(tag, placeholder(_script((VENDOR / INLINE_JS[name]).read_text(encoding="utf-8"))))
+            else:
+                raise OfflineError(f"unknown script {name!r} ({child.url}): vendor it or drop it")
+        elif isinstance(child, CssLink):
+            tag = f'<link rel="stylesheet" href="{child.url}"/>'
+            if name in UNUSED:
+                html = html.replace(tag, "")
+            elif name in INLINE_CSS:
+                path = VENDOR / INLINE_CSS[name]
+                css = _css_with_data_uris(path.read_text(encoding="utf-8"), path.parent)
+                html = html.replace(tag, placeholder("<style>" + css + "</style>"))
+            else:
+                raise OfflineError(f"unknown stylesheet {name!r} ({child.url}): vendor it or drop it")
+    # the page itself (everything but the vendored libraries' code) must not refer outside
+    left = external_references(html)
+    if left:
+        raise OfflineError(f"the page still refers to the outside: {', '.join(sorted(set(left))[:5])}")
+    for i, content in enumerate(inlined):
+        html = html.replace(f"<!--vendored:{i}-->", content, 1)
+    return html
+
+
+def without_vendored(html: str) -> str:
+    """The page with the vendored libraries' code taken out (their own strings are not the page's)."""
+    for rel in (*INLINE_JS.values(),):
+        html = html.replace(_script((VENDOR / rel).read_text(encoding="utf-8")), "<script></script>")
+    for rel in INLINE_CSS.values():
+        path = VENDOR / rel
+        html = html.replace(_css_with_data_uris(path.read_text(encoding="utf-8"), path.parent), "")
+    return html
+
+
+def external_references(html: str) -> list[str]:
+    """Every ``src=``/``href=`` value that is not a data: URI or an anchor."""
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html)
+    return [r for r in refs if not r.startswith(("data:", "#"))]

@@ -1,0 +1,143 @@
+"""The HTML map in a real headless Chromium (Debian's), driven by Playwright.
+
+Skips with a reason when Playwright or Chromium is missing; CI installs both, so these run there.
+Screenshots go to ``test-artifacts/`` (or $CORRIDORS_ARTIFACTS) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import corridors
+from maps.network_map import build_network_map
+from maps.offline import render_offline
+from tests.test_maps import xss_network
+
+CHROMIUM = os.environ.get("CORRIDORS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("CORRIDORS_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CORRIDORS_REQUIRE_BROWSER"):
+        pytest.fail(f"browser tests are required here but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        import playwright.sync_api as playwright_api
+    except ImportError:
+        _missing("Playwright is not installed (pip install playwright; CI installs it)")
+    if not Path(CHROMIUM).exists():
+        _missing(f"no Chromium at {CHROMIUM} (apt-get install -y chromium; CI installs it)")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page opened from a file, recording console errors, page errors and any request out."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.outside: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+
+        def guard(route: Any) -> None:
+            url = route.request.url
+            if url.startswith(("file:", "data:", "blob:", "about:")):
+                route.continue_()
+            else:
+                self.outside.append(url)
+                route.abort()
+
+        self.page.route("**/*", guard)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_timeout(500)
+
+    def clean(self) -> None:
+        assert self.console_errors == [] and self.page_errors == [] and self.outside == [], (
+            self.console_errors,
+            self.page_errors,
+            self.outside,
+        )
+
+
+@pytest.fixture(scope="module")
+def network_page(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    path = tmp_path_factory.mktemp("map") / "corridors.html"
+    path.write_text(render_offline(build_network_map(corridors.load_network())), encoding="utf-8")
+    page = Page(browser, path)
+    yield page
+    page.page.close()
+
+
+def test_opens_with_no_errors_and_no_requests(network_page: Page) -> None:
+    network_page.clean()
+    ARTIFACTS.mkdir(exist_ok=True)
+    network_page.page.screenshot(path=str(ARTIFACTS / "network-map.png"))
+    assert (ARTIFACTS / "network-map.png").stat().st_size > 10_000
+
+
+def test_drawn_routes_and_markers_match_the_data(network_page: Page, network: corridors.Network) -> None:
+    legs = network_page.page.locator("path.corridors-leg").count()
+    nodes = network_page.page.locator("path.corridors-node").count()
+    assert legs == sum(len(c.leg_ids) for c in network.corridors.values())
+    assert nodes == len({n for c in network.corridors.values() for n in c.node_ids})
+
+
+def test_unticking_a_corridor_hides_exactly_its_paths(network_page: Page, network: corridors.Network) -> None:
+    page = network_page.page
+    before = page.locator("path.corridors-leg").count()
+    label = page.locator(".leaflet-control-layers-overlays label", has_text="middle-btk")
+    label.locator("input").uncheck()
+    assert page.locator("path.corridor-middle-btk").count() == 0
+    assert page.locator("path.corridors-leg").count() == before - len(network.corridor("middle-btk").leg_ids)
+    label.locator("input").check()
+    assert page.locator("path.corridors-leg").count() == before
+
+
+def test_a_popup_opens_with_the_right_text(network_page: Page) -> None:
+    page = network_page.page
+    page.locator("path.node-KZ_ALTYNKOL").first.click(force=True)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=3000)
+    text = popup.inner_text()
+    assert "Altynkol" in text and "border, gauge_change" in text and "trains/day" in text
+    assert "KTZ_2026_ALTYNKOL" in text
+    network_page.clean()
+
+
+def test_a_hostile_node_name_runs_nothing(browser: Any, tmp_path: Path, tiny: dict[str, Any]) -> None:
+    net = corridors.load_network(xss_network(tmp_path, tiny))
+    path = tmp_path / "xss.html"
+    path.write_text(render_offline(build_network_map(net)), encoding="utf-8")
+    page = Page(browser, path)
+    page.page.locator("path.node-B").first.click(force=True)
+    page.page.locator(".leaflet-popup-content").wait_for(timeout=3000)
+    assert "<img src=x" in page.page.locator(".leaflet-popup-content").inner_text()  # shown as text
+    page.page.locator("path.node-B").first.hover(force=True)
+    page.page.wait_for_timeout(300)
+    assert page.page.evaluate("window.__xss") is None
+    page.clean()
+    page.page.close()

@@ -1,0 +1,115 @@
+"""The HTML map, without a browser: offline, sized, escaped, drawn from the legs' geometry."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import folium
+import pytest
+
+import corridors
+from corridors.cli import main
+from maps.network_map import _basemap, build_network_map
+from maps.offline import VENDOR, OfflineError, external_references, render_offline, without_vendored
+from tests.conftest import write_network
+
+TILE_PATTERNS = ("tile.openstreetmap", "{z}/{x}/{y}", "tiles.stadiamaps", "basemaps.cartocdn", "arcgisonline")
+
+
+@pytest.fixture(scope="module")
+def network_html() -> str:
+    return render_offline(build_network_map(corridors.load_network()))
+
+
+def test_no_reference_leaves_the_page(network_html: str) -> None:
+    assert external_references(without_vendored(network_html)) == []
+    assert len(without_vendored(network_html)) < len(network_html) - 100_000  # the libraries were inlined
+    assert not any(p in network_html for p in TILE_PATTERNS)
+    assert "cdn.jsdelivr" not in network_html and "code.jquery.com" not in network_html
+
+
+def test_network_map_size_budget(network_html: str) -> None:
+    assert len(network_html.encode("utf-8")) < 1.5e6
+
+
+def test_one_path_per_leg_of_each_corridor(network: corridors.Network, network_html: str) -> None:
+    drawn = network_html.count("L.polyline(")
+    assert drawn == sum(len(c.leg_ids) for c in network.corridors.values())
+    assert network_html.count("L.circleMarker(") == len({n for c in network.corridors.values() for n in c.node_ids})
+
+
+def polylines(m: folium.Map) -> dict[str, list[list[float]]]:
+    """Leg id -> drawn coordinates, for every PolyLine in the map."""
+    found: dict[str, list[list[float]]] = {}
+
+    def walk(element: Any) -> None:
+        for child in element._children.values():
+            if isinstance(child, folium.PolyLine):
+                leg = re.search(r"leg-(\S+)", child.options["className"])
+                assert leg
+                found[leg.group(1)] = child.locations
+            walk(child)
+
+    walk(m)
+    return found
+
+
+def test_paths_follow_the_legs_geometry(network: corridors.Network) -> None:
+    drawn = polylines(build_network_map(network, ["sea-suez", "sea-cape", "middle"]))
+    for leg_id, coords in drawn.items():
+        assert [tuple(p) for p in coords] == list(network.legs[leg_id].path)
+    suez = [p for leg in ("X02a", "X02b", "X02c") for p in drawn[leg]]
+    cape = [p for leg in ("X03a", "X03b") for p in drawn[leg]]
+    assert any(27 < lat < 31 and 32 < lon < 34 for lat, lon in suez) and min(lat for lat, _ in cape) < -34
+    assert len(drawn["M02"]) > 2  # the Caspian ferry goes round Absheron, not straight
+
+
+def test_basemap_has_no_ring_across_the_antimeridian() -> None:
+    for feature in _basemap()["features"]:
+        for polygon in feature["geometry"]["coordinates"]:
+            for ring in polygon:
+                assert all(abs(b[0] - a[0]) <= 180 for a, b in zip(ring, ring[1:], strict=False)), feature
+    assert "Russia" in {f["properties"]["name"] for f in _basemap()["features"]}
+
+
+def test_vendored_files_match_their_checksums() -> None:
+    lines = (VENDOR / "SHA256SUMS").read_text().splitlines()
+    assert len(lines) >= 5
+    for line in lines:
+        digest, name = line.split(maxsplit=1)
+        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_an_unknown_library_is_refused() -> None:
+    m = folium.Map(tiles=None)
+    from folium import plugins
+
+    plugins.Fullscreen().add_to(m)  # links a library that is not vendored
+    with pytest.raises(OfflineError, match="unknown"):
+        render_offline(m)
+
+
+def xss_network(tmp_path: Path, tiny: dict[str, Any]) -> Path:
+    tiny["nodes.toml"]["nodes"][1]["name"] = '<img src=x onerror="window.__xss=1"> `${alert(2)}`'
+    return write_network(tmp_path / "net", tiny)
+
+
+def test_names_from_data_files_are_escaped(tmp_path: Path, tiny: dict[str, Any]) -> None:
+    net = corridors.load_network(xss_network(tmp_path, tiny))
+    html = render_offline(build_network_map(net))
+    page = without_vendored(html)
+    assert "<img src=x" not in page and 'onerror="' not in page and "${alert" not in page
+    assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt; &#96;&#36;{alert(2)}&#96;" in html
+
+
+def test_map_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "m.html"
+    assert main(["map", "southern", "northern", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert html.count("L.polyline(") == 21 + 7
+    assert main(["map", "nowhere", "--out", str(tmp_path / "x.html")]) == 1
+    assert "unknown corridor 'nowhere'" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()
