@@ -101,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", metavar="FILE", default="corridors-map.html", help="output file (default corridors-map.html)"
     )
+    p.add_argument("--results", metavar="DIR", help="a `corridors simulate` output folder: waiting, traffic, animation")
+    p.add_argument("--window-d", type=float, default=60.0, metavar="D", help="days the animation plays (default 60)")
     p = command("export", "write the network as GeoJSON for GIS tools", _export)
     p.add_argument("--geojson", required=True, metavar="FILE", help="output file, e.g. network.geojson")
     return parser
@@ -309,7 +311,14 @@ def _map(args: argparse.Namespace) -> int:
     if args.all and args.names:
         raise InputError("give corridor names or --all, not both")
     network = load_network(args.network)
-    html = render_offline(build_network_map(network, args.names or None))
+    results = None
+    if args.results:
+        from maps.results import load_results
+
+        if not 0 < args.window_d <= 3660:
+            raise InputError(f"--window-d {args.window_d}: must be between 0 and 3660 days")
+        results = load_results(args.results, network)
+    html = render_offline(build_network_map(network, args.names or None, results=results, window_d=args.window_d))
     path = write_text_atomic(args.out, html)
     if args.json:
         _emit(
@@ -361,13 +370,25 @@ def _simulate(args: argparse.Namespace) -> int:
     if not args.out:
         out.parent.mkdir(exist_ok=True)
     result = simulate(scenario, replications=args.replications, seed=args.seed, workers=args.workers)
-    files = write_run(result, out, argv=["corridors", *sys.argv[1:]])
+    files = write_run(result, out, argv=["corridors", *sys.argv[1:]], extra={"map.html": _results_map(result)})
     if args.json:
         _emit({"out": str(out), "files": [f.name for f in files], "summary": result.summary})
         return 0
     _print_summary(result.summary, scenario)
     print(f"\nWrote {out}/: {', '.join(f.name for f in files)}")
     return 0
+
+
+def _results_map(result: Any) -> str:
+    """map.html for a run: the network with waiting, traffic and the first replication moving."""
+    from maps.network_map import build_network_map
+    from maps.offline import render_offline
+    from maps.results import Results
+
+    first = result.replications[0]
+    events = [(e.train, e.place, e.event, e.time_h) for e in first.events]
+    results = Results(result.summary, events, result.summary["start_date"])
+    return render_offline(build_network_map(result.scenario.network, results=results))
 
 
 def _print_summary(summary: dict[str, Any], scenario: Any) -> None:

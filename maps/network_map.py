@@ -11,7 +11,9 @@ from jinja2 import Template
 
 from corridors import Leg, Network, Node
 from maps.basemap import countries
+from maps.elements import Script
 from maps.escape import esc
+from maps.results import Results, add_results
 
 __all__ = ["MODE_COLOURS", "build_network_map", "node_style"]
 
@@ -137,18 +139,7 @@ class _Legend(MacroElement):
         self.body = body
 
 
-class _Script(MacroElement):
-    """JavaScript run after the map and its layers exist."""
-
-    _template = Template("""{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}""")
-
-    def __init__(self, code: str) -> None:
-        super().__init__()
-        self._name = "CorridorsScript"
-        self.code = code
-
-
-def _legend_html() -> str:
+def _legend_html(results: bool = False) -> str:
     lines = ["<b>Legs</b>"]
     for mode, colour in MODE_COLOURS.items():
         lines.append(f'<span class="sw" style="border-top:3px solid {colour}"></span>{mode}')
@@ -158,6 +149,15 @@ def _legend_html() -> str:
     for colour, radius, label in KIND_STYLE.values():
         size = 2 * radius
         lines.append(f'<span class="dot" style="background:{colour};width:{size}px;height:{size}px"></span>{label}')
+    if results:
+        lines.append("<b>Results</b>")
+        lines.append('<span class="dot" style="background:#28aa30;width:12px;height:12px"></span>mean wait under 2 h')
+        lines.append('<span class="dot" style="background:#f0aa30;width:16px;height:16px"></span>about 7 h')
+        lines.append('<span class="dot" style="background:#f02830;width:20px;height:20px"></span>48 h and more')
+        lines.append(
+            '<span class="dot" style="background:#1f4e9c;width:8px;height:8px"></span>train moving '
+            '<span class="dot" style="background:#e08214;width:8px;height:8px"></span>at a node'
+        )
     lines.append("<small>Countries: Natural Earth. Every figure names its source.</small>")
     return "<br>".join(lines)
 
@@ -174,8 +174,18 @@ table.corridors-facts td {{ padding: 1px 6px 1px 0; vertical-align: top; }}
 """
 
 
-def build_network_map(network: Network, corridors: Sequence[str] | None = None) -> folium.Map:
-    """A folium map of the network: one layer per corridor (all when ``corridors`` is None)."""
+def build_network_map(
+    network: Network,
+    corridors: Sequence[str] | None = None,
+    *,
+    results: Results | None = None,
+    window_d: float = 60.0,
+) -> folium.Map:
+    """A folium map of the network: one layer per corridor (all when ``corridors`` is None).
+
+    With ``results`` (from `corridors simulate`): waiting at nodes, traffic on legs, and trains
+    moving over the first ``window_d`` days of one replication.
+    """
     names = list(corridors) if corridors else list(network.corridors)
     for name in names:
         network.corridor(name)  # an InputError for an unknown name
@@ -225,8 +235,10 @@ def build_network_map(network: Network, corridors: Sequence[str] | None = None) 
         marker.options["pane"] = "nodes"  # folium does not pass `pane` on for vector markers
         marker.add_to(nodes_group)
     nodes_group.add_to(m)
-    _Legend(_legend_html()).add_to(m)
-    _Script(f"L.control.scale({{imperial: false, maxWidth: 160}}).addTo({m.get_name()});").add_to(m)
+    if results is not None:
+        add_results(m, network, results, window_d=window_d)
+    _Legend(_legend_html(results is not None)).add_to(m)
+    Script(f"L.control.scale({{imperial: false, maxWidth: 160}}).addTo({m.get_name()});").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     if bounds:
         lats = [p[0] for p in bounds]

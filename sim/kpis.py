@@ -176,8 +176,21 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
         "services": services,
         "corridors": corridors,
         "nodes": _nodes(net, scenario, replications, visits),
+        "legs": _legs(scenario, services),
         "where_days_go": _where(net, scenario, visits),
     }
+
+
+def _legs(scenario: Scenario, services: dict[str, Any]) -> dict[str, Any]:
+    """Trains and TEU a week over each leg, from the services that run over it."""
+    out: dict[str, dict[str, float]] = {}
+    for service in scenario.services:
+        through = services[service.name]["throughput"]
+        for leg_id in service.leg_ids:
+            row = out.setdefault(leg_id, {"trains_per_week": 0.0, "teu_per_week": 0.0})
+            row["trains_per_week"] = round(row["trains_per_week"] + through["trains_per_week"], 2)
+            row["teu_per_week"] = round(row["teu_per_week"] + through["teu_per_week"], 1)
+    return dict(sorted(out.items()))
 
 
 def _nodes(

@@ -100,8 +100,17 @@ def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
     }
 
 
-def write_run(result: RunResult, out_dir: str | os.PathLike[str], *, argv: list[str] | None = None) -> list[Path]:
-    """Write the run's files into ``out_dir``, all or nothing (through a temporary folder)."""
+def write_run(
+    result: RunResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    argv: list[str] | None = None,
+    extra: dict[str, str] | None = None,
+) -> list[Path]:
+    """Write the run's files into ``out_dir``, all or nothing (through a temporary folder).
+
+    ``extra`` maps further file names to their text (the CLI adds ``map.html``).
+    """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
@@ -140,6 +149,8 @@ def write_run(result: RunResult, out_dir: str | os.PathLike[str], *, argv: list[
                     )
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1) + "\n", encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(_manifest(result, argv), indent=1) + "\n", encoding="utf-8")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
         out.mkdir(exist_ok=True)
         written = []
         for path in sorted(tmp.iterdir()):

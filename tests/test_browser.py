@@ -141,3 +141,24 @@ def test_a_hostile_node_name_runs_nothing(browser: Any, tmp_path: Path, tiny: di
     assert page.page.evaluate("window.__xss") is None
     page.clean()
     page.page.close()
+
+
+def test_results_map_animation_clock_advances(browser: Any, tmp_path: Path) -> None:
+    from corridors.cli import main
+
+    out = tmp_path / "run"
+    assert main(["simulate", "-r", "1", "--out", str(out)]) == 0
+    page = Page(browser, out / "map.html")
+    clock = page.page.locator(".corridors-clock")
+    before = clock.inner_text()
+    page.page.locator(".corridors-play").click()
+    page.page.wait_for_timeout(1500)
+    after = clock.inner_text()
+    assert before.startswith("2025-01-01 00:00") and after != before
+    assert page.page.evaluate("window.corridorsAnimation.trains") > 100
+    page.page.locator("path.wait-GE_GARDABANI").first.dispatch_event("click")
+    assert "wait before service" in page.page.locator(".leaflet-popup-content").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "results-map.png"))
+    page.clean()
+    page.page.close()

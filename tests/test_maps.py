@@ -114,3 +114,72 @@ def test_map_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main(["map", "nowhere", "--out", str(tmp_path / "x.html")]) == 1
     assert "unknown corridor 'nowhere'" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "baseline"
+    assert main(["simulate", "-r", "1", "--out", str(out)]) == 0
+    return out
+
+
+def test_simulate_writes_a_results_map(run_folder: Path) -> None:
+    html = (run_folder / "map.html").read_text(encoding="utf-8")
+    assert len(html.encode("utf-8")) < 5e6
+    assert external_references(without_vendored(html)) == []
+    assert 'id="corridors-anim-data"' in html and "Waiting at nodes (results)" in html
+
+
+def test_map_with_results_from_a_folder(run_folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.html"
+    assert main(["map", "--results", str(run_folder), "--window-d", "30", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    data = re.search(r'id="corridors-anim-data">(.*?)</script>', html, re.S)
+    assert data
+    import json
+
+    anim = json.loads(data.group(1))
+    assert anim["window_h"] == 30 * 24 and 0 < len(anim["trains"]) <= 1200
+    assert all(seg[0] <= 30 * 24 for train in anim["trains"] for seg in train)
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (
+            lambda s: s["nodes"].update({"NOWHERE": {"wait_h": {"mean": 1, "p95": 2}}}),
+            'summary.json: node NOWHERE: nodes = "NOWHERE": is not a node of the network',
+        ),
+        (
+            lambda s: s["legs"]["S01"].update(trains_per_week="many"),
+            'leg S01: trains_per_week = "many": must be a finite',
+        ),
+        (lambda s: s.pop("legs"), "summary.json: legs = (missing): is missing"),
+    ],
+)
+def test_results_from_a_stranger_are_checked(
+    run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, needle: str
+) -> None:
+    import json
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    summary = json.loads((folder / "summary.json").read_text())
+    change(summary)
+    (folder / "summary.json").write_text(json.dumps(summary))
+    assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
+    assert needle in capsys.readouterr().err
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_results_events_are_checked(run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    with gzip.open(folder / "events.csv.gz", "wt") as f:
+        f.write("replication,train,place,event,time_h,time\n0,t1,<script>,arrive,1.0,x\n")
+    assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
+    assert 'events.csv.gz: line 2: place = "<script>": is not a node of the network' in capsys.readouterr().err

@@ -1,0 +1,271 @@
+"""Results on the map: nodes coloured and sized by waiting, traffic on legs, trains moving in time."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+from branca.element import Element
+
+from corridors import DataError, Network
+from maps.elements import Script
+from maps.escape import esc
+
+__all__ = ["Results", "add_results", "load_results"]
+
+STATIC = Path(__file__).parent / "static"
+EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
+
+
+@dataclass(frozen=True)
+class Results:
+    """What a map needs from a run: its summary and one replication's event log."""
+
+    summary: dict[str, Any]
+    events: list[tuple[str, str, str, float]]  # (train, place, event, time_h)
+    start_date: str
+
+
+def _number(file: str, record: str, field: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise DataError(file, record, field, value, "must be a finite number")
+    return float(value)
+
+
+def load_results(folder: str | Path, network: Network) -> Results:
+    """Read summary.json and the first replication of events.csv.gz from a `corridors simulate` folder."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise DataError(str(root), None, None, None, "no such results folder (give the --out folder of a simulate run)")
+    summary_path = root / "summary.json"
+    shown = str(summary_path)
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(shown, None, None, None, f"not valid JSON: {exc}") from None
+    if not isinstance(summary, dict):
+        raise DataError(shown, None, None, summary, "must be a JSON object")
+    for key in ("services", "nodes", "legs", "start_date"):
+        if key not in summary:
+            raise DataError(shown, None, key, None, "is missing (written by an older or another program?)")
+    for key in ("services", "nodes", "legs"):
+        if not isinstance(summary[key], dict):
+            raise DataError(shown, None, key, summary[key], "must be an object")
+    for node_id, row in summary["nodes"].items():
+        if node_id not in network.nodes:
+            raise DataError(shown, f"node {node_id}", "nodes", node_id, "is not a node of the network")
+        if not isinstance(row, dict):
+            raise DataError(shown, f"node {node_id}", "nodes", row, "must be an object")
+        wait = row.get("wait_h")
+        if wait is not None:
+            if not isinstance(wait, dict):
+                raise DataError(shown, f"node {node_id}", "wait_h", wait, "must be an object")
+            for k in ("mean", "p95"):
+                _number(shown, f"node {node_id}", f"wait_h.{k}", wait.get(k))
+    for leg_id, row in summary["legs"].items():
+        if leg_id not in network.legs:
+            raise DataError(shown, f"leg {leg_id}", "legs", leg_id, "is not a leg of the network")
+        if not isinstance(row, dict):
+            raise DataError(shown, f"leg {leg_id}", "legs", row, "must be an object")
+        for k in ("trains_per_week", "teu_per_week"):
+            _number(shown, f"leg {leg_id}", k, row.get(k))
+    start = summary["start_date"]
+    if not isinstance(start, str) or len(start) != 10:
+        raise DataError(shown, None, "start_date", start, "must be a date such as 2025-01-01")
+    return Results(summary, _read_events(root / "events.csv.gz", network), start)
+
+
+def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, float]]:
+    shown = str(path)
+    out: list[tuple[str, str, str, float]] = []
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            first: str | None = None
+            for i, row in enumerate(reader, start=2):
+                record = f"line {i}"
+                rep = row.get("replication")
+                first = first if first is not None else rep
+                if rep != first:
+                    continue
+                place, event = row.get("place") or "", row.get("event") or ""
+                if place not in network.nodes:
+                    raise DataError(shown, record, "place", place, "is not a node of the network")
+                if event not in EVENTS:
+                    raise DataError(shown, record, "event", event, f"must be one of {', '.join(EVENTS)}")
+                try:
+                    t = float(row.get("time_h") or "")
+                except ValueError:
+                    raise DataError(shown, record, "time_h", row.get("time_h"), "must be a number") from None
+                if not math.isfinite(t):
+                    raise DataError(shown, record, "time_h", t, "must be a finite number")
+                out.append((str(row.get("train") or ""), place, event, t))
+    except FileNotFoundError:
+        raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?") from None
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(shown, None, None, None, f"not a readable gzip CSV: {exc}") from None
+    return out
+
+
+def _wait_colour(hours: float) -> str:
+    """Green under 2 h, through yellow, to red at 48 h and above."""
+    f = max(0.0, min(1.0, math.log1p(hours) / math.log1p(48)))
+    r = int(40 + 200 * min(1.0, 2 * f))
+    g = int(170 - 130 * max(0.0, 2 * f - 1))
+    return f"#{r:02x}{g:02x}30"
+
+
+def add_results(
+    m: folium.Map,
+    network: Network,
+    results: Results,
+    *,
+    window_d: float = 60.0,
+    step_h: float = 6.0,
+    max_trains: int = 1200,
+) -> None:
+    """Add waiting at nodes, traffic on legs and the animation of one replication to a network map."""
+    summary = results.summary
+    waits = folium.FeatureGroup(name="Waiting at nodes (results)", show=True)
+    for node_id, row in summary["nodes"].items():
+        wait = row.get("wait_h")
+        if not wait:
+            continue
+        node = network.nodes[node_id]
+        mean, p95 = float(wait["mean"]), float(wait["p95"])
+        util = row.get("utilisation")
+        hold = row.get("hold_h") or {}
+        popup = (
+            f"<b>{esc(node.name)}</b> <code>{esc(node.id)}</code><br>"
+            f"wait before service: mean {mean:.1f} h, P95 {p95:.1f} h<br>"
+            + (f"after service (vessel, opening): mean {float(hold['mean']):.1f} h<br>" if hold.get("mean") else "")
+            + (f"utilisation {100 * float(util):.0f}%<br>" if isinstance(util, (int, float)) else "")
+            + f"largest queue {esc(row.get('largest_queue', '–'))} trains"
+        )
+        marker = folium.CircleMarker(
+            location=node.latlon,
+            radius=5 + 3 * math.sqrt(max(mean, 0.0)),
+            color="#333333",
+            weight=1,
+            fill=True,
+            fill_color=_wait_colour(mean),
+            fill_opacity=0.85,
+            popup=folium.Popup(popup, max_width=360),
+            tooltip=f"{esc(node.id)}: waits {mean:.1f} h on average",
+            class_name=f"corridors-wait wait-{esc(node.id)}",
+        )
+        marker.options["pane"] = "nodes"
+        marker.add_to(waits)
+    waits.add_to(m)
+    traffic = folium.FeatureGroup(name="Traffic on legs (results)", show=False)
+    for leg_id, row in summary["legs"].items():
+        leg = network.legs[leg_id]
+        trains = float(row["trains_per_week"])
+        folium.PolyLine(
+            [list(p) for p in leg.path],
+            color="#5e3c99",
+            weight=2 + 1.2 * math.sqrt(trains),
+            opacity=0.45,
+            tooltip=f"{esc(leg_id)}: {trains:.1f} trains and {float(row['teu_per_week']):,.0f} TEU a week",
+            class_name=f"corridors-traffic traffic-{esc(leg_id)}",
+        ).add_to(traffic)
+    traffic.add_to(m)
+    data = _animation_data(m, network, summary, results.events, window_d * 24, step_h, max_trains, results.start_date)
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    script = (STATIC / "animation.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+    root: Any = m.get_root()
+    root.html.add_child(Element(f'<script type="application/json" id="corridors-anim-data">{payload}</script>'))
+    Script(script).add_to(m)
+    root.header.add_child(
+        Element(
+            "<style>.corridors-anim{background:rgba(255,255,255,.92);padding:6px 8px;"
+            "border-radius:4px;font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
+            ".corridors-anim input{width:260px;vertical-align:middle;margin:0 8px}"
+            ".corridors-anim button{font:12px sans-serif}</style>"
+        ),
+        name="corridors_anim_css",
+    )
+
+
+def _animation_data(
+    m: folium.Map,
+    network: Network,
+    summary: dict[str, Any],
+    events: Iterable[tuple[str, str, str, float]],
+    window_h: float,
+    step_h: float,
+    max_trains: int,
+    start_date: str,
+) -> dict[str, Any]:
+    """Per train, segments [t0, t1, kind, ref, dir]: at a node (kind 0) or along a leg (kind 1)."""
+    by_train: dict[str, list[tuple[float, int, str, str]]] = defaultdict(list)
+    order = {e: i for i, e in enumerate(EVENTS)}
+    for train, place, event, t in events:
+        by_train[train].append((t, order[event], place, event))
+    node_index: dict[str, int] = {}
+    leg_index: dict[str, int] = {}
+    nodes: list[list[float]] = []
+    legs: list[list[list[float]]] = []
+
+    def node_ref(node_id: str) -> int:
+        if node_id not in node_index:
+            node_index[node_id] = len(nodes)
+            lat, lon = network.nodes[node_id].latlon
+            nodes.append([round(lat, 3), round(lon, 3)])
+        return node_index[node_id]
+
+    def leg_ref(a: str, b: str) -> tuple[int, int] | None:
+        between = network.legs_between(a, b)
+        if not between:
+            return None
+        leg = between[0]
+        if leg.id not in leg_index:
+            leg_index[leg.id] = len(legs)
+            legs.append([[round(lat, 3), round(lon, 3)] for lat, lon in leg.path])
+        return leg_index[leg.id], (1 if leg.from_id == a else -1)
+
+    trains: list[list[list[float]]] = []
+    for train in sorted(by_train):
+        rows = sorted(by_train[train])
+        if rows[0][0] > window_h:
+            continue
+        segs: list[list[float]] = []
+        here, since = rows[0][2], rows[0][0]
+        for t, _, place, event in rows[1:]:
+            if event == "arrive" and place != here:
+                ref = leg_ref(here, place)
+                if ref is not None:
+                    segs.append([round(since, 2), round(t, 2), 1, ref[0], ref[1]])
+                here, since = place, t
+            elif event in ("leave", "complete"):
+                if t > since:
+                    segs.append([round(since, 2), round(t, 2), 0, node_ref(place), 0])
+                since = t
+        if segs and segs[0][0] <= window_h:
+            trains.append([s for s in segs if s[0] <= window_h])
+    if len(trains) > max_trains:  # downsample evenly, so the file stays small
+        stride = len(trains) / max_trains
+        trains = [trains[int(i * stride)] for i in range(max_trains)]
+    return {
+        "map": m.get_name(),
+        "start_date": start_date,
+        "window_h": window_h,
+        "step_h": step_h,
+        "nodes": nodes,
+        "legs": legs,
+        "trains": trains,
+    }
+
+
+def services_named(summary: dict[str, Any]) -> Sequence[str]:
+    return list(summary.get("services", {}))
