@@ -19,7 +19,13 @@ def test_simulate_writes_its_files(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["simulate", str(scenario), "-r", "2", "--seed", "3", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "abc" in text and "Wrote" in text
-    assert sorted(p.name for p in out.iterdir()) == ["events.csv.gz", "manifest.json", "summary.json", "trains.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "events.csv.gz",
+        "manifest.json",
+        "map.html",
+        "summary.json",
+        "trains.csv",
+    ]
     summary = json.loads((out / "summary.json").read_text())
     transit = summary["services"]["abc"]["transit_d"]
     assert {"mean", "p50", "p95", "ci95"} <= set(transit)
