@@ -85,13 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-k", type=_positive_int, default=1, metavar="K", help="how many routes: the best and K-1 alternatives"
     )
-    p = command(
-        "simulate", "run a scenario (default: the bundled baseline) and write its results", _simulate, network=False
-    )
+    p = command("simulate", "run a scenario (default: the bundled baseline) and write its results", _simulate)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/<scenario name>)")
-    p = command("validate", "run the baseline and compare it with published figures", _validate, network=False)
+    p = command("validate", "run the baseline and compare it with published figures", _validate)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
     p.add_argument("--targets", metavar="FILE", help="targets file (default: the bundled calibration targets)")
     _run_options(p)
@@ -344,26 +342,12 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scenario_path(name: str | None) -> Path:
-    from sim.scenario import bundled_scenario
-
-    if name is None:
-        return bundled_scenario()
-    path = Path(name)
-    if path.suffix == ".toml" or path.exists():
-        return path
-    bundled = bundled_scenario(name)
-    if bundled.is_file():
-        return bundled
-    known = sorted(p.stem for p in bundled.parent.glob("*.toml"))
-    raise InputError(f"scenario {name!r}: no such file, and no bundled scenario of that name ({', '.join(known)})")
-
-
 def _simulate(args: argparse.Namespace) -> int:
     from sim.runner import simulate, write_run
     from sim.scenario import load_scenario
 
-    scenario = load_scenario(_scenario_path(args.scenario))
+    network = load_network(args.network) if args.network else None
+    scenario = load_scenario(args.scenario, network=network)
     out = Path(args.out) if args.out else Path("out") / scenario.name
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
@@ -387,7 +371,7 @@ def _results_map(result: Any) -> str:
 
     first = result.replications[0]
     events = [(e.train, e.place, e.event, e.time_h) for e in first.events]
-    results = Results(result.summary, events, result.summary["start_date"])
+    results = Results(result.summary, events, result.summary["start"])
     return render_offline(build_network_map(result.scenario.network, results=results))
 
 
@@ -416,7 +400,7 @@ def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
             )
             continue
         ci = f"{t['ci95'][0]:.2f}–{t['ci95'][1]:.2f}" if t["ci95"] else "–"
-        on_time = f"{100 * s['on_time_share']:.0f}%" if s["on_time_share"] is not None else "–"
+        on_time = f"{100 * s['on_time_share']:.1f}%" if s["on_time_share"] is not None else "–"
         table.append(
             [
                 name,
@@ -431,15 +415,22 @@ def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
             ]
         )
     _print_table(table, right={1, 2, 3, 4, 5, 6, 7, 8})
-    nodes = [(n, v) for n, v in summary["nodes"].items() if v["wait_h"]]
-    nodes.sort(key=lambda item: -item[1]["wait_h"]["mean"])
+    nodes = sorted(summary["nodes"].items(), key=lambda item: -item[1]["stay_h_mean"])
     if nodes:
         print(
-            "Longest waits (mean, P95, utilisation): "
-            + "; ".join(
-                f"{n} {v['wait_h']['mean']:.1f} h, {v['wait_h']['p95']:.1f} h, {100 * (v['utilisation'] or 0):.0f}%"
-                for n, v in nodes[:5]
-            )
+            "Longest stays at nodes, beyond service (queue + waiting for a vessel, sailing or opening): "
+            + "; ".join(f"{n} {v['stay_h_mean']:.1f} h" for n, v in nodes[:5])
+        )
+    stuck = {
+        n: s["in_system_at_horizon_per_replication"]
+        for n, s in summary["services"].items()
+        if s["in_system_at_horizon_per_replication"]
+    }
+    if stuck:
+        print(
+            "Still on their way at the horizon (per replication): "
+            + ", ".join(f"{n} {v:g}" for n, v in stuck.items())
+            + " — transit statistics cover arrived trains only."
         )
 
 
@@ -448,8 +439,9 @@ def _validate(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
     from sim.validate import evaluate, load_targets, result_rows
 
-    scenario = load_scenario(_scenario_path(args.scenario))
-    targets = load_targets(args.targets, scenario.network, [s.name for s in scenario.services])
+    network = load_network(args.network) if args.network else None
+    scenario = load_scenario(args.scenario, network=network)
+    targets, skipped = load_targets(args.targets, scenario.network, {s.name: s.node_ids for s in scenario.services})
     result = simulate(scenario, replications=args.replications, seed=args.seed, workers=args.workers)
     rows = result_rows(evaluate(targets, result.replications))
     failed = [r["id"] for r in rows if r["kind"] == "end_to_end" and not r["passed"]]
@@ -460,6 +452,7 @@ def _validate(args: argparse.Namespace) -> int:
                 "replications": args.replications,
                 "seed": args.seed,
                 "rows": rows,
+                "skipped": skipped,
                 "failed": failed,
                 "ok": not failed,
             }
@@ -482,6 +475,8 @@ def _validate(args: argparse.Namespace) -> int:
     for r in rows:
         if r["kind"] == "node":
             print(f"  {r['id']} describes {r['applies_to']}; the model's figure is for the simulated trains there.")
+    if skipped:
+        print(f"  Left out (their services are not in this scenario): {', '.join(skipped)}")
     if failed:
         print(f"{len(failed)} end-to-end row(s) fail: {', '.join(failed)}")
         return 1

@@ -55,6 +55,10 @@ def show_value(value: Any, limit: int = 80) -> str:
         text = "{ … }"
     elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         text = "[[ … ]]"
+    elif isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value):
+        import json
+
+        text = json.dumps(value, ensure_ascii=False)
     elif isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         text = str(int(value))
     else:

@@ -55,6 +55,13 @@ class Record:
     # -- plumbing -------------------------------------------------------------------------
 
     def error(self, key: str, value: Any, problem: str) -> DataError:
+        if value is None and key not in self.data:  # a missing key: was it misspelt?
+            import difflib
+
+            unread = [str(k) for k in self.data if k not in self._read and k != key]
+            close = difflib.get_close_matches(key, unread, n=1, cutoff=0.6)
+            if close:
+                problem += f"; the record has {close[0]!r}: a typo of {key!r}?"
         return DataError(self.file, self.label, self.prefix + key, value, problem)
 
     def has(self, key: str) -> bool:

@@ -6,6 +6,7 @@ import csv
 import gzip
 import json
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -79,9 +80,9 @@ def load_results(folder: str | Path, network: Network) -> Results:
             raise DataError(shown, f"leg {leg_id}", "legs", row, "must be an object")
         for k in ("trains_per_week", "teu_per_week"):
             _number(shown, f"leg {leg_id}", k, row.get(k))
-    start = summary["start_date"]
-    if not isinstance(start, str) or len(start) != 10:
-        raise DataError(shown, None, "start_date", start, "must be a date such as 2025-01-01")
+    start = summary.get("start", summary["start_date"])
+    if not isinstance(start, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?", start):
+        raise DataError(shown, None, "start", start, "must be a date such as 2025-01-01 or 2025-01-01T06:00")
     return Results(summary, _read_events(root / "events.csv.gz", network), start)
 
 

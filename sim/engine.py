@@ -189,7 +189,8 @@ class _Model:
         if service.departure_spread_h:
             rng = stream(self.seed, self.rep, "service", service.name, "departure")
             offsets = [float(x) for x in rng.uniform(0, service.departure_spread_h, n)]
-        times = sorted((t + offsets[k], k) for k, t in enumerate(service.departures_h))
+        last = service.window_h[1] - 1e-6 if service.window_h[1] > service.window_h[0] else float("inf")
+        times = sorted((min(t + offsets[k], max(t, last)), k) for k, t in enumerate(service.departures_h))
         plan = self._plan(service, draws)
         env = self.env
         for t, k in times:
@@ -332,6 +333,7 @@ class _Model:
                 waiting,
                 processing,
                 parts,
+                nodes[-1],
             )
         )
 
@@ -350,7 +352,14 @@ class _Model:
 
     def run(self) -> Replication:
         self.start()
-        self.env.run(until=self.scenario.horizon_h)
+        horizon = self.scenario.horizon_h
+        self.env.run(until=horizon)
+        # times a train computed ahead (a start after a long closure) that the horizon cut off did not happen
+        self.events = [e for e in self.events if e.time_h <= horizon]
+        where: dict[str, str] = {}
+        for e in self.events:
+            if e.train in self._open_trains:
+                where[e.train] = e.place
         for tid, (service, depart) in sorted(self._open_trains.items()):
             self.trains.append(
                 TrainRecord(
@@ -362,14 +371,15 @@ class _Model:
                     "in_system",
                     service.wagons,
                     service.teu,
-                    0.0,
-                    0.0,
-                    0.0,
+                    None,
+                    None,
+                    None,
                     0,
+                    where.get(tid, service.node_ids[0]),
                 )
             )
         sailings = [(leg, side, dep, units) for leg, line in self.ferries.items() for side, dep, units in line.sailings]
-        return Replication(self.rep, self.seed, self.events, self.trains, sailings, self.scenario.horizon_h)
+        return Replication(self.rep, self.seed, self.events, self.trains, sailings, horizon)
 
 
 def run_replication(scenario: Scenario, *, seed: int, replication: int) -> Replication:

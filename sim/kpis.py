@@ -14,7 +14,10 @@ from sim.engine import Replication
 from sim.records import Event
 from sim.scenario import Scenario
 
-__all__ = ["describe", "node_visits", "summarize"]
+__all__ = ["AT_SEA", "describe", "node_visits", "summarize"]
+
+#: Where the days at sea go in the by-country breakdown.
+AT_SEA = "at sea"
 
 # two-sided 95% quantiles of Student's t by degrees of freedom (1..30); 1.96 beyond
 _T95 = [
@@ -112,9 +115,6 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
     """The summary written to summary.json (schema: docs/simulate.md)."""
     net = scenario.network
     n_reps = len(replications)
-    window_end = max((max(s.departures_h) for s in scenario.services if s.departures_h), default=0.0)
-    window_start = min((min(s.departures_h) for s in scenario.services if s.departures_h), default=0.0)
-    weeks = max((window_end - window_start) / 168.0, 1e-9)
     services: dict[str, Any] = {}
     corridor_transits: dict[str, list[float]] = defaultdict(list)
     corridor_rep_means: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
@@ -138,12 +138,14 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
         if promised is not None and arrived:
             on_time = sum(1 for t in arrived if (t.arrive_h or 0) - t.depart_h <= promised) / len(arrived)
         n_arr = max(len(arrived), 1)
+        weeks = max((service.window_h[1] - service.window_h[0]) / 168.0, 1e-9)  # the service's own window
         services[service.name] = {
             "corridor": service.corridor,
             "route": list(service.node_ids),
             "trains_per_replication": len(trains) / n_reps,
             "arrived_per_replication": len(arrived) / n_reps,
             "in_system_at_horizon_per_replication": (len(trains) - len(arrived)) / n_reps,
+            "in_system_share": round((len(trains) - len(arrived)) / len(trains), 4) if trains else 0.0,
             "transit_d": _rounded(describe(transits, [statistics.fmean(v) if v else math.nan for v in per_rep])),
             "promised_transit_d": round(promised / 24, 2) if promised is not None else None,
             "on_time_share": round(on_time, 4) if on_time is not None else None,
@@ -152,9 +154,9 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
                 "teu_per_week": round(len(arrived) * service.teu / n_reps / weeks, 1),
             },
             "days": {
-                "moving": round(sum(t.moving_h for t in arrived) / n_arr / 24, 2),
-                "waiting": round(sum(t.waiting_h for t in arrived) / n_arr / 24, 2),
-                "processing": round(sum(t.processing_h for t in arrived) / n_arr / 24, 2),
+                "moving": round(sum(t.moving_h or 0.0 for t in arrived) / n_arr / 24, 2),
+                "waiting": round(sum(t.waiting_h or 0.0 for t in arrived) / n_arr / 24, 2),
+                "processing": round(sum(t.processing_h or 0.0 for t in arrived) / n_arr / 24, 2),
             },
             "cost_usd_per_teu": round(path.cost_usd_per_feu / 2, 0),
             "co2_kg_per_teu": round(path.co2_kg_per_teu, 1),
@@ -170,6 +172,7 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
         "schema_version": 1,
         "scenario": scenario.name,
         "start_date": scenario.start.date().isoformat(),
+        "start": scenario.start.isoformat(timespec="minutes"),
         "horizon_h": scenario.horizon_h,
         "seed": seed,
         "replications": n_reps,
@@ -199,35 +202,51 @@ def _nodes(
     replications: Sequence[Replication],
     visits: dict[tuple[int, str, str], dict[str, float]],
 ) -> dict[str, Any]:
-    waits: dict[str, list[float]] = defaultdict(list)
-    holds: dict[str, list[float]] = defaultdict(list)
+    """Per node: the wait before service, the hold after it (a vessel, a timetable, a closure at a
+    pass-through), utilisation and the largest queue."""
+    n_reps = len(replications)
+    rep_index = {rep.replication: i for i, rep in enumerate(replications)}
+    waits: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
+    holds: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
     busy: dict[str, float] = defaultdict(float)
     queue_events: dict[tuple[int, str], list[tuple[float, int]]] = defaultdict(list)
     for (rep, _train, place), ev in visits.items():
+        r = rep_index[rep]
         if "start" in ev and "arrive" in ev:
-            waits[place].append(ev["start"] - ev["arrive"])
+            waits[place][r].append(ev["start"] - ev["arrive"])
             busy[place] += ev["end"] - ev["start"]
             queue_events[(rep, place)] += [(ev["arrive"], 1), (ev["start"], -1)]
-        if "leave" in ev and "end" in ev:
-            holds[place].append(ev["leave"] - ev["end"])
+        if "leave" in ev:
+            since = ev.get("end", ev.get("arrive"))
+            if since is not None:
+                holds[place][r].append(ev["leave"] - since)
     longest: dict[str, int] = defaultdict(int)
     for (_rep, place), changes in queue_events.items():
         length = 0
         for _, delta in sorted(changes, key=lambda c: (c[0], c[1])):
             length += delta
             longest[place] = max(longest[place], length)
+
+    def stats(per_rep: list[list[float]]) -> dict[str, Any]:
+        return _rounded(describe([v for vs in per_rep for v in vs], [statistics.fmean(vs) for vs in per_rep if vs]))
+
     out: dict[str, Any] = {}
-    n_reps = len(replications)
     for place in sorted(set(waits) | set(holds)):
         node = net.nodes[place]
         servers = node.facility.servers if node.facility else 1
-        w = sorted(waits.get(place, []))
-        h = sorted(holds.get(place, []))
+        w = waits.get(place)
+        h = holds.get(place)
+        n_visits = sum(len(vs) for vs in (w or h or []))
+        hold = stats(h) if h and any(v > 1e-9 for vs in h for v in vs) else None
+        wait = stats(w) if w else None
+        if wait is None and hold is None:
+            continue
         out[place] = {
             "country": node.country,
-            "visits_per_replication": len(w) / n_reps if w else len(h) / n_reps,
-            "wait_h": _rounded(describe(w)) if w else None,
-            "hold_h": _rounded(describe(h)) if h and h[-1] > 0 else None,
+            "visits_per_replication": n_visits / n_reps,
+            "wait_h": wait,
+            "hold_h": hold,
+            "stay_h_mean": round((wait["mean"] if wait else 0.0) + (hold["mean"] if hold else 0.0), 2),
             "utilisation": round(busy[place] / (servers * scenario.end_h * n_reps), 4) if w else None,
             "largest_queue": longest.get(place, 0),
         }
@@ -254,15 +273,8 @@ def _where(net: Network, scenario: Scenario, visits: dict[tuple[int, str, str], 
                 ev = places.get(node_id, {})
                 arrive = ev.get("arrive", previous_leave)
                 leg = net.legs[service.leg_ids[i - 1]]
-                countries = list(
-                    dict.fromkeys(
-                        [
-                            *net.nodes[service.node_ids[i - 1]].countries[:1],
-                            *leg.countries,
-                            *net.nodes[node_id].countries[:1],
-                        ]
-                    )
-                )
+                ends = [net.nodes[service.node_ids[i - 1]].country, *leg.countries, net.nodes[node_id].country]
+                countries = [AT_SEA] if leg.mode == "sea" else list(dict.fromkeys(ends))
                 for c in countries:
                     in_country[c] += (arrive - previous_leave) / len(countries)
                 leave = ev.get("leave", ev.get("end", ev.get("complete", arrive)))

@@ -20,9 +20,11 @@ class Event(NamedTuple):
 
 
 class TrainRecord(NamedTuple):
-    """One train of one replication. ``arrive_h`` is None for a train still in the system at
-    the horizon (``status`` "in_system"). Hours: ``moving_h`` on legs, ``waiting_h`` in queues
-    and for vessels or openings, ``processing_h`` in service at nodes."""
+    """One train of one replication. Hours: ``moving_h`` on legs, ``waiting_h`` in queues and for
+    vessels or openings, ``processing_h`` in service at nodes. A train still in the system at
+    the horizon has ``status`` "in_system", no ``arrive_h`` and no hour totals, and
+    ``last_place`` says where it was last seen; an arrived train's ``last_place`` is its
+    destination."""
 
     replication: int
     train: str
@@ -32,7 +34,8 @@ class TrainRecord(NamedTuple):
     status: str
     wagons: int
     teu: float
-    moving_h: float
-    waiting_h: float
-    processing_h: float
+    moving_h: float | None
+    waiting_h: float | None
+    processing_h: float | None
     ferry_parts: int
+    last_place: str

@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import platform
 import shutil
-import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -48,10 +47,12 @@ def _one(args: tuple[int, int]) -> Replication:
 
 def simulate(scenario: Scenario, *, replications: int = 10, seed: int = 1, workers: int = 1) -> RunResult:
     """Run ``replications`` replications; the same seed gives the same result whatever ``workers`` is."""
-    if not isinstance(replications, int) or replications < 1:
-        raise InputError(f"--replications {replications!r} must be a whole number of at least 1")
-    if not isinstance(seed, int) or seed < 0:
-        raise InputError(f"--seed {seed!r} must be a whole number of at least 0")
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise InputError(f"replications ({replications!r}) must be a whole number of at least 1")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed ({seed!r}) must be a whole number of at least 0")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers ({workers!r}) must be a whole number of at least 1")
     jobs = [(seed, r) for r in range(replications)]
     workers = max(1, min(workers, replications))
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
@@ -95,7 +96,7 @@ def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
         "streams": "numpy SeedSequence(entropy=seed, spawn_key=(replication, blake2b(component names)))",
         "inputs_sha256": inputs,
         "versions": versions,
-        "command": argv if argv is not None else sys.argv,
+        "command": argv,  # None when run from the Python API
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -113,12 +114,12 @@ def write_run(
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
+        raise InputError(f"{out}: exists and is not a folder")
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"--out {out}: cannot create {parent}: {exc.strerror or exc}") from None
+        raise InputError(f"{out}: cannot create {parent}: {exc.strerror or exc}") from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     start = result.scenario.start
     try:

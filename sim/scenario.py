@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ __all__ = [
     "Weather",
     "bundled_scenario",
     "load_scenario",
+    "resolve_scenario",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -36,6 +38,7 @@ class Service:
     departures_h: tuple[float, ...]
     wagons: int
     teu: float
+    window_h: tuple[float, float] = (0.0, 0.0)
     promised_transit_h: float | None = None
     departure_spread_h: float = 0.0
     corridor: str | None = None
@@ -108,9 +111,27 @@ def bundled_scenario(name: str = "baseline") -> Path:
     return bundled_data_dir() / "scenarios" / f"{name}.toml"
 
 
+def resolve_scenario(name: str | Path | None) -> Path:
+    """A scenario file: the given path, or a bundled scenario's name (``baseline``), or the baseline."""
+    if name is None:
+        return bundled_scenario()
+    path = Path(name)
+    if path.is_dir():
+        raise DataError(_display(path), None, None, None, "is a folder, not a scenario file")
+    if path.suffix == ".toml" or path.exists() or "/" in str(name):
+        return path
+    bundled = bundled_scenario(str(name))
+    if bundled.is_file():
+        return bundled
+    known = sorted(p.stem for p in bundled.parent.glob("*.toml"))
+    raise DataError(
+        str(name), None, None, None, f"no such scenario file, and no bundled scenario of that name ({', '.join(known)})"
+    )
+
+
 def load_scenario(path: str | Path | None = None, *, network: Network | None = None) -> Scenario:
-    """Read and check a scenario file (the bundled baseline when ``path`` is None)."""
-    path = Path(path) if path is not None else bundled_scenario()
+    """Read and check a scenario: a file, a bundled name such as ``baseline``, or (None) the baseline."""
+    path = resolve_scenario(path)
     shown = _display(path)
     if not path.is_file():
         raise DataError(shown, None, None, None, "scenario file not found")
@@ -125,12 +146,12 @@ def load_scenario(path: str | Path | None = None, *, network: Network | None = N
     if head is None:
         raise DataError(shown, None, "scenario", None, "is required: a [scenario] table with name and dates")
     head.label = "[scenario]"
-    name = head.ident("name")
+    name = _name(head, "name")
     description = head.text("description", required=False)
     start = _datetime(head, "start_date")
     end = _datetime(head, "end_date")
     if end <= start:
-        raise head.error("end_date", str(end.date()), f"must be after start_date ({start.date()})")
+        raise head.error("end_date", _when(end), f"must be after start_date ({_when(start)})")
     drain = head.number("drain_d", lo=0, hi=3650, required=False)
     net_path = head.text("network", required=False)
     head.finish()
@@ -159,8 +180,9 @@ def load_scenario(path: str | Path | None = None, *, network: Network | None = N
             raise DataError(shown, None, key, raw, f"must be an array of tables: write [[{key}]]")
         return [Record(shown, f"{label} #{i}", r, sources=known) for i, r in enumerate(raw, start=1)]
 
-    closures = [_closure(rec, network, start) for rec in records("closures", "closure")]
-    cuts = [_cut(rec, network, start) for rec in records("capacity_cuts", "capacity cut")]
+    horizon = start + dt.timedelta(hours=horizon_h)
+    closures = [_closure(rec, network, start, horizon) for rec in records("closures", "closure")]
+    cuts = [_cut(rec, network, start, horizon) for rec in records("capacity_cuts", "capacity cut")]
     weather = [_weather(rec, network) for rec in records("weather", "weather")]
     top.finish()
     return Scenario(
@@ -194,8 +216,20 @@ def _datetime(rec: Record, key: str, *, required: bool = True) -> dt.datetime:
     raise rec.error(key, value, "must be a TOML date such as 2025-01-01 (no quotes)")
 
 
+def _name(rec: Record, key: str) -> str:
+    """A name that is also safe as a file or folder name."""
+    value = rec.ident(key)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value) or ".." in value:
+        raise rec.error(key, value, "must be letters, digits, '-', '_' or '.' (it names files and folders)")
+    return value
+
+
+def _when(value: dt.datetime) -> str:
+    return value.date().isoformat() if value.time() == dt.time() else value.isoformat(timespec="minutes")
+
+
 def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime) -> Service:
-    name = rec.ident("name")
+    name = _name(rec, "name")
     rec.label = f"service {name}"
     sources: dict[str, tuple[str, ...]] = {}
     corridor_name = rec.text("corridor", required=False) or None
@@ -235,12 +269,16 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
         sources["headway_h"] = headway.sources
         trains_per_week = 168.0 / float(headway.value)
     weekdays = rec.strings("weekdays", required=False)
+    if weekdays and headway is not None:
+        raise rec.error("weekdays", list(weekdays), "goes with trains_per_week, not with headway_h")
     for day in weekdays:
         if day not in WEEKDAYS:
             raise rec.error("weekdays", day, f"must be among {', '.join(WEEKDAYS)}")
     wagons = rec.sourced("wagons", integer=True, hi=500)
     teu = rec.sourced("teu", hi=20000)
     assert wagons is not None and teu is not None
+    if not 0.5 * wagons.value <= teu.value <= 4 * wagons.value:
+        raise rec.error("teu.value", teu.value, f"does not fit on {wagons.value} wagons (0.5 to 4 TEU a wagon)")
     sources["wagons"], sources["teu"] = wagons.sources, teu.sources
     promised = rec.sourced("promised_transit_d", required=False)
     if promised is not None:
@@ -253,7 +291,13 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
     rec.text("note", required=False)
     rec.finish()
     if s_end <= s_start:
-        raise rec.error("end_date", str(s_end), f"must be after start_date ({s_start})")
+        raise rec.error("end_date", _when(s_end), f"must be after start_date ({_when(s_start)})")
+    if s_start < start or s_end > end:
+        raise rec.error(
+            "start_date" if s_start < start else "end_date",
+            _when(s_start if s_start < start else s_end),
+            f"must lie within the scenario's {_when(start)} to {_when(end)}",
+        )
     departures = _timetable(trains_per_week, weekdays, s_start, s_end, start)
     return Service(
         name=name,
@@ -262,6 +306,7 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
         departures_h=departures,
         wagons=int(wagons.value),
         teu=float(teu.value),
+        window_h=((s_start - start).total_seconds() / 3600, (s_end - start).total_seconds() / 3600),
         promised_transit_h=float(promised.value) * 24 if promised else None,
         departure_spread_h=float(spread.value) if spread else 0.0,
         corridor=corridor_name,
@@ -310,32 +355,39 @@ def _place(rec: Record, network: Network) -> tuple[str | None, str | None]:
     return node, leg
 
 
-def _window(rec: Record, start: dt.datetime) -> tuple[float, float]:
+def _window(rec: Record, start: dt.datetime, horizon: dt.datetime) -> tuple[float, float]:
     a = _datetime(rec, "start")
     b = _datetime(rec, "end")
     if b <= a:
-        raise rec.error("end", str(b), f"must be after start ({a})")
+        raise rec.error("end", _when(b), f"must be after start ({_when(a)})")
+    if b <= start or a >= horizon:
+        raise rec.error(
+            "start", _when(a), f"the window lies outside the simulated time ({_when(start)} to {_when(horizon)})"
+        )
     return (a - start).total_seconds() / 3600, (b - start).total_seconds() / 3600
 
 
-def _closure(rec: Record, network: Network, start: dt.datetime) -> Closure:
+def _closure(rec: Record, network: Network, start: dt.datetime, horizon: dt.datetime) -> Closure:
     node, leg = _place(rec, network)
-    a, b = _window(rec, start)
+    a, b = _window(rec, start, horizon)
     rec.sources_of("source", required=False)
     rec.text("note", required=False)
     rec.finish()
     return Closure(start_h=a, end_h=b, node=node, leg=leg)
 
 
-def _cut(rec: Record, network: Network, start: dt.datetime) -> CapacityCut:
+def _cut(rec: Record, network: Network, start: dt.datetime, horizon: dt.datetime) -> CapacityCut:
     node, _ = _place(rec, network)
     if node is None:
         raise rec.error("leg", rec.data.get("leg"), "capacity cuts apply to nodes")
-    a, b = _window(rec, start)
-    factor = rec.number("factor", lo=0.0, hi=10.0)
+    f = network.nodes[node].facility
+    if f is None or (f.process_h is None and not f.trains_per_day):
+        raise rec.error("node", node, "has no servers or trains/day cap to cut (its facility has none)")
+    a, b = _window(rec, start, horizon)
+    factor = rec.number("factor")
     assert factor is not None
-    if factor <= 0:
-        raise rec.error("factor", factor, "must be above 0 (use a closure to stop a node)")
+    if not 0 < factor <= 10:
+        raise rec.error("factor", factor, "must be above 0 and at most 10 (use a closure to stop a node)")
     rec.sources_of("source", required=False)
     rec.text("note", required=False)
     rec.finish()
@@ -344,7 +396,10 @@ def _cut(rec: Record, network: Network, start: dt.datetime) -> CapacityCut:
 
 def _weather(rec: Record, network: Network) -> Weather:
     node, _ = _place(rec, network)
-    assert node is not None
+    if node is None:
+        raise rec.error("leg", rec.data.get("leg"), "weather applies to ports and ferry terminals (nodes)")
+    if not (network.nodes[node].has_kind("port") or network.nodes[node].has_kind("ferry_terminal")):
+        raise rec.error("node", node, "is not a port or ferry terminal: weather stops vessels, not trains")
     months_raw: Any = rec.raw("months")
     if (
         not isinstance(months_raw, list)

@@ -66,9 +66,18 @@ def default_targets() -> Path:
     return bundled_data_dir() / "calibration" / "targets.toml"
 
 
-def load_targets(path: str | Path | None, network: Network, services: Sequence[str]) -> list[Target]:
-    """Read a targets file, checking every service, node and event it names."""
+def load_targets(
+    path: str | Path | None, network: Network, services: Sequence[str] | Mapping[str, Sequence[str]]
+) -> tuple[list[Target], list[str]]:
+    """Read a targets file, checking every service, node and event it names.
+
+    ``services`` maps the scenario's service names to their routes (node ids). Returns the
+    targets and, for the bundled targets file only, the ids of rows left out because they name
+    services the scenario does not have (your own targets file must name existing services).
+    """
+    bundled = path is None
     path = Path(path) if path is not None else default_targets()
+    routes = services if isinstance(services, Mapping) else {name: () for name in services}
     shown = str(path)
     if not path.is_file():
         raise DataError(shown, None, None, None, "targets file not found")
@@ -80,16 +89,28 @@ def load_targets(path: str | Path | None, network: Network, services: Sequence[s
     if set(data) - {"targets"} or not isinstance(rows, list) or not rows:
         raise DataError(shown, None, None, None, "must hold [[targets]] records and nothing else")
     out = []
+    skipped: list[str] = []
+    seen: set[str] = set()
     for i, raw in enumerate(rows, start=1):
         rec = Record(shown, f"target #{i}", raw, sources=network.sources)
         ident = rec.ident("id")
         rec.label = f"target {ident}"
+        if ident in seen:
+            raise rec.error("id", ident, "duplicate: another target has this id")
+        seen.add(ident)
+        if bundled and _names_missing_services(raw, routes):
+            skipped.append(ident)
+            continue
         what = rec.text("what")
         kind = rec.choice("kind", KINDS)
-        how = _measure(rec, network, services, top=True)
+        how = _measure(rec, network, routes, top=True)
         has_h, has_d = rec.has("range_h"), rec.has("range_d")
         if has_h == has_d:
-            raise rec.error("range_d", None, "give range_h or range_d (a [low, high] pair)")
+            raise rec.error(
+                "range_d" if has_d else "range_h",
+                rec.data.get("range_d"),
+                "give range_h or range_d (a [low, high] pair), not both and not neither",
+            )
         key = "range_h" if has_h else "range_d"
         pair = rec.raw(key)
         rec.raw("range_h" if key == "range_d" else "range_d")
@@ -97,9 +118,9 @@ def load_targets(path: str | Path | None, network: Network, services: Sequence[s
             not isinstance(pair, list)
             or len(pair) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
-            or pair[0] > pair[1]
+            or not 0 <= pair[0] <= pair[1]
         ):
-            raise rec.error(key, pair, "must be [low, high] numbers with low <= high")
+            raise rec.error(key, pair, "must be [low, high] numbers with 0 <= low <= high")
         factor = 1.0 if has_h else 24.0
         sources = rec.sources_of("source")
         note = rec.text("note", required=False)
@@ -119,10 +140,20 @@ def load_targets(path: str | Path | None, network: Network, services: Sequence[s
                 applies,
             )
         )
-    return out
+    return out, skipped
 
 
-def _measure(rec: Record, network: Network, services: Sequence[str], *, top: bool = False) -> Measure:
+def _names_missing_services(raw: Any, routes: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a raw target row (or its a/b parts) names a service the scenario lacks."""
+    if not isinstance(raw, Mapping):
+        return False
+    names = raw.get("services")
+    if isinstance(names, list) and any(isinstance(n, str) and n not in routes for n in names):
+        return True
+    return any(_names_missing_services(raw.get(k), routes) for k in ("a", "b"))
+
+
+def _measure(rec: Record, network: Network, services: Mapping[str, Sequence[str]], *, top: bool = False) -> Measure:
     measure = rec.choice("measure", MEASURES)
     if measure == "difference":
         subs = []
@@ -157,6 +188,15 @@ def _measure(rec: Record, network: Network, services: Sequence[str], *, top: boo
     excluded: list[tuple[str, str, str]] = []
     if measure == "segment":
         start, stop = point("from"), point("to")
+        for name in names:
+            route = list(services.get(name, ()))
+            if not route:
+                continue
+            for key, (place, _) in (("from", start), ("to", stop)):
+                if place not in route:
+                    raise rec.error(f"{key}.place", place, f"is not on the route of service {name}")
+            if route.index(start[0]) > route.index(stop[0]):
+                raise rec.error("to.place", stop[0], f"comes before {start[0]} on the route of service {name}")
         raw = rec.raw("exclude") or []
         if not isinstance(raw, list):
             raise rec.error("exclude", raw, "must be a list of { place, from, to }")

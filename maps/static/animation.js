@@ -6,7 +6,7 @@
   var map = window[data.map];
   var renderer = L.canvas({ padding: 0.5 });
   var layer = L.layerGroup().addTo(map);
-  var start = Date.parse(data.start_date + "T00:00:00Z");
+  var start = Date.parse((data.start_date.length === 10 ? data.start_date + "T00:00" : data.start_date) + "Z");
   var colours = { move: "#1f4e9c", node: "#e08214" };
   var markers = data.trains.map(function (train) {
     return L.circleMarker([0, 0], { radius: 3.5, renderer: renderer, weight: 1, color: "#ffffff",
