@@ -17,7 +17,7 @@ from corridors.loader import load_network
 from corridors.model import Network
 from corridors.routing import WEIGHTS, route
 from corridors.schema import ESTIMATE
-from corridors.summary import PathSummary, summarize_corridor, summarize_path
+from corridors.summary import PathSummary, node_dict, summarize_corridor, summarize_path
 
 SCHEMA_VERSION = 1
 
@@ -125,24 +125,23 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
-    return value
+def _whole_number(minimum: int) -> Any:
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} must be at least {minimum}")
+        return value
+
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
+_seed = _whole_number(0)
+_positive_int = _whole_number(1)
 
 
 def _emit(data: dict[str, Any]) -> None:
@@ -194,21 +193,7 @@ def _nodes(args: argparse.Namespace) -> int:
         if (not args.country or args.country.upper() in n.countries) and (not args.kind or n.has_kind(args.kind))
     ]
     if args.json:
-        _emit(
-            {
-                "nodes": [
-                    {
-                        "id": n.id,
-                        "name": n.name,
-                        "country": n.country,
-                        "kinds": list(n.kinds),
-                        "lat": n.lat,
-                        "lon": n.lon,
-                    }
-                    for n in nodes
-                ]
-            }
-        )
+        _emit({"nodes": [node_dict(n) for n in nodes]})
         return 0
     table = [["id", "country", "kinds", "name"]]
     table += [[n.id, n.country, "+".join(n.kinds), n.name] for n in nodes]

@@ -27,7 +27,7 @@ from corridors.model import (
 )
 from corridors.schema import Record, Sourced
 
-__all__ = ["NETWORK_FILES", "bundled_data_dir", "load_network"]
+__all__ = ["NETWORK_FILES", "bundled_data_dir", "display_path", "load_network"]
 
 #: The files of a network folder; geometry.geojson is optional.
 NETWORK_FILES = ("sources.toml", "modes.toml", "nodes.toml", "legs.toml", "corridors.toml")
@@ -59,7 +59,7 @@ def load_network(path: str | os.PathLike[str] | None = None) -> Network:
     if root.is_file():
         if root.name not in (*NETWORK_FILES, GEOMETRY_FILE):
             raise DataError(
-                _display(root),
+                display_path(root),
                 None,
                 None,
                 None,
@@ -67,11 +67,12 @@ def load_network(path: str | os.PathLike[str] | None = None) -> Network:
             )
         root = root.parent
     if not root.is_dir():
-        raise DataError(_display(root), None, None, None, "no such network folder")
+        raise DataError(display_path(root), None, None, None, "no such network folder")
     return _Loader(root).load()
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """A path as a message shows it: relative to the working folder when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -94,14 +95,14 @@ class _Loader:
 
     def _toml(self, name: str, table: str) -> list[Any]:
         path = self.root / name
-        shown = _display(path)
+        shown = display_path(path)
         if not path.is_file():
             raise DataError(
                 shown,
                 None,
                 None,
                 None,
-                f"file not found: the network folder {_display(self.root)} needs " + ", ".join(NETWORK_FILES),
+                f"file not found: the network folder {display_path(self.root)} needs " + ", ".join(NETWORK_FILES),
             )
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
@@ -126,7 +127,7 @@ class _Loader:
         return records
 
     def _records(self, name: str, table: str, label: str) -> list[Record]:
-        shown = _display(self.root / name)
+        shown = display_path(self.root / name)
         known = None if table == "sources" else self.sources
         out: list[Record] = []
         seen: set[str] = set()
@@ -263,7 +264,7 @@ class _Loader:
         path = self.root / GEOMETRY_FILE
         if not path.is_file():
             return {}
-        shown = _display(path)
+        shown = display_path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -455,7 +456,7 @@ class _Loader:
         )
 
     def _oriented(self, leg_id: str, drawn: tuple[LatLon, ...], start: Node, end: Node) -> tuple[LatLon, ...]:
-        shown = _display(self.root / GEOMETRY_FILE)
+        shown = display_path(self.root / GEOMETRY_FILE)
         forward = geodesic_km(drawn[0], start.latlon) + geodesic_km(drawn[-1], end.latlon)
         backward = geodesic_km(drawn[0], end.latlon) + geodesic_km(drawn[-1], start.latlon)
         points = drawn if forward <= backward else tuple(reversed(drawn))
@@ -477,7 +478,7 @@ class _Loader:
         for leg_id in geometry:
             if leg_id not in legs:
                 raise DataError(
-                    _display(self.root / GEOMETRY_FILE),
+                    display_path(self.root / GEOMETRY_FILE),
                     f"feature {leg_id}",
                     "properties.leg",
                     leg_id,
@@ -486,7 +487,7 @@ class _Loader:
 
     def _check_gauges(self, nodes: Mapping[str, Node], legs: Mapping[str, Leg]) -> None:
         """A node where rail gauges differ must be a gauge_change node."""
-        shown = _display(self.root / "legs.toml")
+        shown = display_path(self.root / "legs.toml")
         first_gauge: dict[str, Leg] = {}
         for leg in legs.values():
             if leg.gauge_mm is None:

@@ -10,7 +10,7 @@ from typing import Any
 from corridors.errors import InputError
 from corridors.model import Corridor, Leg, Network, Node
 
-__all__ = ["GaugeBreak", "PathSummary", "Span", "summarize_corridor", "summarize_path"]
+__all__ = ["GaugeBreak", "PathSummary", "Span", "node_dict", "summarize_corridor", "summarize_path"]
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,7 @@ class PathSummary:
         return {
             "nodes": [
                 {
-                    "id": n.id,
-                    "name": n.name,
-                    "country": n.country,
-                    "kinds": list(n.kinds),
-                    "lat": n.lat,
-                    "lon": n.lon,
+                    **node_dict(n),
                     "process_h_mean": round(n.expected_process_h, 2) if 0 < i < len(self.nodes) - 1 else 0.0,
                 }
                 for i, n in enumerate(self.nodes)
@@ -123,6 +118,18 @@ class PathSummary:
             "cost_usd_per_feu": round(self.cost_usd_per_feu),
             "co2_kg_per_teu": round(self.co2_kg_per_teu, 1),
         }
+
+
+def node_dict(node: Node) -> dict[str, Any]:
+    """A node's JSON form: id, name, country, kinds, lat, lon."""
+    return {
+        "id": node.id,
+        "name": node.name,
+        "country": node.country,
+        "kinds": list(node.kinds),
+        "lat": node.lat,
+        "lon": node.lon,
+    }
 
 
 def summarize_path(network: Network, node_ids: Sequence[str], leg_ids: Sequence[str]) -> PathSummary:

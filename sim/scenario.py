@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from corridors import DataError, Distribution, Network, load_network, route
+from corridors.loader import display_path
 from corridors.schema import Record
 
 __all__ = [
@@ -117,7 +118,7 @@ def resolve_scenario(name: str | Path | None) -> Path:
         return bundled_scenario()
     path = Path(name)
     if path.is_dir():
-        raise DataError(_display(path), None, None, None, "is a folder, not a scenario file")
+        raise DataError(display_path(path), None, None, None, "is a folder, not a scenario file")
     if path.suffix == ".toml" or path.exists() or "/" in str(name):
         return path
     bundled = bundled_scenario(str(name))
@@ -132,7 +133,7 @@ def resolve_scenario(name: str | Path | None) -> Path:
 def load_scenario(path: str | Path | None = None, *, network: Network | None = None) -> Scenario:
     """Read and check a scenario: a file, a bundled name such as ``baseline``, or (None) the baseline."""
     path = resolve_scenario(path)
-    shown = _display(path)
+    shown = display_path(path)
     if not path.is_file():
         raise DataError(shown, None, None, None, "scenario file not found")
     try:
@@ -198,13 +199,6 @@ def load_scenario(path: str | Path | None = None, *, network: Network | None = N
         weather=tuple(weather),
         path=path,
     )
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _datetime(rec: Record, key: str, *, required: bool = True) -> dt.datetime:

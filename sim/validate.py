@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from corridors import DataError, Network, bundled_data_dir
+from corridors.loader import display_path
 from corridors.schema import Record
 from sim.engine import Replication
 from sim.kpis import _t95, node_visits
@@ -78,7 +79,7 @@ def load_targets(
     bundled = path is None
     path = Path(path) if path is not None else default_targets()
     routes = services if isinstance(services, Mapping) else {name: () for name in services}
-    shown = str(path)
+    shown = display_path(path)
     if not path.is_file():
         raise DataError(shown, None, None, None, "targets file not found")
     try:
