@@ -77,23 +77,25 @@ def reference(scenario: Scenario, seed: int, replication: int) -> tuple[int, int
     return len(trains), rows
 
 
-def best_of(repeat: int, fn) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+def timed(fn) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="take the best of this many runs (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="take the best of this many runs of each (default 5)")
     args = parser.parse_args()
     scenario = load_scenario()
-    engine_s, rep = best_of(args.repeat, lambda: run_replication(scenario, seed=1, replication=0))
-    ref_s, (ref_trains, ref_rows) = best_of(args.repeat, lambda: reference(scenario, 1, 0))  # type: ignore[misc]
-    n_trains, n_rows = len(rep.trains), len(rep.events)  # type: ignore[union-attr]
+    engine_s = ref_s = float("inf")
+    for _ in range(args.repeat):  # interleaved, so that both see the same machine
+        t, rep = timed(lambda: run_replication(scenario, seed=1, replication=0))
+        engine_s = min(engine_s, t)
+        t, ref = timed(lambda: reference(scenario, 1, 0))
+        ref_s = min(ref_s, t)
+    ref_trains, ref_rows = ref  # type: ignore[misc]
+    n_trains, n_rows = len(rep.trains), len(rep.events)  # type: ignore[attr-defined]
     print(f"baseline: one replication, {n_trains} trains, Python {platform.python_version()}")
     print(
         f"  engine (SimPy)    {engine_s:7.3f} s  {n_trains / engine_s:10,.0f} trains/s"
