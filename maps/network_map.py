@@ -9,27 +9,48 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from corridors import Leg, Network, Node
+from corridors import Distribution, Leg, Network, Node
 from maps.basemap import countries
 from maps.elements import Script
 from maps.escape import esc
 from maps.results import Results, add_results
 
-__all__ = ["MODE_COLOURS", "build_network_map", "node_style"]
+__all__ = ["KIND_STYLE", "MODE_COLOURS", "build_network_map", "node_popup", "node_style"]
 
 MODE_COLOURS = {"rail": "#b2182b", "ferry": "#2166ac", "sea": "#1b7837", "road": "#6b6b6b"}
+MODE_DASH = {"ferry": "2 6", "sea": "2 6", "road": "6 4"}
 #: 1435 mm lines are solid, 1520 mm (and other) lines dashed, so a gauge break shows on the map.
 GAUGE_DASH = {1435: None, 1520: "10 6"}
 KIND_STYLE = {  # (fill colour, radius, label), first matching kind wins
     "gauge_change": ("#762a83", 8, "gauge change"),
     "border": ("#e08214", 6, "border crossing"),
     "ferry_terminal": ("#2166ac", 6, "ferry terminal"),
-    "port": ("#1b7837", 6, "port"),
+    "port": ("#01665e", 6, "port"),
     "terminal": ("#000000", 7, "terminal"),
     "junction": ("#9e9e9e", 4, "junction"),
 }
 SEA = "#d4e6f1"
 LAND = "#f4f1ea"
+#: Lake Van is not in the 1:110m countries; an approximate outline (an estimate) keeps its
+#: rail ferry on water. (lat, lon)
+LAKE_VAN = [
+    (38.50, 42.26),
+    (38.63, 42.30),
+    (38.76, 42.47),
+    (38.83, 42.72),
+    (38.90, 42.98),
+    (39.03, 43.22),
+    (39.00, 43.42),
+    (38.84, 43.43),
+    (38.72, 43.48),
+    (38.55, 43.40),
+    (38.44, 43.27),
+    (38.33, 43.12),
+    (38.38, 42.93),
+    (38.43, 42.70),
+    (38.45, 42.45),
+    (38.50, 42.26),
+]
 
 
 def node_style(node: Node) -> tuple[str, int, str]:
@@ -45,12 +66,22 @@ def _sources(network: Network, keys: Sequence[str]) -> str:
 
 
 def _hours(h: float) -> str:
-    return f"{h:.1f} h" if h < 48 else f"{h / 24:.1f} d"
+    return f"{h:.1f}&nbsp;h" if h < 48 else f"{h / 24:.1f}&nbsp;d"
+
+
+def _triple(d: Distribution, middle: str = "typical") -> str:
+    m = d.mode_h if middle == "typical" else d.mean_h
+    return f"min {_hours(d.min_h)} · {middle} {_hours(m)} · max {_hours(d.max_h)}"
+
+
+def _kinds(node: Node) -> str:
+    return ", ".join(KIND_STYLE[k][2] if k in KIND_STYLE else k for k in node.kinds)
 
 
 def node_popup(network: Network, node: Node) -> str:
+    """A node's kind, country, coordinates and facility figures, each with its sources."""
     rows = [
-        f"<b>{esc(node.name)}</b><br><code>{esc(node.id)}</code> · {esc(', '.join(node.kinds))} · "
+        f"<b>{esc(node.name)}</b> <small><code>{esc(node.id)}</code></small><br>{esc(_kinds(node))} · "
         f"{esc('/'.join(node.countries))}",
         f"<small>{node.lat:.4f}, {node.lon:.4f} ({_sources(network, node.sources.get('lat', ()))})</small>",
     ]
@@ -60,8 +91,7 @@ def node_popup(network: Network, node: Node) -> str:
         if f.servers:
             items.append(("servers", str(f.servers), "servers"))
         if f.process_h:
-            p = f.process_h
-            items.append(("processing", f"{_hours(p.min_h)} – {_hours(p.mode_h)} – {_hours(p.max_h)}", "process_h"))
+            items.append(("processing a train", _triple(f.process_h), "process_h"))
         if f.trains_per_day:
             items.append(("trains/day", f"{f.trains_per_day:g}", "trains_per_day"))
         if f.vessels:
@@ -71,22 +101,15 @@ def node_popup(network: Network, node: Node) -> str:
         if f.vessel_capacity_teu:
             items.append(("vessel capacity", f"{f.vessel_capacity_teu} TEU", "vessel_capacity_teu"))
         if f.dispatch:
-            items.append(("dispatch", f.dispatch.replace("_", " "), ""))
+            items.append(("dispatch", esc(f.dispatch.replace("_", " ")), ""))
         if f.max_wait_h:
             items.append(("max wait", _hours(f.max_wait_h), "max_wait_h"))
         if f.sailings_per_week:
             items.append(("sailings/week", f"{f.sailings_per_week:g}", "sailings_per_week"))
         if f.observed_dwell_h:
-            d = f.observed_dwell_h
-            items.append(
-                (
-                    "observed dwell (all traffic)",
-                    f"{_hours(d.min_h)} – {_hours(d.mode_h)} – {_hours(d.max_h)}",
-                    "observed_dwell_h",
-                )
-            )
+            items.append(("observed stay, all traffic", _triple(f.observed_dwell_h), "observed_dwell_h"))
         table = "".join(
-            f"<tr><td>{esc(label)}</td><td>{esc(value)}</td><td><small>{_sources(network, f.sources.get(key, ()))}"
+            f"<tr><td>{label}</td><td>{value}</td><td><small>{_sources(network, f.sources.get(key, ()))}"
             f"</small></td></tr>"
             for label, value, key in items
         )
@@ -95,17 +118,20 @@ def node_popup(network: Network, node: Node) -> str:
 
 
 def leg_popup(network: Network, leg: Leg, corridor_names: Sequence[str]) -> str:
-    t = leg.transit_h
+    """A leg's ends, mode, gauge, distance, transit range, cost and CO2, with sources and note."""
+    a, b = network.nodes[leg.from_id], network.nodes[leg.to_id]
     gauge = f"{leg.gauge_mm} mm" if leg.gauge_mm else "–"
     computed = " (computed from its geometry)" if leg.distance_computed else ""
+    note = leg.notes.get("leg", "")
     return (
-        f"<b>Leg {esc(leg.id)}</b>: {esc(leg.from_id)} – {esc(leg.to_id)}<br>"
-        f"mode {esc(leg.mode)} · gauge {esc(gauge)}<br>"
-        f"distance {leg.distance_km:,.0f} km{computed}<br>"
-        f"transit {_hours(t.min_h)} – {_hours(t.mean_h)} (mean) – {_hours(t.max_h)}<br>"
+        f"<b>{esc(a.name)} – {esc(b.name)}</b> <small><code>{esc(leg.id)}</code></small><br>"
+        f"{esc(leg.mode)} · gauge {esc(gauge)} · {leg.distance_km:,.0f}&nbsp;km{computed} "
+        f"<small>({_sources(network, leg.sources.get('distance_km', ()))})</small><br>"
+        f"transit {_triple(leg.transit_h, 'mean')} <small>({_sources(network, leg.sources.get('transit_h', ()))})"
+        f"</small><br>"
         f"cost ≈ {leg.cost_usd_per_feu:,.0f} USD/FEU · CO2 ≈ {leg.co2_kg_per_teu:,.0f} kg/TEU<br>"
-        f"<small>corridors: {esc(', '.join(corridor_names) or '–')}<br>"
-        f"sources: {_sources(network, sorted({k for keys in leg.sources.values() for k in keys}))}</small>"
+        + (f"<small>{esc(note)}</small><br>" if note else "")
+        + f"<small>corridors: {esc(', '.join(corridor_names) or '–')}</small>"
     )
 
 
@@ -129,7 +155,7 @@ def _basemap() -> dict[str, Any]:
 class _Legend(MacroElement):
     _template = Template(
         """{% macro html(this, kwargs) %}
-<div class="corridors-legend">{{ this.body }}</div>
+<details class="corridors-legend" open><summary>Legend</summary>{{ this.body }}</details>
 {% endmacro %}"""
     )
 
@@ -142,7 +168,8 @@ class _Legend(MacroElement):
 def _legend_html(results: bool = False) -> str:
     lines = ["<b>Legs</b>"]
     for mode, colour in MODE_COLOURS.items():
-        lines.append(f'<span class="sw" style="border-top:3px solid {colour}"></span>{mode}')
+        style = "dotted" if mode in ("ferry", "sea") else ("dashed" if mode == "road" else "solid")
+        lines.append(f'<span class="sw" style="border-top:3px {style} {colour}"></span>{mode}')
     lines.append('<span class="sw" style="border-top:3px solid #b2182b"></span>1435 mm (solid)')
     lines.append('<span class="sw" style="border-top:3px dashed #b2182b"></span>1520 mm (dashed)')
     lines.append("<b>Nodes</b>")
@@ -150,27 +177,34 @@ def _legend_html(results: bool = False) -> str:
         size = 2 * radius
         lines.append(f'<span class="dot" style="background:{colour};width:{size}px;height:{size}px"></span>{label}')
     if results:
-        lines.append("<b>Results</b>")
-        lines.append('<span class="dot" style="background:#28aa30;width:12px;height:12px"></span>mean wait under 2 h')
-        lines.append('<span class="dot" style="background:#f0aa30;width:16px;height:16px"></span>about 7 h')
-        lines.append('<span class="dot" style="background:#f02830;width:20px;height:20px"></span>48 h and more')
+        from maps.results import WAIT_COLOURS
+
+        lines.append("<b>Results: mean stay at a node</b>")
+        lines.append("<small>(queue + waiting for a vessel, sailing or opening)</small>")
+        for (hours, colour), size in zip(WAIT_COLOURS, (10, 14, 18, 22), strict=True):
+            lines.append(f'<span class="dot" style="background:{colour};width:{size}px;height:{size}px"></span>{hours}')
         lines.append(
             '<span class="dot" style="background:#1f4e9c;width:8px;height:8px"></span>train moving '
-            '<span class="dot" style="background:#e08214;width:8px;height:8px"></span>at a node'
+            '<span class="dot" style="background:#c51b7d;width:8px;height:8px"></span>at a node'
         )
-    lines.append("<small>Countries: Natural Earth. Every figure names its source.</small>")
+    lines.append(
+        "<small>Countries: Natural Earth; Lake Van outline approximate. Every figure names its source.</small>"
+    )
     return "<br>".join(lines)
 
 
 CSS = f"""
 .folium-map.leaflet-container {{ background: {SEA}; }}
 .corridors-legend {{ position: absolute; bottom: 44px; left: 10px; z-index: 1000; background: rgba(255,255,255,.92);
-  padding: 6px 10px; border-radius: 4px; font: 12px/1.5 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }}
+  padding: 6px 10px; border-radius: 4px; font: 12px/1.5 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3);
+  max-height: 60vh; max-width: 290px; overflow-y: auto; }}
+.corridors-legend summary {{ cursor: pointer; font-weight: bold; }}
 .corridors-legend .sw {{ display: inline-block; width: 28px; margin: 0 6px 3px 0; vertical-align: middle; }}
 .corridors-legend .dot {{ display: inline-block; border-radius: 50%; margin: 0 6px 0 0; vertical-align: middle;
   border: 1px solid #333; }}
 table.corridors-facts td {{ padding: 1px 6px 1px 0; vertical-align: top; }}
-.leaflet-control-layers-expanded {{ font: 12px/1.4 sans-serif; }}
+.leaflet-control-layers-expanded {{ font: 12px/1.4 sans-serif; max-height: 70vh; overflow-y: auto; }}
+.leaflet-interactive:focus {{ outline: none; }}
 """
 
 
@@ -183,24 +217,33 @@ def build_network_map(
 ) -> folium.Map:
     """A folium map of the network: one layer per corridor (all when ``corridors`` is None).
 
-    With ``results`` (from `corridors simulate`): waiting at nodes, traffic on legs, and trains
-    moving over the first ``window_d`` days of one replication.
+    With ``results`` (from `corridors simulate`): the stay at nodes, traffic on legs, and trains
+    moving over the first ``window_d`` days of one replication, for the corridors drawn.
     """
     names = list(corridors) if corridors else list(network.corridors)
     for name in names:
         network.corridor(name)  # an InputError for an unknown name
     m = folium.Map(tiles=None, location=[42, 60], zoom_start=3, attributionControl=False)
-    cast(Any, m.get_root()).header.add_child(Element(f"<style>{CSS}</style>"), name="corridors_css")
+    root = cast(Any, m.get_root())
+    title = (
+        "corridors: " + (f"results of {results.summary.get('scenario', '')}, " if results else "") + ", ".join(names)
+    )
+    root.header.add_child(Element(f"<title>{esc(title)}</title><style>{CSS}</style>"), name="corridors_css")
     folium.map.CustomPane("basemap", z_index=350).add_to(m)
     folium.map.CustomPane("nodes", z_index=450).add_to(m)  # markers stay above the lines, whatever is re-ticked
+    countries_layer = folium.FeatureGroup(name="Countries", show=True)
     folium.GeoJson(
         _basemap(),
-        name="Countries",
         pane="basemap",
         style_function=lambda _: {"fillColor": LAND, "color": "#b9b4a8", "weight": 0.6, "fillOpacity": 1},
         interactive=False,
-        control=True,
-    ).add_to(m)
+    ).add_to(countries_layer)
+    lake = folium.Polygon(
+        [list(p) for p in LAKE_VAN], color=SEA, weight=0, fill=True, fill_color=SEA, fill_opacity=1, interactive=False
+    )
+    lake.options["pane"] = "basemap"
+    lake.add_to(countries_layer)
+    countries_layer.add_to(m)
     on_corridors: dict[str, list[str]] = {}
     for corridor in network.corridors.values():
         for leg_id in corridor.leg_ids:
@@ -214,8 +257,16 @@ def build_network_map(
             _draw_leg(network, leg, on_corridors.get(leg_id, []), name).add_to(group)
             bounds += leg.path
         group.add_to(m)
-    nodes_group = folium.FeatureGroup(name="Nodes", show=True)
     shown = {n for name in names for n in network.corridors[name].node_ids}
+    if not corridors:  # the whole network: legs on no corridor too (branches such as Kuryk and Batumi)
+        others = [leg for leg in network.legs.values() if leg.id not in on_corridors]
+        if others:
+            group = folium.FeatureGroup(name="other legs", show=True)
+            for leg in others:
+                _draw_leg(network, leg, [], "other").add_to(group)
+                shown |= {leg.from_id, leg.to_id}
+            group.add_to(m)
+    nodes_group = folium.FeatureGroup(name="Nodes", show=True)
     for node in network.nodes.values():
         if node.id not in shown:
             continue
@@ -228,7 +279,7 @@ def build_network_map(
             fill=True,
             fill_color=colour,
             fill_opacity=0.95,
-            popup=folium.Popup(node_popup(network, node), max_width=420),
+            popup=folium.Popup(node_popup(network, node), max_width=440),
             tooltip=f"{esc(node.name)} ({esc(node.id)})",
             class_name=f"corridors-node node-{esc(node.id)}",
         )
@@ -236,7 +287,8 @@ def build_network_map(
         marker.add_to(nodes_group)
     nodes_group.add_to(m)
     if results is not None:
-        add_results(m, network, results, window_d=window_d)
+        legs_drawn = {leg_id for name in names for leg_id in network.corridors[name].leg_ids}
+        add_results(m, network, results, nodes=shown, legs=legs_drawn, window_d=window_d)
     _Legend(_legend_html(results is not None)).add_to(m)
     Script(f"L.control.scale({{imperial: false, maxWidth: 160}}).addTo({m.get_name()});").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -248,13 +300,15 @@ def build_network_map(
 
 
 def _draw_leg(network: Network, leg: Leg, corridor_names: list[str], group: str) -> folium.PolyLine:
+    dash = GAUGE_DASH.get(leg.gauge_mm or 0, "10 6") if leg.mode == "rail" else MODE_DASH.get(leg.mode)
     return folium.PolyLine(
         locations=[list(p) for p in leg.path],
         color=MODE_COLOURS.get(leg.mode, "#333333"),
         weight=4 if leg.mode == "rail" else 3,
         opacity=0.9,
-        dash_array=GAUGE_DASH.get(leg.gauge_mm or 0, "10 6") if leg.mode == "rail" else "2 6",
-        popup=folium.Popup(leg_popup(network, leg, corridor_names), max_width=420),
-        tooltip=f"{esc(leg.id)}: {esc(leg.from_id)} – {esc(leg.to_id)} ({leg.distance_km:,.0f} km)",
+        dash_array=dash,
+        popup=folium.Popup(leg_popup(network, leg, corridor_names), max_width=440),
+        tooltip=f"{esc(leg.id)}: {esc(network.nodes[leg.from_id].name)} – {esc(network.nodes[leg.to_id].name)} "
+        f"({leg.distance_km:,.0f} km)",
         class_name=f"corridors-leg corridor-{esc(group)} leg-{esc(leg.id)}",
     )

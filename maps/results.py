@@ -8,7 +8,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from corridors import DataError, Network
 from maps.elements import Script
 from maps.escape import esc
 
-__all__ = ["Results", "add_results", "load_results"]
+__all__ = ["WAIT_COLOURS", "Results", "add_results", "load_results"]
 
 STATIC = Path(__file__).parent / "static"
 EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
@@ -44,6 +44,8 @@ def _number(file: str, record: str, field: str, value: Any) -> float:
 def load_results(folder: str | Path, network: Network) -> Results:
     """Read summary.json and the first replication of events.csv.gz from a `corridors simulate` folder."""
     root = Path(folder)
+    if root.is_file():
+        raise DataError(str(root), None, None, None, "is a file: give the folder a `corridors simulate` run wrote")
     if not root.is_dir():
         raise DataError(str(root), None, None, None, "no such results folder (give the --out folder of a simulate run)")
     summary_path = root / "summary.json"
@@ -92,6 +94,9 @@ def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, floa
     try:
         with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f)
+            missing = {"replication", "train", "place", "event", "time_h"} - set(reader.fieldnames or [])
+            if missing:
+                raise DataError(shown, "line 1", "columns", sorted(missing), "are missing from the header")
             first: str | None = None
             for i, row in enumerate(reader, start=2):
                 record = f"line {i}"
@@ -115,15 +120,20 @@ def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, floa
         raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?") from None
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(shown, None, None, None, f"not a readable gzip CSV: {exc}") from None
+    if not out:
+        raise DataError(shown, None, None, None, "holds no events: nothing to show")
     return out
 
 
+#: Mean stay at a node -> colour (a sequential palette with no green, so it is not read as a port).
+WAIT_COLOURS = [("under 2 h", "#ffffb2"), ("2-12 h", "#fecc5c"), ("12-48 h", "#fd8d3c"), ("48 h and more", "#e31a1c")]
+
+
 def _wait_colour(hours: float) -> str:
-    """Green under 2 h, through yellow, to red at 48 h and above."""
-    f = max(0.0, min(1.0, math.log1p(hours) / math.log1p(48)))
-    r = int(40 + 200 * min(1.0, 2 * f))
-    g = int(170 - 130 * max(0.0, 2 * f - 1))
-    return f"#{r:02x}{g:02x}30"
+    for limit, (_, colour) in zip((2, 12, 48), WAIT_COLOURS, strict=False):
+        if hours < limit:
+            return colour
+    return WAIT_COLOURS[-1][1]
 
 
 def add_results(
@@ -131,38 +141,54 @@ def add_results(
     network: Network,
     results: Results,
     *,
+    nodes: Iterable[str] | None = None,
+    legs: Iterable[str] | None = None,
     window_d: float = 60.0,
-    step_h: float = 6.0,
-    max_trains: int = 1200,
+    step_h: float = 2.0,
+    max_trains: int = 1500,
 ) -> None:
-    """Add waiting at nodes, traffic on legs and the animation of one replication to a network map."""
+    """Add the stay at nodes, traffic on legs and one replication's trains to a network map.
+
+    Only ``nodes`` and ``legs`` (those drawn) are shown, and only trains whose route lies on them.
+    """
+    from maps.network_map import node_popup  # the facility popup, extended with the results
+
     summary = results.summary
-    waits = folium.FeatureGroup(name="Waiting at nodes (results)", show=True)
+    node_set = set(nodes) if nodes is not None else set(network.nodes)
+    leg_set = set(legs) if legs is not None else set(network.legs)
+    waits = folium.FeatureGroup(name="Stay at nodes (results)", show=True)
     for node_id, row in summary["nodes"].items():
-        wait = row.get("wait_h")
-        if not wait:
+        if node_id not in node_set:
             continue
         node = network.nodes[node_id]
-        mean, p95 = float(wait["mean"]), float(wait["p95"])
-        util = row.get("utilisation")
+        wait = row.get("wait_h") or {}
         hold = row.get("hold_h") or {}
-        popup = (
-            f"<b>{esc(node.name)}</b> <code>{esc(node.id)}</code><br>"
-            f"wait before service: mean {mean:.1f} h, P95 {p95:.1f} h<br>"
-            + (f"after service (vessel, opening): mean {float(hold['mean']):.1f} h<br>" if hold.get("mean") else "")
-            + (f"utilisation {100 * float(util):.0f}%<br>" if isinstance(util, (int, float)) else "")
-            + f"largest queue {esc(row.get('largest_queue', '–'))} trains"
-        )
+        stay = float(row.get("stay_h_mean", float(wait.get("mean", 0.0)) + float(hold.get("mean", 0.0))))
+        util = row.get("utilisation")
+        lines = [f"<b>Results ({esc(summary.get('scenario', ''))})</b>: mean stay beyond service {stay:.1f} h"]
+        if wait:
+            lines.append(f"queue before service: mean {float(wait['mean']):.1f} h, P95 {float(wait['p95']):.1f} h")
+        if hold:
+            lines.append(
+                f"waiting for a vessel, sailing or opening: mean {float(hold['mean']):.1f} h, "
+                f"P95 {float(hold['p95']):.1f} h"
+            )
+        if isinstance(util, (int, float)):
+            lines.append(f"utilisation {100 * float(util):.0f}%")
+        queue = row.get("largest_queue")
+        if isinstance(queue, int) and queue:
+            lines.append(f"largest queue {queue} train{'s' if queue != 1 else ''}")
+        popup = node_popup(network, node) + "<hr>" + "<br>".join(lines)
         marker = folium.CircleMarker(
             location=node.latlon,
-            radius=5 + 3 * math.sqrt(max(mean, 0.0)),
+            radius=5 + 2.2 * math.sqrt(max(stay, 0.0)),
             color="#333333",
             weight=1,
             fill=True,
-            fill_color=_wait_colour(mean),
-            fill_opacity=0.85,
-            popup=folium.Popup(popup, max_width=360),
-            tooltip=f"{esc(node.id)}: waits {mean:.1f} h on average",
+            fill_color=_wait_colour(stay),
+            fill_opacity=0.9,
+            popup=folium.Popup(popup, max_width=440),
+            tooltip=f"{esc(node.name)}: stays {stay:.1f} h on average beyond service",
             class_name=f"corridors-wait wait-{esc(node.id)}",
         )
         marker.options["pane"] = "nodes"
@@ -170,6 +196,8 @@ def add_results(
     waits.add_to(m)
     traffic = folium.FeatureGroup(name="Traffic on legs (results)", show=False)
     for leg_id, row in summary["legs"].items():
+        if leg_id not in leg_set:
+            continue
         leg = network.legs[leg_id]
         trains = float(row["trains_per_week"])
         folium.PolyLine(
@@ -177,11 +205,16 @@ def add_results(
             color="#5e3c99",
             weight=2 + 1.2 * math.sqrt(trains),
             opacity=0.45,
-            tooltip=f"{esc(leg_id)}: {trains:.1f} trains and {float(row['teu_per_week']):,.0f} TEU a week",
+            tooltip=f"{esc(leg_id)}: {trains:.1f} trains and {float(row['teu_per_week']):,.0f} TEU a week "
+            "(line width grows with trains a week)",
             class_name=f"corridors-traffic traffic-{esc(leg_id)}",
         ).add_to(traffic)
     traffic.add_to(m)
-    data = _animation_data(m, network, summary, results.events, window_d * 24, step_h, max_trains, results.start_date)
+    folium.map.CustomPane("trains", z_index=460).add_to(m)
+    data = _animation_data(
+        m, network, results.events, window_d * 24, step_h, max_trains, results.start_date, node_set, leg_set
+    )
+    data["label"] = f"{summary.get('scenario', '')}, replication 1"
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     script = (STATIC / "animation.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
     root: Any = m.get_root()
@@ -189,10 +222,11 @@ def add_results(
     Script(script).add_to(m)
     root.header.add_child(
         Element(
-            "<style>.corridors-anim{background:rgba(255,255,255,.92);padding:6px 8px;"
-            "border-radius:4px;font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
-            ".corridors-anim input{width:260px;vertical-align:middle;margin:0 8px}"
-            ".corridors-anim button{font:12px sans-serif}</style>"
+            "<style>.corridors-anim{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
+            "font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
+            ".corridors-anim input[type=range]{width:240px;vertical-align:middle;margin:0 8px}"
+            ".corridors-anim button,.corridors-anim select{font:12px sans-serif}"
+            ".corridors-anim .corridors-label{display:block;color:#555}</style>"
         ),
         name="corridors_anim_css",
     )
@@ -201,12 +235,13 @@ def add_results(
 def _animation_data(
     m: folium.Map,
     network: Network,
-    summary: dict[str, Any],
     events: Iterable[tuple[str, str, str, float]],
     window_h: float,
     step_h: float,
     max_trains: int,
     start_date: str,
+    node_set: set[str],
+    leg_set: set[str],
 ) -> dict[str, Any]:
     """Per train, segments [t0, t1, kind, ref, dir]: at a node (kind 0) or along a leg (kind 1)."""
     by_train: dict[str, list[tuple[float, int, str, str]]] = defaultdict(list)
@@ -217,6 +252,7 @@ def _animation_data(
     leg_index: dict[str, int] = {}
     nodes: list[list[float]] = []
     legs: list[list[list[float]]] = []
+    legs_ids: list[str] = []
 
     def node_ref(node_id: str) -> int:
         if node_id not in node_index:
@@ -232,20 +268,21 @@ def _animation_data(
         leg = between[0]
         if leg.id not in leg_index:
             leg_index[leg.id] = len(legs)
+            legs_ids.append(leg.id)
             legs.append([[round(lat, 3), round(lon, 3)] for lat, lon in leg.path])
         return leg_index[leg.id], (1 if leg.from_id == a else -1)
 
     trains: list[list[list[float]]] = []
     for train in sorted(by_train):
         rows = sorted(by_train[train])
-        if rows[0][0] > window_h:
-            continue
+        if rows[0][0] > window_h or any(place not in node_set for _, _, place, _ in rows):
+            continue  # not in the window, or its route leaves the corridors drawn
         segs: list[list[float]] = []
         here, since = rows[0][2], rows[0][0]
         for t, _, place, event in rows[1:]:
             if event == "arrive" and place != here:
                 ref = leg_ref(here, place)
-                if ref is not None:
+                if ref is not None and legs_ids[ref[0]] in leg_set:
                     segs.append([round(since, 2), round(t, 2), 1, ref[0], ref[1]])
                 here, since = place, t
             elif event in ("leave", "complete"):
@@ -254,10 +291,12 @@ def _animation_data(
                 since = t
         if segs and segs[0][0] <= window_h:
             trains.append([s for s in segs if s[0] <= window_h])
-    if len(trains) > max_trains:  # downsample evenly, so the file stays small
-        stride = len(trains) / max_trains
+    total = len(trains)
+    if total > max_trains:  # downsample evenly, so the file stays small (the page says so)
+        stride = total / max_trains
         trains = [trains[int(i * stride)] for i in range(max_trains)]
     return {
+        "total_trains": total,
         "map": m.get_name(),
         "start_date": start_date,
         "window_h": window_h,
@@ -266,7 +305,3 @@ def _animation_data(
         "legs": legs,
         "trains": trains,
     }
-
-
-def services_named(summary: dict[str, Any]) -> Sequence[str]:
-    return list(summary.get("services", {}))

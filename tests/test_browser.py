@@ -100,10 +100,16 @@ def test_opens_with_no_errors_and_no_requests(network_page: Page) -> None:
 
 
 def test_drawn_routes_and_markers_match_the_data(network_page: Page, network: corridors.Network) -> None:
+    from tests.test_maps import other_legs
+
+    others = other_legs(network)
     legs = network_page.page.locator("path.corridors-leg").count()
     nodes = network_page.page.locator("path.corridors-node").count()
-    assert legs == sum(len(c.leg_ids) for c in network.corridors.values())
-    assert nodes == len({n for c in network.corridors.values() for n in c.node_ids})
+    assert legs == sum(len(c.leg_ids) for c in network.corridors.values()) + len(others)
+    assert nodes == len(
+        {n for c in network.corridors.values() for n in c.node_ids}
+        | {n for leg in others for n in (leg.from_id, leg.to_id)}
+    )
 
 
 def test_unticking_a_corridor_hides_exactly_its_paths(network_page: Page, network: corridors.Network) -> None:
@@ -123,7 +129,7 @@ def test_a_popup_opens_with_the_right_text(network_page: Page) -> None:
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=3000)
     text = popup.inner_text()
-    assert "Altynkol" in text and "border, gauge_change" in text and "trains/day" in text
+    assert "Altynkol" in text and "border crossing, gauge change" in text and "trains/day" in text
     assert "KTZ_2026_ALTYNKOL" in text
     network_page.clean()
 
@@ -157,7 +163,8 @@ def test_results_map_animation_clock_advances(browser: Any, tmp_path: Path) -> N
     assert before.startswith("2025-01-01 00:00") and after != before
     assert page.page.evaluate("window.corridorsAnimation.trains") > 100
     page.page.locator("path.wait-GE_GARDABANI").first.dispatch_event("click")
-    assert "wait before service" in page.page.locator(".leaflet-popup-content").inner_text()
+    popup = page.page.locator(".leaflet-popup-content").inner_text()
+    assert "queue before service" in popup and "processing a train" in popup
     ARTIFACTS.mkdir(exist_ok=True)
     page.page.screenshot(path=str(ARTIFACTS / "results-map.png"))
     page.clean()

@@ -36,10 +36,20 @@ def test_network_map_size_budget(network_html: str) -> None:
     assert len(network_html.encode("utf-8")) < 1.5e6
 
 
+def other_legs(network: corridors.Network) -> list[corridors.Leg]:
+    on = {leg_id for c in network.corridors.values() for leg_id in c.leg_ids}
+    return [leg for leg in network.legs.values() if leg.id not in on]
+
+
 def test_one_path_per_leg_of_each_corridor(network: corridors.Network, network_html: str) -> None:
+    others = other_legs(network)
+    assert {leg.id for leg in others} >= {"M01k", "M02k", "M06c", "M07c"}  # Kuryk and Batumi are drawn too
     drawn = network_html.count("L.polyline(")
-    assert drawn == sum(len(c.leg_ids) for c in network.corridors.values())
-    assert network_html.count("L.circleMarker(") == len({n for c in network.corridors.values() for n in c.node_ids})
+    assert drawn == sum(len(c.leg_ids) for c in network.corridors.values()) + len(others)
+    nodes = {n for c in network.corridors.values() for n in c.node_ids} | {
+        n for leg in others for n in (leg.from_id, leg.to_id)
+    }
+    assert network_html.count("L.circleMarker(") == len(nodes)
 
 
 def polylines(m: folium.Map) -> dict[str, list[list[float]]]:
@@ -98,6 +108,13 @@ def xss_network(tmp_path: Path, tiny: dict[str, Any]) -> Path:
     return write_network(tmp_path / "net", tiny)
 
 
+def test_backslashes_in_names_do_not_break_the_page(tmp_path: Path, tiny: dict[str, Any]) -> None:
+    tiny["nodes.toml"]["nodes"][1]["name"] = r"Aktau \x port C:\users \1"
+    net = corridors.load_network(write_network(tmp_path / "net", tiny))
+    html = without_vendored(render_offline(build_network_map(net)))
+    assert "\\x" not in html and "Aktau &#92;x port C:&#92;users &#92;1" in html
+
+
 def test_names_from_data_files_are_escaped(tmp_path: Path, tiny: dict[str, Any]) -> None:
     net = corridors.load_network(xss_network(tmp_path, tiny))
     html = render_offline(build_network_map(net))
@@ -127,7 +144,8 @@ def test_simulate_writes_a_results_map(run_folder: Path) -> None:
     html = (run_folder / "map.html").read_text(encoding="utf-8")
     assert len(html.encode("utf-8")) < 5e6
     assert external_references(without_vendored(html)) == []
-    assert 'id="corridors-anim-data"' in html and "Waiting at nodes (results)" in html
+    assert 'id="corridors-anim-data"' in html and "Stay at nodes (results)" in html
+    assert "<title>corridors: results of baseline" in html
 
 
 def test_map_with_results_from_a_folder(run_folder: Path, tmp_path: Path) -> None:
@@ -139,7 +157,7 @@ def test_map_with_results_from_a_folder(run_folder: Path, tmp_path: Path) -> Non
     import json
 
     anim = json.loads(data.group(1))
-    assert anim["window_h"] == 30 * 24 and 0 < len(anim["trains"]) <= 1200
+    assert anim["window_h"] == 30 * 24 and 0 < len(anim["trains"]) <= 1500
     assert all(seg[0] <= 30 * 24 for train in anim["trains"] for seg in train)
 
 
@@ -183,3 +201,28 @@ def test_results_events_are_checked(run_folder: Path, tmp_path: Path, capsys: py
         f.write("replication,train,place,event,time_h,time\n0,t1,<script>,arrive,1.0,x\n")
     assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
     assert 'events.csv.gz: line 2: place = "<script>": is not a node of the network' in capsys.readouterr().err
+
+
+def test_results_for_some_corridors_show_only_theirs(run_folder: Path, tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "m.html"
+    assert main(["map", "southern", "--results", str(run_folder), "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="corridors-anim-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
+    southern = corridors.load_network().corridor("southern")
+    assert "wait-PL_MALASZEWICZE" not in html and "wait-KZ_ALTYNKOL" in html
+    on_route = {tuple(corridors.load_network().nodes[n].latlon) for n in southern.node_ids}
+    assert {(round(a, 3), round(b, 3)) for a, b in data["nodes"]} <= {(round(a, 3), round(b, 3)) for a, b in on_route}
+
+
+def test_empty_event_log_is_an_error(run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    with gzip.open(folder / "events.csv.gz", "wt") as f:
+        f.write("replication,train,place,event,time_h,time\n")
+    assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
+    assert "holds no events" in capsys.readouterr().err

@@ -4,13 +4,13 @@
   "use strict";
   var data = JSON.parse(document.getElementById("corridors-anim-data").textContent);
   var map = window[data.map];
-  var renderer = L.canvas({ padding: 0.5 });
+  var renderer = L.canvas({ padding: 0.5, pane: "trains" });
   var layer = L.layerGroup().addTo(map);
   var start = Date.parse((data.start_date.length === 10 ? data.start_date + "T00:00" : data.start_date) + "Z");
-  var colours = { move: "#1f4e9c", node: "#e08214" };
-  var markers = data.trains.map(function (train) {
-    return L.circleMarker([0, 0], { radius: 3.5, renderer: renderer, weight: 1, color: "#ffffff",
-      fillOpacity: 0.95, interactive: false });
+  var colours = { move: "#1f4e9c", node: "#c51b7d" };
+  var markers = data.trains.map(function () {
+    return L.circleMarker([0, 0], { radius: 4, renderer: renderer, pane: "trains", weight: 1, color: "#ffffff",
+      fillOpacity: 1, interactive: false });
   });
   var cursor = data.trains.map(function () { return 0; });
 
@@ -32,24 +32,34 @@
     return path[path.length - 1];
   }
 
-  function position(seg, t) {
-    /* seg: [t0, t1, kind, ref, dir]; kind 0 = at node ref, 1 = on leg ref (dir 1 forward, -1 back) */
-    if (seg[2] === 0) { return data.nodes[seg[3]]; }
-    var frac = seg[1] > seg[0] ? (t - seg[0]) / (seg[1] - seg[0]) : 1;
-    if (seg[4] < 0) { frac = 1 - frac; }
-    return along(data.legs[seg[3]], Math.max(0, Math.min(1, frac)));
+  function atNode(node, rank) {
+    /* trains at one node spread on a small spiral, so a queue shows as a cluster */
+    if (rank === 0) { return node; }
+    var scale = 0.9 / Math.pow(2, map.getZoom() - 3);
+    var angle = rank * 2.39996, r = scale * Math.sqrt(rank) * 0.35;
+    return [node[0] + r * Math.sin(angle), node[1] + r * Math.cos(angle) / Math.cos(node[0] * Math.PI / 180)];
   }
 
   function draw(t) {
+    var ranks = {};
     data.trains.forEach(function (segs, i) {
       var k = cursor[i];
       if (k >= segs.length || segs[k][0] > t) { k = 0; }
       while (k < segs.length && segs[k][1] < t) { k++; }
       cursor[i] = k;
       var m = markers[i];
-      if (k < segs.length && segs[k][0] <= t) {
-        m.setLatLng(position(segs[k], t));
-        m.setStyle({ fillColor: segs[k][2] === 0 ? colours.node : colours.move });
+      if (showTrains.checked && k < segs.length && segs[k][0] <= t) {
+        var seg = segs[k], pos;
+        if (seg[2] === 0) {
+          var rank = ranks[seg[3]] || 0;
+          ranks[seg[3]] = rank + 1;
+          pos = atNode(data.nodes[seg[3]], rank);
+        } else {
+          var frac = seg[1] > seg[0] ? (t - seg[0]) / (seg[1] - seg[0]) : 1;
+          pos = along(data.legs[seg[3]], Math.max(0, Math.min(1, seg[4] < 0 ? 1 - frac : frac)));
+        }
+        m.setLatLng(pos);
+        m.setStyle({ fillColor: seg[2] === 0 ? colours.node : colours.move });
         if (!layer.hasLayer(m)) { layer.addLayer(m); }
       } else if (layer.hasLayer(m)) {
         layer.removeLayer(m);
@@ -61,31 +71,48 @@
   }
 
   var control = L.control({ position: "bottomright" });
-  var box, slider, clock, button;
+  var slider, clock, button, speed, showTrains;
   control.onAdd = function () {
-    box = L.DomUtil.create("div", "corridors-anim");
+    var box = L.DomUtil.create("div", "corridors-anim");
+    var label = L.DomUtil.create("span", "corridors-label", box);
+    label.textContent = "Trains of " + data.label + ", first " + Math.round(data.window_h / 24) + " days" +
+      (data.total_trains > data.trains.length ? " (" + data.trains.length + " of " + data.total_trains +
+        " trains shown)" : " (" + data.trains.length + " trains)");
     button = L.DomUtil.create("button", "corridors-play", box);
     button.type = "button";
     button.textContent = "▶ play";
     slider = L.DomUtil.create("input", "corridors-slider", box);
     slider.type = "range"; slider.min = "0"; slider.max = String(data.window_h); slider.step = "1";
+    speed = L.DomUtil.create("select", "corridors-speed", box);
+    [["12", "½ day/s"], ["24", "1 day/s"], ["72", "3 days/s"], ["168", "1 week/s"]].forEach(function (o) {
+      var opt = document.createElement("option"); opt.value = o[0]; opt.textContent = o[1];
+      if (o[0] === "24") { opt.selected = true; }
+      speed.appendChild(opt);
+    });
+    var toggle = L.DomUtil.create("label", "", box);
+    showTrains = document.createElement("input"); showTrains.type = "checkbox"; showTrains.checked = true;
+    toggle.appendChild(showTrains); toggle.appendChild(document.createTextNode(" trains "));
     clock = L.DomUtil.create("span", "corridors-clock", box);
     L.DomEvent.disableClickPropagation(box);
     return box;
   };
   control.addTo(map);
 
-  var playing = null;
+  var playing = null, tick = 80;
   function step() {
-    var t = Number(slider.value) + data.step_h;
-    if (t > data.window_h) { t = 0; }
+    var t = Number(slider.value) + Number(speed.value) * tick / 1000;
+    if (t > data.window_h) { stop(); t = data.window_h; }
     draw(t);
   }
+  function stop() { if (playing) { clearInterval(playing); } playing = null; button.textContent = "▶ play"; }
   button.addEventListener("click", function () {
-    if (playing) { clearInterval(playing); playing = null; button.textContent = "▶ play"; }
-    else { playing = setInterval(step, 80); button.textContent = "❚❚ pause"; }
+    if (playing) { stop(); return; }
+    if (Number(slider.value) >= data.window_h) { draw(0); }
+    playing = setInterval(step, tick); button.textContent = "❚❚ pause";
   });
   slider.addEventListener("input", function () { draw(Number(slider.value)); });
+  showTrains.addEventListener("change", function () { draw(Number(slider.value)); });
+  map.on("zoomend", function () { draw(Number(slider.value)); });
   draw(0);
   window.corridorsAnimation = { draw: draw, trains: data.trains.length };
 })();
