@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
     p.add_argument("--targets", metavar="FILE", help="targets file (default: the bundled calibration targets)")
     _run_options(p)
+    p = command("compare", "run a base scenario and what-ifs with common random numbers and compare them", _compare)
+    p.add_argument("base", metavar="BASE", help="scenario file or bundled name, e.g. baseline")
+    p.add_argument("whatifs", nargs="+", metavar="WHATIF", help="what-if scenarios, e.g. red-sea-closure")
+    _run_options(p)
+    p.add_argument("--out", metavar="DIR", help="output folder (default: out/compare-<base>)")
     p = command("map", "write an HTML map of corridors that opens with no network", _map)
     p.add_argument("names", nargs="*", metavar="NAME", help="corridors to draw (default: all)")
     p.add_argument("--all", action="store_true", help="draw every corridor (the default)")
@@ -417,6 +422,61 @@ def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
             + ", ".join(f"{n} {v:g}" for n, v in stuck.items())
             + " — transit statistics cover arrived trains only."
         )
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from sim.compare import compare
+    from sim.scenario import load_scenario
+
+    network = load_network(args.network) if args.network else None
+    base = load_scenario(args.base, network=network)
+    whatifs = [load_scenario(w, network=network) for w in args.whatifs]
+    out = Path(args.out) if args.out else Path("out") / f"compare-{base.name}"
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    report, _ = compare(base, whatifs, replications=args.replications, seed=args.seed, workers=args.workers)
+    out.mkdir(parents=True, exist_ok=True)
+    path = write_json_atomic(out / "compare.json", report)
+    if args.json:
+        _emit({"out": str(out), "files": [path.name], **{k: v for k, v in report.items() if k != "schema_version"}})
+        return 0
+    print(f"Compared with {base.name}: {args.replications} replications, seed {args.seed}, common random numbers")
+    for w in report["whatifs"]:
+        print(f"\n{w['name']}: {w['description']}")
+        table = [["service", "base mean d", "what-if", "Δ mean d", "95% CI", "Δ P95 d", "Δ on time", "Δ trains/wk"]]
+        notes = []
+        for name, row in w["services"].items():
+            if not row["in_whatif"]:
+                table.append([name, "", "not in the what-if", "", "", "", "", ""])
+                continue
+            d = row["delta"]
+            mean = d["transit_d_mean"]
+            ci = f"{mean['ci95'][0]:+.2f}…{mean['ci95'][1]:+.2f}" if mean["ci95"] else "–"
+            on_time = f"{100 * d['on_time_share']:+.1f} pt" if d["on_time_share"] is not None else "–"
+            table.append(
+                [
+                    name + (" *" if row["rerouted"] else ""),
+                    f"{row['base']['transit_d_mean']:.2f}" if row["base"]["transit_d_mean"] is not None else "–",
+                    f"{row['whatif']['transit_d_mean']:.2f}" if row["whatif"]["transit_d_mean"] is not None else "–",
+                    f"{mean['value']:+.2f}" if mean["value"] is not None else "–",
+                    ci,
+                    f"{d['transit_d_p95']:+.2f}" if d["transit_d_p95"] is not None else "–",
+                    on_time,
+                    f"{d['trains_per_week']:+.1f}" if d["trains_per_week"] is not None else "–",
+                ]
+            )
+            if row["rerouted"]:
+                r = row["rerouted"]
+                notes.append(
+                    f"  * {name} rerouted ({r['reason']}): now via {' – '.join(r['to'][1:-1])}; "
+                    f"expected {r['expected_extra_d']:+.1f} d, {r['extra_distance_km']:+,} km, "
+                    f"{r['extra_cost_usd_per_teu']:+,} USD/TEU"
+                )
+        _print_table(table, right={1, 2, 3, 4, 5, 6, 7})
+        for note in notes:
+            print(note)
+    print(f"\nWrote {path}")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:

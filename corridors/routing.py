@@ -57,12 +57,14 @@ def route(
     *,
     by: str = "time",
     avoid: Iterable[str] = (),
+    avoid_legs: Iterable[str] = (),
     k: int = 1,
 ) -> list[Route]:
     """The ``k`` best loop-free routes from ``origin`` to ``destination``, best first.
 
     ``by`` is ``time`` (expected leg transit plus mean processing at the nodes passed),
-    ``distance`` or ``cost``. ``avoid`` lists country codes and node ids that no route may
+    ``distance`` or ``cost``. ``avoid_legs`` lists leg ids no route may take (a closed line).
+    ``avoid`` lists country codes and node ids that no route may
     touch. Returns fewer than ``k`` routes (or none) when fewer exist.
     """
     if by not in WEIGHTS:
@@ -79,8 +81,9 @@ def route(
             raise InputError(f"the {role} {node.id} ({node.country}) is among the avoided countries or nodes")
 
     adjacency: dict[str, list[tuple[Leg, str]]] = {n: [] for n in network.nodes}
+    closed_legs = set(avoid_legs)
     for leg in sorted(network.legs.values(), key=lambda leg: leg.id):
-        if countries & set(leg.countries):
+        if countries & set(leg.countries) or leg.id in closed_legs:
             continue
         adjacency[leg.from_id].append((leg, leg.to_id))
         adjacency[leg.to_id].append((leg, leg.from_id))

@@ -214,7 +214,7 @@ def _nodes(
         r = rep_index[rep]
         if "start" in ev and "arrive" in ev:
             waits[place][r].append(ev["start"] - ev["arrive"])
-            busy[place] += ev["end"] - ev["start"]
+            busy[place] += ev.get("end", scenario.horizon_h) - ev["start"]  # service still under way at the horizon
             queue_events[(rep, place)] += [(ev["arrive"], 1), (ev["start"], -1)]
         if "leave" in ev:
             since = ev.get("end", ev.get("arrive"))

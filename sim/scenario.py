@@ -43,6 +43,8 @@ class Service:
     promised_transit_h: float | None = None
     departure_spread_h: float = 0.0
     corridor: str | None = None
+    rerouted_from: tuple[str, ...] | None = None
+    reroute_reason: str = ""
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
 
@@ -95,6 +97,9 @@ class Scenario:
     capacity_cuts: tuple[CapacityCut, ...] = ()
     weather: tuple[Weather, ...] = ()
     path: Path | None = None
+    base: str | None = None
+    banned_countries: tuple[str, ...] = ()
+    banned_nodes: tuple[str, ...] = ()
 
     def hours(self, when: dt.datetime) -> float:
         """Hours since the scenario start (the engine's one clock)."""
@@ -130,8 +135,17 @@ def resolve_scenario(name: str | Path | None) -> Path:
     )
 
 
-def load_scenario(path: str | Path | None = None, *, network: Network | None = None) -> Scenario:
-    """Read and check a scenario: a file, a bundled name such as ``baseline``, or (None) the baseline."""
+def load_scenario(
+    path: str | Path | None = None, *, network: Network | None = None, _chain: tuple[Path, ...] = ()
+) -> Scenario:
+    """Read and check a scenario: a file, a bundled name such as ``baseline``, or (None) the baseline.
+
+    A scenario may name a ``base`` scenario and change it: its services replace the base's of
+    the same name (or add to them), its closures, capacity cuts and weather add to the base's,
+    ``[[overrides]]`` change facility and leg parameters, ``[bans]`` keep traffic out of
+    countries and nodes, and services whose route is banned or closed for longer than
+    ``[rerouting] closure_threshold_d`` take the best remaining route.
+    """
     path = resolve_scenario(path)
     shown = display_path(path)
     if not path.is_file():
@@ -149,29 +163,36 @@ def load_scenario(path: str | Path | None = None, *, network: Network | None = N
     head.label = "[scenario]"
     name = _name(head, "name")
     description = head.text("description", required=False)
-    start = _datetime(head, "start_date")
-    end = _datetime(head, "end_date")
+    base_name = head.text("base", required=False)
+    base: Scenario | None = None
+    if base_name:
+        base_path = _base_path(path, base_name, head)
+        chain = (*_chain, path.resolve())
+        if base_path.resolve() in chain:
+            raise head.error("base", base_name, "makes a cycle: " + " -> ".join(p.name for p in (*chain, base_path)))
+        base = load_scenario(base_path, network=network, _chain=chain)
+    start = _datetime(head, "start_date") if head.has("start_date") or base is None else base.start
+    head.raw("start_date")
+    if head.has("end_date") or base is None:
+        end = _datetime(head, "end_date")
+    else:
+        end = base.start + dt.timedelta(hours=base.end_h)
+    head.raw("end_date")
     if end <= start:
         raise head.error("end_date", _when(end), f"must be after start_date ({_when(start)})")
     drain = head.number("drain_d", lo=0, hi=3650, required=False)
     net_path = head.text("network", required=False)
     head.finish()
     if network is None:
-        network = load_network((path.parent / net_path) if net_path else None)
-    horizon_h = (end - start).total_seconds() / 3600 + 24 * (drain if drain is not None else DEFAULT_DRAIN_D)
+        network = (
+            base.network
+            if base is not None and not net_path
+            else load_network((path.parent / net_path) if net_path else None)
+        )
+    if drain is None:
+        drain = (base.horizon_h - base.end_h) / 24 if base is not None else DEFAULT_DRAIN_D
+    horizon_h = (end - start).total_seconds() / 3600 + 24 * drain
     known = network.sources
-    services = []
-    seen: set[str] = set()
-    raw_services = top.raw("services")
-    if not isinstance(raw_services, list) or not raw_services:
-        raise DataError(shown, None, "services", raw_services, "must list at least one [[services]] table")
-    for i, raw in enumerate(raw_services, start=1):
-        rec = Record(shown, f"service #{i}", raw, sources=known)
-        service = _service(rec, network, start, end)
-        if service.name in seen:
-            raise DataError(shown, f"service {service.name}", "name", service.name, "duplicate service name")
-        seen.add(service.name)
-        services.append(service)
 
     def records(key: str, label: str) -> list[Record]:
         raw = top.raw(key)
@@ -181,11 +202,69 @@ def load_scenario(path: str | Path | None = None, *, network: Network | None = N
             raise DataError(shown, None, key, raw, f"must be an array of tables: write [[{key}]]")
         return [Record(shown, f"{label} #{i}", r, sources=known) for i, r in enumerate(raw, start=1)]
 
+    from sim.whatif import apply_overrides, reroute
+
+    network = apply_overrides(network, records("overrides", "override"))
+    services: dict[str, Service] = {s.name: s for s in base.services} if base is not None else {}
+    seen: set[str] = set()
+    raw_services = top.raw("services")
+    if (raw_services is None and base is None) or (raw_services is not None and not isinstance(raw_services, list)):
+        raise DataError(shown, None, "services", raw_services, "must list at least one [[services]] table")
+    for i, raw in enumerate(raw_services or [], start=1):
+        rec = Record(shown, f"service #{i}", raw, sources=known)
+        service = _service(rec, network, start, end)
+        if service.name in seen:
+            raise DataError(shown, f"service {service.name}", "name", service.name, "duplicate service name")
+        seen.add(service.name)
+        services[service.name] = service
     horizon = start + dt.timedelta(hours=horizon_h)
-    closures = [_closure(rec, network, start, horizon) for rec in records("closures", "closure")]
-    cuts = [_cut(rec, network, start, horizon) for rec in records("capacity_cuts", "capacity cut")]
-    weather = [_weather(rec, network) for rec in records("weather", "weather")]
+    closures = [
+        *(base.closures if base else ()),
+        *(_closure(r, network, start, horizon) for r in records("closures", "closure")),
+    ]
+    cuts = [
+        *(base.capacity_cuts if base else ()),
+        *(_cut(r, network, start, horizon) for r in records("capacity_cuts", "capacity cut")),
+    ]
+    weather = [*(base.weather if base else ()), *(_weather(r, network) for r in records("weather", "weather"))]
+    bans_rec = top.sub("bans")
+    countries: tuple[str, ...] = base.banned_countries if base else ()
+    banned_nodes: tuple[str, ...] = base.banned_nodes if base else ()
+    if bans_rec is not None:
+        bans_rec.label = "[bans]"
+        extra_countries = bans_rec.strings("countries", required=False)
+        for code in extra_countries:
+            if code not in network.countries:
+                raise bans_rec.error("countries", code, "is not a country of the network")
+        extra_nodes = bans_rec.strings("nodes", required=False)
+        for node_id in extra_nodes:
+            if node_id not in network.nodes:
+                raise bans_rec.error("nodes", node_id, "is not a node of the network")
+        bans_rec.text("note", required=False)
+        bans_rec.finish()
+        countries = tuple(dict.fromkeys((*countries, *extra_countries)))
+        banned_nodes = tuple(dict.fromkeys((*banned_nodes, *extra_nodes)))
+    rules = top.sub("rerouting")
+    threshold_d: float | None = None
+    by = "time"
+    if rules is not None:
+        rules.label = "[rerouting]"
+        threshold_d = rules.number("closure_threshold_d", lo=0, hi=3660, required=False)
+        threshold_d = 7.0 if threshold_d is None else threshold_d
+        by = rules.choice("by", ("time", "distance", "cost"), required=False) or by
+        rules.text("note", required=False)
+        rules.finish()
     top.finish()
+    moved = reroute(
+        list(services.values()),
+        network,
+        countries=countries,
+        nodes=banned_nodes,
+        closures=closures,
+        threshold_h=None if threshold_d is None else 24 * threshold_d,
+        by=by,
+        file=shown,
+    )
     return Scenario(
         name=name,
         description=description,
@@ -193,12 +272,28 @@ def load_scenario(path: str | Path | None = None, *, network: Network | None = N
         end_h=(end - start).total_seconds() / 3600,
         horizon_h=horizon_h,
         network=network,
-        services=tuple(services),
+        services=tuple(moved),
         closures=tuple(closures),
         capacity_cuts=tuple(cuts),
         weather=tuple(weather),
         path=path,
+        base=base.name if base else None,
+        banned_countries=countries,
+        banned_nodes=banned_nodes,
     )
+
+
+def _base_path(path: Path, base: str, head: Record) -> Path:
+    """A base scenario: a file relative to this one, or a bundled name."""
+    candidate = path.parent / base
+    if candidate.is_file():
+        return candidate
+    if candidate.with_suffix(".toml").is_file():
+        return candidate.with_suffix(".toml")
+    bundled = bundled_scenario(base)
+    if bundled.is_file():
+        return bundled
+    raise head.error("base", base, "no such scenario (a file beside this one, or a bundled name)")
 
 
 def _datetime(rec: Record, key: str, *, required: bool = True) -> dt.datetime:

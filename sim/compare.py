@@ -1,0 +1,113 @@
+"""Compare scenarios run with common random numbers: paired differences per service, with CIs."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from corridors import summarize_path
+from sim.kpis import _t95
+from sim.runner import RunResult, simulate
+from sim.scenario import Scenario
+
+__all__ = ["compare", "compare_results"]
+
+
+def _rep_means(result: RunResult, service: str) -> list[float]:
+    """Mean transit (days) of a service's arrived trains, per replication (NaN when none arrived)."""
+    out = []
+    for rep in result.replications:
+        values = [(t.arrive_h - t.depart_h) / 24 for t in rep.trains if t.service == service and t.arrive_h is not None]
+        out.append(statistics.fmean(values) if values else math.nan)
+    return out
+
+
+def _paired(base: list[float], other: list[float]) -> dict[str, Any]:
+    diffs = [b - a for a, b in zip(base, other, strict=True) if not (math.isnan(a) or math.isnan(b))]
+    if not diffs:
+        return {"value": None, "ci95": None}
+    mean = statistics.fmean(diffs)
+    ci = None
+    if len(diffs) >= 2:
+        half = _t95(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+        ci = [round(mean - half, 3), round(mean + half, 3)]
+    return {"value": round(mean, 3), "ci95": ci}
+
+
+def _minus(a: Any, b: Any, digits: int = 3) -> float | None:
+    return round(b - a, digits) if isinstance(a, (int, float)) and isinstance(b, (int, float)) else None
+
+
+def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, Any]:
+    """Per what-if and per service of the base: the what-if minus the base (schema in docs/json.md)."""
+    out: dict[str, Any] = {
+        "schema_version": 1,
+        "base": base.scenario.name,
+        "replications": len(base.replications),
+        "seed": base.seed,
+        "whatifs": [],
+    }
+    for other in others:
+        services: dict[str, Any] = {}
+        by_name = {s.name: s for s in other.scenario.services}
+        for service in base.scenario.services:
+            b = base.summary["services"][service.name]
+            if service.name not in by_name:
+                services[service.name] = {"in_whatif": False}
+                continue
+            w = other.summary["services"][service.name]
+            moved = by_name[service.name]
+            rerouted = None
+            if moved.rerouted_from:
+                net = other.scenario.network
+                old = summarize_path(base.scenario.network, service.node_ids, service.leg_ids)
+                new = summarize_path(net, moved.node_ids, moved.leg_ids)
+                rerouted = {
+                    "from": list(moved.rerouted_from),
+                    "to": list(moved.node_ids),
+                    "reason": moved.reroute_reason,
+                    "expected_extra_d": round((new.total.mean_h - old.total.mean_h) / 24, 2),
+                    "extra_distance_km": round(new.total_distance_km - old.total_distance_km),
+                    "extra_cost_usd_per_teu": round((new.cost_usd_per_feu - old.cost_usd_per_feu) / 2),
+                }
+            services[service.name] = {
+                "in_whatif": True,
+                "base": {
+                    "transit_d_mean": b["transit_d"]["mean"],
+                    "transit_d_p95": b["transit_d"]["p95"],
+                    "on_time_share": b["on_time_share"],
+                    "trains_per_week": b["throughput"]["trains_per_week"],
+                },
+                "whatif": {
+                    "transit_d_mean": w["transit_d"]["mean"],
+                    "transit_d_p95": w["transit_d"]["p95"],
+                    "on_time_share": w["on_time_share"],
+                    "trains_per_week": w["throughput"]["trains_per_week"],
+                    "in_system_at_horizon_per_replication": w["in_system_at_horizon_per_replication"],
+                },
+                "delta": {
+                    "transit_d_mean": _paired(_rep_means(base, service.name), _rep_means(other, service.name)),
+                    "transit_d_p95": _minus(b["transit_d"]["p95"], w["transit_d"]["p95"]),
+                    "on_time_share": _minus(b["on_time_share"], w["on_time_share"], 4),
+                    "trains_per_week": _minus(
+                        b["throughput"]["trains_per_week"], w["throughput"]["trains_per_week"], 2
+                    ),
+                    "cost_usd_per_teu": _minus(b["cost_usd_per_teu"], w["cost_usd_per_teu"], 0),
+                    "co2_kg_per_teu": _minus(b["co2_kg_per_teu"], w["co2_kg_per_teu"], 1),
+                },
+                "rerouted": rerouted,
+            }
+        out["whatifs"].append(
+            {"name": other.scenario.name, "description": other.scenario.description, "services": services}
+        )
+    return out
+
+
+def compare(
+    base: Scenario, whatifs: Sequence[Scenario], *, replications: int = 10, seed: int = 1, workers: int = 1
+) -> tuple[dict[str, Any], list[RunResult]]:
+    """Run the base and every what-if with the same seed (common random numbers) and compare them."""
+    runs = [simulate(s, replications=replications, seed=seed, workers=workers) for s in (base, *whatifs)]
+    return compare_results(runs[0], runs[1:]), runs

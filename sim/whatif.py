@@ -1,0 +1,204 @@
+"""What-ifs on top of a scenario: parameter overrides on the network, bans, and rerouting."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from corridors import DataError, Distribution, InputError, Network, route
+from corridors.schema import Record
+
+if TYPE_CHECKING:
+    from sim.scenario import Closure, Service
+
+__all__ = ["LEG_FIELDS", "NODE_FIELDS", "apply_overrides", "reroute"]
+
+#: Facility fields an override may set (value) or scale (factor).
+NODE_FIELDS = (
+    "servers",
+    "process_h",
+    "trains_per_day",
+    "vessels",
+    "vessel_capacity_wagons",
+    "vessel_capacity_teu",
+    "max_wait_h",
+    "sailings_per_week",
+    "dispatch",
+)
+#: Leg fields an override may set (value) or scale (factor).
+LEG_FIELDS = ("transit_h", "capacity_trains_per_day", "cost_usd_per_feu")
+_INTEGER = {"servers", "vessels", "vessel_capacity_wagons", "vessel_capacity_teu"}
+
+
+def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
+    """A copy of ``network`` with each ``[[overrides]]`` record applied.
+
+    An override names a ``node`` (its facility) or a ``leg``, a ``field``, and either ``value``
+    (with a ``source``: every number names one) or ``factor`` (a multiplier; for a duration it
+    scales min, typical and max).
+    """
+    nodes = dict(network.nodes)
+    legs = dict(network.legs)
+    for rec in records:
+        node_id = rec.text("node", required=False) or None
+        leg_id = rec.text("leg", required=False) or None
+        if bool(node_id) == bool(leg_id):
+            raise rec.error("node", node_id, "give exactly one of node or leg")
+        fields = NODE_FIELDS if node_id else LEG_FIELDS
+        field = rec.choice("field", fields)
+        assert field is not None
+        has_value, has_factor = rec.has("value"), rec.has("factor")
+        if has_value == has_factor:
+            raise rec.error("factor" if has_factor else "value", None, "give value or factor, not both and not neither")
+        if field == "dispatch":
+            new: object = rec.choice("value", ("timetable", "when_full", "max_wait"))
+            if has_factor:
+                raise rec.error("factor", rec.raw("factor"), "dispatch takes a value")
+        elif has_value:
+            number = rec.number("value", positive=True, integer=field in _INTEGER)
+            rec.sources_of("source")
+            new = int(number) if field in _INTEGER and number is not None else number
+        else:
+            factor = rec.number("factor", positive=True, hi=100)
+            assert factor is not None
+            new = ("factor", factor)
+        rec.sources_of("source", required=False)
+        rec.text("note", required=False)
+        rec.finish()
+        if node_id:
+            node = nodes.get(node_id)
+            if node is None:
+                raise rec.error("node", node_id, "is not a node of the network")
+            if node.facility is None:
+                raise rec.error("node", node_id, "has no facility to change")
+            current = getattr(node.facility, field)
+            value = _changed(rec, field, current, new)
+            changes: dict[str, Any] = {field: value}
+            nodes[node_id] = dataclasses.replace(node, facility=dataclasses.replace(node.facility, **changes))
+        else:
+            assert leg_id is not None
+            leg = legs.get(leg_id)
+            if leg is None:
+                raise rec.error("leg", leg_id, "is not a leg of the network")
+            leg_changes: dict[str, Any] = {field: _changed(rec, field, getattr(leg, field), new)}
+            legs[leg_id] = dataclasses.replace(leg, **leg_changes)
+    return dataclasses.replace(network, nodes=MappingProxyType(nodes), legs=MappingProxyType(legs))
+
+
+def _changed(rec: Record, field: str, current: object, new: object) -> object:
+    if not (isinstance(new, tuple) and new and new[0] == "factor"):
+        if isinstance(current, Distribution) and isinstance(new, (int, float)):
+            raise rec.error("value", new, f"{field} is a duration: scale it with factor")
+        return new
+    factor = float(new[1])
+    if current is None:
+        raise rec.error("field", field, "is not set there, so there is nothing to scale: give a value")
+    if isinstance(current, Distribution):
+        return current.scaled(factor)
+    if isinstance(current, bool) or not isinstance(current, (int, float)):
+        raise rec.error("field", field, "cannot be scaled")
+    scaled = current * factor
+    if field in _INTEGER:
+        return max(1, round(scaled))
+    return scaled
+
+
+def _main_mode(network: Network, leg_ids: Sequence[str]) -> str:
+    """The mode that carries a route the farthest."""
+    km: dict[str, float] = {}
+    for leg_id in leg_ids:
+        leg = network.legs[leg_id]
+        km[leg.mode] = km.get(leg.mode, 0.0) + leg.distance_km
+    return max(km, key=km.__getitem__)
+
+
+def reroute(
+    services: Sequence[Service],
+    network: Network,
+    *,
+    countries: Sequence[str],
+    nodes: Sequence[str],
+    closures: Sequence[Closure],
+    threshold_h: float | None,
+    by: str,
+    file: str,
+) -> list[Service]:
+    """Move services off banned countries and nodes, and off places closed for longer than ``threshold_h``.
+
+    A service that touches one takes the best remaining route between its ends (by ``by``) whose
+    main haul goes by the same mode (a sea service stays at sea);
+    it keeps its name and timetable and remembers the route it left and why. A service that a
+    ban leaves with no route is a ``DataError`` naming it and what cut it off; one that only a
+    closure cuts off keeps its route (its trains wait). ``threshold_h`` None: closures never
+    reroute.
+    """
+    banned_countries = set(countries)
+    limit = threshold_h if threshold_h is not None else float("inf")
+    closed_nodes = {c.node for c in closures if c.node and c.end_h - c.start_h > limit}
+    closed_legs = {c.leg for c in closures if c.leg and c.end_h - c.start_h > limit}
+    avoid_nodes = set(nodes) | closed_nodes
+    out = []
+    for service in services:
+        reasons = []
+        for node_id in service.node_ids:
+            node = network.nodes[node_id]
+            hit = banned_countries & set(node.countries)
+            if hit:
+                reasons.append(f"{node_id} is in {'/'.join(sorted(hit))}")
+            if node_id in nodes:
+                reasons.append(f"{node_id} is banned")
+            if node_id in closed_nodes:
+                reasons.append(f"{node_id} is closed for more than {limit / 24:g} days")
+        for leg_id in service.leg_ids:
+            hit = banned_countries & set(network.legs[leg_id].countries)
+            if hit:
+                reasons.append(f"leg {leg_id} crosses {'/'.join(sorted(hit))}")
+            if leg_id in closed_legs:
+                reasons.append(f"leg {leg_id} is closed for more than {limit / 24:g} days")
+        if not reasons:
+            out.append(service)
+            continue
+        origin, destination = service.node_ids[0], service.node_ids[-1]
+        cut = "; ".join(dict.fromkeys(reasons))
+        try:
+            options = route(
+                network,
+                origin,
+                destination,
+                by=by,
+                avoid=[*banned_countries, *avoid_nodes],
+                avoid_legs=closed_legs,
+                k=60,
+            )
+        except InputError as exc:
+            raise DataError(
+                file, f"service {service.name}", "route", " – ".join(service.node_ids[:1]), f"cannot be rerouted: {exc}"
+            ) from None
+        # keep the main haul's mode: a ship goes round the Cape rather than onto a train
+        main = _main_mode(network, service.leg_ids)
+        found = [r for r in options if _main_mode(network, r.leg_ids) == main][:1]
+        banned_here = any("is in" in r or "banned" in r or "crosses" in r for r in reasons)
+        if not found and not banned_here:
+            out.append(service)  # only closures cut it off: it keeps its route and waits
+            continue
+        if not found:
+            raise DataError(
+                file,
+                f"service {service.name}",
+                "route",
+                f"{origin} -> {destination}",
+                f"no route is left once the bans and closures apply ({cut})",
+            )
+        out.append(
+            dataclasses.replace(
+                service,
+                node_ids=found[0].node_ids,
+                leg_ids=found[0].leg_ids,
+                corridor=None,
+                rerouted_from=service.node_ids,
+                reroute_reason=cut,
+            )
+        )
+    return out

@@ -1,0 +1,129 @@
+"""What-if scenarios: a base and its changes, overrides, bans and rerouting, and comparisons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import sim
+from corridors import DataError
+from corridors.cli import main
+from sim.scenario import bundled_scenario
+
+WHATIFS = [
+    "red-sea-closure",
+    "pl-by-border-closure",
+    "caspian-winter-storms",
+    "altynkol-doubled",
+    "middle-corridor-digitised",
+    "lake-van-ferry-out",
+    "no-russia-transit",
+    "southern-demand-x10",
+]
+
+
+@pytest.mark.parametrize("name", WHATIFS)
+def test_bundled_whatifs_load_with_a_description(name: str) -> None:
+    scenario = sim.load_scenario(name)
+    assert scenario.base == "baseline" and scenario.description
+    assert "#" in bundled_scenario(name).read_text().splitlines()[0]  # the facts behind it come first
+
+
+def test_overrides_change_the_network() -> None:
+    base, doubled = sim.load_scenario("baseline"), sim.load_scenario("altynkol-doubled")
+    a, b = base.network.nodes["KZ_ALTYNKOL"].facility, doubled.network.nodes["KZ_ALTYNKOL"].facility
+    assert a is not None and b is not None
+    assert (b.servers, b.trains_per_day) == (2 * a.servers, 2 * (a.trains_per_day or 0))
+    digitised = sim.load_scenario("middle-corridor-digitised").network.nodes["KZ_AKTAU"].facility
+    assert digitised is not None and digitised.process_h is not None
+    assert digitised.process_h.mode_h == pytest.approx(base.network.nodes["KZ_AKTAU"].facility.process_h.mode_h / 2)  # type: ignore[union-attr]
+
+
+def test_a_whatif_inherits_and_replaces_services() -> None:
+    base, more = sim.load_scenario("baseline"), sim.load_scenario("southern-demand-x10")
+    assert [s.name for s in more.services] == [s.name for s in base.services]
+    south = {s.name: s for s in more.services}["southern-chengdu-lodz"]
+    assert len(south.departures_h) == pytest.approx(
+        10 * len({s.name: s for s in base.services}["southern-chengdu-lodz"].departures_h), rel=0.1
+    )
+    assert more.start == base.start and more.horizon_h == base.horizon_h
+
+
+def test_no_russia_reroutes_every_northern_service_and_says_why() -> None:
+    scenario = sim.load_scenario("no-russia-transit")
+    for service in scenario.services:
+        if service.name.startswith("northern"):
+            assert service.rerouted_from and "RU" in service.reroute_reason
+            assert not {"KZRU_BORDER", "RUBY_BORDER"} & set(service.node_ids)
+
+
+def test_red_sea_closure_sends_ships_round_the_cape() -> None:
+    moved = {s.name: s for s in sim.load_scenario("red-sea-closure").services}["sea-suez-chengdu-rotterdam"]
+    assert moved.node_ids == ("CN_CHENGDU", "CN_SHANGHAI", "ZA_CAPE", "NL_ROTTERDAM")
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('[scenario]\nname = "x"\nbase = "nothing-like-it"\n', 'base = "nothing-like-it": no such scenario'),
+        (
+            '[scenario]\nname = "x"\nbase = "baseline"\n[[overrides]]\nnode = "ZZ"\nfield = "servers"\nfactor = 2\n',
+            'override #1: node = "ZZ": is not a node',
+        ),
+        (
+            '[scenario]\nname = "x"\nbase = "baseline"\n[[overrides]]\nnode = "KZ_ALTYNKOL"\n'
+            'field = "speed"\nfactor = 2\n',
+            'field = "speed": must be one of',
+        ),
+        (
+            '[scenario]\nname = "x"\nbase = "baseline"\n[[overrides]]\nnode = "KZ_ALTYNKOL"\nfield = "servers"\n'
+            "value = 9\n",
+            "source = (missing)",
+        ),
+        (
+            '[scenario]\nname = "x"\nbase = "baseline"\n[[overrides]]\nnode = "KZ_ALTYNKOL"\nfield = "trains_per_day"\n'
+            'value = -3\nsource = ["ESTIMATE"]\n',
+            "value = -3: must be greater than 0",
+        ),
+        (
+            '[scenario]\nname = "x"\nbase = "baseline"\n[bans]\ncountries = ["RU", "KZ"]\n',
+            "service northern-chengdu-lodz: route",
+        ),
+        (
+            '[scenario]\nname = "x"\nbase = "baseline"\n[bans]\ncountries = ["XX"]\n',
+            'countries = "XX": is not a country',
+        ),
+    ],
+)
+def test_bad_whatifs_are_named(tmp_path: Path, text: str, needle: str) -> None:
+    with pytest.raises(DataError) as info:
+        sim.load_scenario(write(tmp_path, "x", text))
+    assert needle in str(info.value) and "x.toml" in str(info.value)
+
+
+def test_a_cycle_of_bases_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "a", '[scenario]\nname = "a"\nbase = "b.toml"\n')
+    write(tmp_path, "b", '[scenario]\nname = "b"\nbase = "a.toml"\n')
+    with pytest.raises(DataError, match="makes a cycle"):
+        sim.load_scenario(tmp_path / "a.toml")
+
+
+def test_compare_red_sea_with_common_random_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cmp"
+    assert main(["compare", "baseline", "red-sea-closure", "-r", "3", "--out", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    row = data["whatifs"][0]["services"]["sea-suez-chengdu-rotterdam"]
+    delta = row["delta"]["transit_d_mean"]
+    assert 7 <= delta["value"] <= 14 and delta["ci95"][0] > 0
+    assert row["rerouted"]["to"][2] == "ZA_CAPE"
+    untouched = data["whatifs"][0]["services"]["northern-chengdu-lodz"]["delta"]["transit_d_mean"]
+    assert untouched["value"] == 0 and untouched["ci95"] == [0, 0]  # the same random numbers
+    assert json.loads((out / "compare.json").read_text())["base"] == "baseline"
