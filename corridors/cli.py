@@ -344,25 +344,16 @@ def _simulate(args: argparse.Namespace) -> int:
     if not args.out:
         out.parent.mkdir(exist_ok=True)
     result = simulate(scenario, replications=args.replications, seed=args.seed, workers=args.workers)
-    files = write_run(result, out, argv=["corridors", *sys.argv[1:]], extra={"map.html": _results_map(result)})
+    from maps.report import run_map, run_report
+
+    extra = {"map.html": run_map(result), "report.html": run_report(result)}
+    files = write_run(result, out, argv=["corridors", *sys.argv[1:]], extra=extra)
     if args.json:
         _emit({"out": str(out), "files": [f.name for f in files], "summary": result.summary})
         return 0
     _print_summary(result.summary, scenario)
     print(f"\nWrote {out}/: {', '.join(f.name for f in files)}")
     return 0
-
-
-def _results_map(result: Any) -> str:
-    """map.html for a run: the network with waiting, traffic and the first replication moving."""
-    from maps.network_map import build_network_map
-    from maps.offline import render_offline
-    from maps.results import Results
-
-    first = result.replications[0]
-    events = [(e.train, e.place, e.event, e.time_h) for e in first.events]
-    results = Results(result.summary, events, result.summary["start"])
-    return render_offline(build_network_map(result.scenario.network, results=results))
 
 
 def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
@@ -434,11 +425,21 @@ def _compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / f"compare-{base.name}"
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
-    report, _ = compare(base, whatifs, replications=args.replications, seed=args.seed, workers=args.workers)
+    report, runs = compare(base, whatifs, replications=args.replications, seed=args.seed, workers=args.workers)
+    from maps.report import compare_report
+
+    page = compare_report(report, runs)
     out.mkdir(parents=True, exist_ok=True)
     path = write_json_atomic(out / "compare.json", report)
+    html_path = write_text_atomic(out / "compare.html", page)
     if args.json:
-        _emit({"out": str(out), "files": [path.name], **{k: v for k, v in report.items() if k != "schema_version"}})
+        _emit(
+            {
+                "out": str(out),
+                "files": [path.name, html_path.name],
+                **{k: v for k, v in report.items() if k != "schema_version"},
+            }
+        )
         return 0
     print(f"Compared with {base.name}: {args.replications} replications, seed {args.seed}, common random numbers")
     for w in report["whatifs"]:
@@ -475,7 +476,7 @@ def _compare(args: argparse.Namespace) -> int:
         _print_table(table, right={1, 2, 3, 4, 5, 6, 7})
         for note in notes:
             print(note)
-    print(f"\nWrote {path}")
+    print(f"\nWrote {path} and {html_path.name}")
     return 0
 
 

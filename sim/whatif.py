@@ -13,7 +13,7 @@ from corridors.schema import Record
 if TYPE_CHECKING:
     from sim.scenario import Closure, Service
 
-__all__ = ["LEG_FIELDS", "NODE_FIELDS", "apply_overrides", "reroute"]
+__all__ = ["LEG_FIELDS", "NODE_FIELDS", "apply_overrides", "main_mode", "reroute"]
 
 #: Facility fields an override may set (value) or scale (factor).
 NODE_FIELDS = (
@@ -105,7 +105,7 @@ def _changed(rec: Record, field: str, current: object, new: object) -> object:
     return scaled
 
 
-def _main_mode(network: Network, leg_ids: Sequence[str]) -> str:
+def main_mode(network: Network, leg_ids: Sequence[str]) -> str:
     """The mode that carries a route the farthest."""
     km: dict[str, float] = {}
     for leg_id in leg_ids:
@@ -177,8 +177,8 @@ def reroute(
                 file, f"service {service.name}", "route", " – ".join(service.node_ids[:1]), f"cannot be rerouted: {exc}"
             ) from None
         # keep the main haul's mode: a ship goes round the Cape rather than onto a train
-        main = _main_mode(network, service.leg_ids)
-        found = [r for r in options if _main_mode(network, r.leg_ids) == main][:1]
+        main = main_mode(network, service.leg_ids)
+        found = [r for r in options if main_mode(network, r.leg_ids) == main][:1]
         banned_here = any("is in" in r or "banned" in r or "crosses" in r for r in reasons)
         if not found and not banned_here:
             out.append(service)  # only closures cut it off: it keeps its route and waits

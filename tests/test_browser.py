@@ -169,3 +169,18 @@ def test_results_map_animation_clock_advances(browser: Any, tmp_path: Path) -> N
     page.page.screenshot(path=str(ARTIFACTS / "results-map.png"))
     page.clean()
     page.page.close()
+
+
+def test_run_report_opens_with_no_errors_and_no_requests(browser: Any, tmp_path: Path) -> None:
+    from corridors.cli import main
+
+    out = tmp_path / "run"
+    assert main(["simulate", "-r", "1", "--out", str(out)]) == 0
+    page = Page(browser, out / "report.html")
+    page.page.wait_for_timeout(800)
+    assert page.page.locator("svg").count() >= 3
+    assert page.page.frame_locator("iframe").locator("path.corridors-leg").count() > 40  # the map inside works
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    page.clean()
+    page.page.close()

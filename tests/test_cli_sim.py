@@ -23,6 +23,7 @@ def test_simulate_writes_its_files(tmp_path: Path, capsys: pytest.CaptureFixture
         "events.csv.gz",
         "manifest.json",
         "map.html",
+        "report.html",
         "summary.json",
         "trains.csv",
     ]
@@ -110,3 +111,23 @@ def test_validate_bad_targets_file(tmp_path: Path, capsys: pytest.CaptureFixture
     )
     assert main(["validate", "--targets", str(targets), "-r", "1"]) == 1
     assert 'target T1: services = "nope": is not a service of the scenario' in capsys.readouterr().err
+
+
+def test_simulate_writes_a_readable_report(tmp_path: Path) -> None:
+    from maps.offline import external_references
+
+    out = tmp_path / "run"
+    assert main(["simulate", "-r", "1", "--out", str(out)]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for heading in (
+        "Key figures",
+        "Transit-time distributions",
+        "Time against distance",
+        "Where the days went",
+        "Bottlenecks",
+        "Route map",
+        "Assumptions and sources",
+    ):
+        assert heading in page
+    assert page.count("<svg") >= 3
+    assert external_references(page.split("<iframe")[0]) == []

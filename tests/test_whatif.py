@@ -127,3 +127,15 @@ def test_compare_red_sea_with_common_random_numbers(tmp_path: Path, capsys: pyte
     untouched = data["whatifs"][0]["services"]["northern-chengdu-lodz"]["delta"]["transit_d_mean"]
     assert untouched["value"] == 0 and untouched["ci95"] == [0, 0]  # the same random numbers
     assert json.loads((out / "compare.json").read_text())["base"] == "baseline"
+
+
+def test_compare_writes_a_report_that_needs_no_network(tmp_path: Path) -> None:
+    from maps.offline import external_references
+
+    out = tmp_path / "cmp"
+    assert main(["compare", "baseline", "lake-van-ferry-out", "-r", "2", "--out", str(out)]) == 0
+    page = (out / "compare.html").read_text(encoding="utf-8")
+    assert "lake-van-ferry-out" in page and "<svg" in page and "Route maps" in page
+    assert len(page.encode("utf-8")) < 6e6
+    outer = page.split("<iframe")[0]  # the report itself; the maps inside are checked in test_maps
+    assert external_references(outer) == []

@@ -1,0 +1,278 @@
+"""HTML reports people can read: report.html for a run, compare.html for what-ifs. Offline, inline SVG."""
+
+from __future__ import annotations
+
+import html
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from corridors import Network
+from maps.escape import esc
+from maps.network_map import build_network_map
+from maps.offline import render_offline
+from maps.results import Results
+from maps.svg import ecdf, stacked_bars, time_distance
+from sim.runner import RunResult
+from sim.whatif import main_mode
+
+__all__ = ["compare_report", "results_from_run", "run_map", "run_report"]
+
+CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; padding: 0 16px; }
+h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.note { color: #555; font-size: 12px; } .bad { color: #b2182b; } .good { color: #1b7837; }
+iframe { width: 100%; height: 600px; border: 1px solid #ccc; margin-bottom: 10px; }
+"""
+
+
+def results_from_run(result: RunResult) -> Results:
+    """What a map needs from an in-memory run: its summary and the first replication's events."""
+    events = [(e.train, e.place, e.event, e.time_h) for e in result.replications[0].events]
+    return Results(result.summary, events, result.summary["start"])
+
+
+def run_map(result: RunResult, corridors: Sequence[str] | None = None) -> str:
+    """The results map of a run as one offline HTML page."""
+    return render_offline(build_network_map(result.scenario.network, corridors, results=results_from_run(result)))
+
+
+def _iframe(page: str, title: str) -> str:
+    return f'<iframe title="{esc(title)}" srcdoc="{html.escape(page, quote=True)}"></iframe>'
+
+
+def _fmt(value: Any, digits: int = 2, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def _transits(result: RunResult) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = defaultdict(list)
+    for rep in result.replications:
+        for t in rep.trains:
+            if t.arrive_h is not None:
+                out[t.service].append((t.arrive_h - t.depart_h) / 24)
+    return out
+
+
+def _profiles(result: RunResult, names: Sequence[str]) -> dict[str, list[tuple[float, float, str]]]:
+    """Per service: (cumulative km, mean days since departure, node) at every arrival and departure."""
+    net = result.scenario.network
+    services = {s.name: s for s in result.scenario.services}
+    times: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    departed: dict[str, float] = {}
+    for e in result.replications[0].events:
+        if e.event == "depart":
+            departed[e.train] = e.time_h
+    for e in result.replications[0].events:
+        owner = e.train.rsplit("-", 1)[0]
+        if owner in names and e.train in departed and e.event in ("arrive", "leave", "complete"):
+            times[(owner, e.place, e.event)].append((e.time_h - departed[e.train]) / 24)
+    out: dict[str, list[tuple[float, float, str]]] = {}
+    for name in names:
+        service = services[name]
+        km, points = 0.0, [(0.0, 0.0, "")]
+        for i, node_id in enumerate(service.node_ids[1:], start=1):
+            km += net.legs[service.leg_ids[i - 1]].distance_km
+            arrive = times.get((name, node_id, "arrive"))
+            if not arrive:
+                break
+            points.append((km, statistics.fmean(arrive), node_id))
+            leave = times.get((name, node_id, "leave"))
+            if leave:
+                points.append((km, statistics.fmean(leave), ""))
+        out[name] = points
+    return out
+
+
+def _kpi_table(summary: dict[str, Any]) -> str:
+    rows = [
+        "<tr><th>service</th><th>trains/wk</th><th>mean d</th><th>P50</th><th>P95</th><th>95% CI of mean</th>"
+        "<th>on time</th><th>waiting d</th><th>in system</th><th>USD/TEU</th><th>kg CO2/TEU</th></tr>"
+    ]
+    for name, s in summary["services"].items():
+        t = s["transit_d"]
+        ci = f"{t['ci95'][0]:.2f}–{t['ci95'][1]:.2f}" if t.get("ci95") else "–"
+        on_time = f"{100 * s['on_time_share']:.1f}%" if s["on_time_share"] is not None else "–"
+        rows.append(
+            f"<tr><td>{esc(name)}</td><td>{s['throughput']['trains_per_week']:.1f}</td><td>{_fmt(t['mean'])}</td>"
+            f"<td>{_fmt(t['p50'])}</td><td>{_fmt(t['p95'])}</td><td>{ci}</td><td>{on_time}</td>"
+            f"<td>{s['days']['waiting']:.2f}</td><td>{s['in_system_at_horizon_per_replication']:g}</td>"
+            f"<td>{s['cost_usd_per_teu']:,.0f}</td><td>{s['co2_kg_per_teu']:,.0f}</td></tr>"
+        )
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _bottlenecks(summary: dict[str, Any], top: int = 12) -> str:
+    nodes = sorted(summary["nodes"].items(), key=lambda kv: -kv[1]["stay_h_mean"])[:top]
+    rows = [
+        "<tr><th>node</th><th>country</th><th>mean stay h</th><th>queue mean h</th><th>queue P95 h</th>"
+        "<th>vessel/opening mean h</th><th>utilisation</th><th>largest queue</th></tr>"
+    ]
+    for node_id, n in nodes:
+        wait, hold = n.get("wait_h") or {}, n.get("hold_h") or {}
+        util = f"{100 * n['utilisation']:.0f}%" if n.get("utilisation") is not None else "–"
+        rows.append(
+            f"<tr><td>{esc(node_id)}</td><td>{esc(n['country'])}</td><td>{n['stay_h_mean']:.1f}</td>"
+            f"<td>{_fmt(wait.get('mean'), 1)}</td><td>{_fmt(wait.get('p95'), 1)}</td>"
+            f"<td>{_fmt(hold.get('mean'), 1)}</td><td>{util}</td><td>{n['largest_queue']}</td></tr>"
+        )
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _assumptions(result: RunResult) -> str:
+    sc = result.scenario
+    net: Network = sc.network
+    parts = [f"<p>{esc(sc.description)}</p>" if sc.description else ""]
+    rows = ["<tr><th>service</th><th>route</th><th>trains/wk</th><th>wagons</th><th>TEU</th><th>sources</th></tr>"]
+    keys: set[str] = set()
+    for s in sc.services:
+        sources = sorted({k for ks in s.sources.values() for k in ks})
+        keys.update(sources)
+        route = s.corridor or (" – ".join(s.node_ids[:1] + s.node_ids[-1:]))
+        moved = f" <span class='bad'>rerouted: {esc(s.reroute_reason)}</span>" if s.rerouted_from else ""
+        per_week = len(s.departures_h) * 168 / max(s.window_h[1] - s.window_h[0], 1)
+        rows.append(
+            f"<tr><td>{esc(s.name)}</td><td>{esc(route)}{moved}</td><td>{per_week:.1f}</td>"
+            f"<td>{s.wagons}</td><td>{s.teu:g}</td><td>{esc(', '.join(sources))}</td></tr>"
+        )
+    parts.append("<table>" + "".join(rows) + "</table>")
+    changes = [f"closed {esc(c.node or c.leg or '')}: hours {c.start_h:.0f}–{c.end_h:.0f}" for c in sc.closures]
+    changes += [
+        f"capacity × {c.factor:g} at {esc(c.node)}: hours {c.start_h:.0f}–{c.end_h:.0f}" for c in sc.capacity_cuts
+    ]
+    changes += [
+        f"storms at {esc(w.node)} in months {', '.join(map(str, w.months))}: {w.stoppages_per_month:g} a month"
+        for w in sc.weather
+    ]
+    if sc.banned_countries or sc.banned_nodes:
+        changes.append("no traffic through " + esc(", ".join((*sc.banned_countries, *sc.banned_nodes))))
+    if changes:
+        parts.append("<ul>" + "".join(f"<li>{c}</li>" for c in changes) + "</ul>")
+    cited = sorted(keys)
+    parts.append(
+        "<p class='note'>Sources of the services' figures: "
+        + "; ".join(f"<b>{esc(k)}</b>: {esc(net.sources.get(k, ''))}" for k in cited)
+        + ". Every figure of the network names "
+        "its source in the data files, or is marked ESTIMATE.</p>"
+    )
+    return "".join(parts)
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{CSS}</style>"
+        f"</head><body>{body}</body></html>"
+    )
+
+
+def run_report(result: RunResult) -> str:
+    """report.html for one run."""
+    summary, sc = result.summary, result.scenario
+    named = [s.name for s in sc.services if s.corridor]
+    rail = [s.name for s in sc.services if s.corridor and main_mode(sc.network, s.leg_ids) != "sea"]
+    body = [
+        f"<h1>corridors: {esc(sc.name)}</h1>",
+        f"<p>Services from {esc(summary['start_date'])} for {sc.end_h / 24:.0f} days, {summary['replications']} "
+        f"replications, seed {summary['seed']}. Transit statistics cover trains that arrived.</p>",
+        "<h2>Key figures</h2>",
+        _kpi_table(summary),
+        "<h2>Transit-time distributions</h2>",
+        ecdf(
+            {k: v for k, v in _transits(result).items() if k in named},
+            x_label="transit, days",
+            title="Share of trains arriving within x days",
+        ),
+        "<h2>Time against distance</h2><p class='note'>Cumulative distance against cumulative time for the "
+        "first replication's rail services (means); the steep steps are stops at borders, gauge changes, ports "
+        "and ferries.</p>",
+        time_distance(_profiles(result, rail), title="Time-distance"),
+        "<h2>Where the days went</h2>",
+        stacked_bars(
+            {
+                name: {k: v / 24 for k, v in row["by_country_h"].items()}
+                for name, row in summary["where_days_go"].items()
+                if name in named
+            },
+            unit="d",
+            title="Days by country",
+        ),
+        "<h2>Bottlenecks</h2>",
+        _bottlenecks(summary),
+        "<h2>Route map</h2>",
+        _iframe(run_map(result), "route map"),
+        "<h2>Assumptions and sources</h2>",
+        _assumptions(result),
+    ]
+    return _page(f"corridors: {sc.name}", "".join(body))
+
+
+def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
+    """compare.html: what-ifs against the base, with the same random numbers."""
+    base = runs[0]
+    body = [
+        f"<h1>corridors: what-ifs against {esc(report['base'])}</h1>",
+        f"<p>{report['replications']} replications each, seed {report['seed']}, common random numbers: "
+        "what a change does not touch stays exactly the same. Differences are what-if minus base, with a 95% "
+        "confidence interval paired over replications.</p>",
+    ]
+    base_transits = _transits(base)
+    for w, run in zip(report["whatifs"], runs[1:], strict=True):
+        body.append(f"<h2>{esc(w['name'])}</h2><p>{esc(w['description'])}</p>")
+        rows = [
+            "<tr><th>service</th><th>base mean d</th><th>what-if</th><th>Δ mean d</th><th>95% CI</th>"
+            "<th>Δ P95 d</th><th>Δ on time</th><th>Δ trains/wk</th><th>Δ USD/TEU</th><th>rerouted</th></tr>"
+        ]
+        changed = []
+        for name, row in w["services"].items():
+            if not row["in_whatif"]:
+                rows.append(f"<tr><td>{esc(name)}</td><td colspan='9'>not in the what-if</td></tr>")
+                continue
+            d = row["delta"]
+            mean = d["transit_d_mean"]
+            ci = f"{mean['ci95'][0]:+.2f}…{mean['ci95'][1]:+.2f}" if mean["ci95"] else "–"
+            cls = "bad" if (mean["value"] or 0) > 0.05 else ("good" if (mean["value"] or 0) < -0.05 else "")
+            if abs(mean["value"] or 0) > 0.05:
+                changed.append(name)
+            moved = row["rerouted"]
+            via = (
+                f"via {esc(' – '.join(moved['to'][1:-1]))} ({esc(moved['reason'])}); expected "
+                f"{moved['expected_extra_d']:+.1f} d"
+                if moved
+                else ""
+            )
+            on_time = f"{100 * d['on_time_share']:+.1f} pt" if d["on_time_share"] is not None else "–"
+            rows.append(
+                f"<tr><td>{esc(name)}</td><td>{_fmt(row['base']['transit_d_mean'])}</td>"
+                f"<td>{_fmt(row['whatif']['transit_d_mean'])}</td><td class='{cls}'>{_fmt(mean['value'], signed=True)}"
+                f"</td><td>{ci}</td><td>{_fmt(d['transit_d_p95'], signed=True)}</td><td>{on_time}</td>"
+                f"<td>{_fmt(d['trains_per_week'], 1, True)}</td><td>{_fmt(d['cost_usd_per_teu'], 0, True)}</td>"
+                f"<td class='note'>{via}</td></tr>"
+            )
+        body.append("<table>" + "".join(rows) + "</table>")
+        if changed:
+            shown = changed[:6]
+            other = _transits(run)
+            series = {}
+            for name in shown:
+                series[f"{name} (base)"] = base_transits.get(name, [])
+                series[f"{name} ({w['name']})"] = other.get(name, [])
+            body.append("<h3>Transit-time distributions of the services that changed</h3>")
+            body.append(ecdf(series, x_label="transit, days", title="base against what-if"))
+            profiles = {f"{n} (base)": p for n, p in _profiles(base, shown).items()}
+            profiles.update({f"{n} ({w['name']})": p for n, p in _profiles(run, shown).items()})
+            body.append("<h3>Time against distance</h3>" + time_distance(profiles, title="time-distance"))
+        else:
+            body.append("<p>No service's mean transit changed by more than an hour.</p>")
+        body.append("<h3>Bottlenecks in the what-if</h3>" + _bottlenecks(run.summary, 8))
+        body.append(
+            "<h3>Route maps: base and what-if</h3><div class='pair'>"
+            f"<div>{_iframe(run_map(base), 'base')}</div><div>{_iframe(run_map(run), w['name'])}</div></div>"
+        )
+        body.append("<h3>Assumptions and sources of the what-if</h3>" + _assumptions(run))
+    return _page(f"corridors: what-ifs against {report['base']}", "".join(body))
