@@ -98,6 +98,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("whatifs", nargs="+", metavar="WHATIF", help="what-if scenarios, e.g. red-sea-closure")
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/compare-<base>)")
+    p = command("sweep", "run a scenario with one parameter set to several values", _sweep)
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled name, e.g. baseline")
+    p.add_argument(
+        "--param",
+        required=True,
+        metavar="PATH",
+        help="node.ID.FIELD, leg.ID.FIELD or service.NAME.trains_per_week; durations are scaled",
+    )
+    p.add_argument("--values", required=True, metavar="A,B,C", help="comma-separated values, e.g. 5,10,20")
+    _run_options(p)
+    p.add_argument("--out", metavar="DIR", help="output folder (default: out/sweep-<scenario>)")
     p = command("map", "write an HTML map of corridors that opens with no network", _map)
     p.add_argument("names", nargs="*", metavar="NAME", help="corridors to draw (default: all)")
     p.add_argument("--all", action="store_true", help="draw every corridor (the default)")
@@ -477,6 +488,63 @@ def _compare(args: argparse.Namespace) -> int:
         for note in notes:
             print(note)
     print(f"\nWrote {path} and {html_path.name}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from maps.report import sweep_report
+    from sim.scenario import load_scenario
+    from sim.sweep import parse_param, sweep
+
+    parse_param(args.param)
+    try:
+        values = [float(v) for v in args.values.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"--values {args.values!r}: give numbers separated by commas, e.g. 5,10,20") from None
+    if not values or any(v <= 0 for v in values):
+        raise InputError(f"--values {args.values!r}: give one or more numbers above 0")
+    network = load_network(args.network) if args.network else None
+    scenario = load_scenario(args.scenario, network=network)
+    out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}"
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    data = sweep(scenario, args.param, values, replications=args.replications, seed=args.seed, workers=args.workers)
+    page = sweep_report(data)
+    out.mkdir(parents=True, exist_ok=True)
+    path = write_json_atomic(out / "sweep.json", data)
+    html_path = write_text_atomic(out / "sweep.html", page)
+    if args.json:
+        _emit(
+            {
+                "out": str(out),
+                "files": [path.name, html_path.name],
+                **{k: v for k, v in data.items() if k != "schema_version"},
+            }
+        )
+        return 0
+    print(f"Sweep of {args.param} on {scenario.name}: {args.replications} replications per value, seed {args.seed}")
+    names = [n for n in data["rows"][0]["services"]]
+    moved = [
+        n
+        for n in names
+        if len({(r["services"][n]["transit_d_p95"], r["services"][n]["trains_per_week"]) for r in data["rows"]}) > 1
+    ]
+    table = [["value", *[f"{n} P50/P95 d, trains/wk" for n in moved]]]
+    for r in data["rows"]:
+        table.append(
+            [
+                f"{r['value']:g}",
+                *[
+                    f"{r['services'][n]['transit_d_p50'] or 0:.2f}/{r['services'][n]['transit_d_p95'] or 0:.2f}, "
+                    f"{r['services'][n]['trains_per_week']:.1f}"
+                    for n in moved
+                ],
+            ]
+        )
+    _print_table(table, right=set(range(len(table[0]))))
+    if not moved:
+        print("  No service's P95 transit or throughput moves over these values.")
+    print(f"Wrote {path} and {html_path.name}")
     return 0
 
 

@@ -13,11 +13,11 @@ from maps.escape import esc
 from maps.network_map import build_network_map
 from maps.offline import render_offline
 from maps.results import Results
-from maps.svg import ecdf, stacked_bars, time_distance
+from maps.svg import ecdf, lines, stacked_bars, time_distance
 from sim.runner import RunResult
 from sim.whatif import main_mode
 
-__all__ = ["compare_report", "results_from_run", "run_map", "run_report"]
+__all__ = ["compare_report", "results_from_run", "run_map", "run_report", "sweep_report"]
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; padding: 0 16px; }
@@ -276,3 +276,38 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
         )
         body.append("<h3>Assumptions and sources of the what-if</h3>" + _assumptions(run))
     return _page(f"corridors: what-ifs against {report['base']}", "".join(body))
+
+
+def sweep_report(data: dict[str, Any]) -> str:
+    """sweep.html: P50/P95 transit and throughput against the swept parameter, for the services it moves."""
+    rows = data["rows"]
+    names = list(rows[0]["services"]) if rows else []
+
+    def spread(name: str, key: str) -> float:
+        values = [r["services"][name][key] for r in rows if r["services"][name][key] is not None]
+        return max(values) - min(values) if values else 0.0
+
+    moved = [n for n in names if spread(n, "transit_d_p95") > 0.05 or spread(n, "trains_per_week") > 0.05]
+    label = data["param"] + (" (× the data's values)" if data["scales"] else "")
+    body = [
+        f"<h1>corridors: sweep of {esc(data['param'])} on {esc(data['scenario'])}</h1>",
+        f"<p>{data['replications']} replications per value, seed {data['seed']} (the same random numbers "
+        "for every value).</p>",
+    ]
+    if not moved:
+        body.append("<p>No service's P95 transit or throughput moves over these values.</p>")
+    else:
+        p = {f"{n} P50": [(r["value"], r["services"][n]["transit_d_p50"] or 0) for r in rows] for n in moved[:5]}
+        p.update({f"{n} P95": [(r["value"], r["services"][n]["transit_d_p95"] or 0) for r in rows] for n in moved[:5]})
+        body.append("<h2>Transit time</h2>" + lines(p, x_label=label, y_label="days", title="P50 and P95 transit"))
+        t = {n: [(r["value"], r["services"][n]["trains_per_week"]) for r in rows] for n in moved[:8]}
+        body.append("<h2>Throughput</h2>" + lines(t, x_label=label, y_label="trains a week", title="throughput"))
+    table = ["<tr><th>value</th>" + "".join(f"<th>{esc(n)} P50 / P95 d</th>" for n in moved) + "</tr>"]
+    for r in rows:
+        cells = "".join(
+            f"<td>{_fmt(r['services'][n]['transit_d_p50'])} / {_fmt(r['services'][n]['transit_d_p95'])}</td>"
+            for n in moved
+        )
+        table.append(f"<tr><td>{r['value']:g}</td>{cells}</tr>")
+    body.append("<h2>Figures</h2><table>" + "".join(table) + "</table>")
+    return _page(f"corridors: sweep {data['param']}", "".join(body))

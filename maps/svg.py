@@ -151,3 +151,23 @@ def stacked_bars(rows: Mapping[str, Mapping[str, float]], *, unit: str, title: s
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="{W}" height="{height}" '
         f'role="img"><title>{esc(title)}</title>' + "".join(out) + "</svg>"
     )
+
+
+def lines(series: Mapping[str, Sequence[tuple[float, float]]], *, x_label: str, y_label: str, title: str) -> str:
+    """Plain line chart with markers, one line per series."""
+    xs = [x for pts in series.values() for x, _ in pts]
+    ys = [y for pts in series.values() for _, y in pts]
+    x_lo = min(xs, default=0.0)
+    x_max = _nice(max(xs, default=1.0) - min(0.0, x_lo))
+    y_max = _nice(max(ys, default=1.0))
+    parts = _axes(x_max, y_max, x_label, y_label)
+    for i, (_, pts) in enumerate(series.items()):
+        colour = PALETTE[i % len(PALETTE)]
+        xy = [(LEFT + (W - LEFT - RIGHT) * x / x_max, H - BOTTOM - (H - TOP - BOTTOM) * y / y_max) for x, y in pts]
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+            f'points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in xy)}"/>'
+        )
+        parts += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>' for a, b in xy]
+    parts += _legend(list(series))
+    return _svg(parts, title)

@@ -139,3 +139,46 @@ def test_compare_writes_a_report_that_needs_no_network(tmp_path: Path) -> None:
     assert len(page.encode("utf-8")) < 6e6
     outer = page.split("<iframe")[0]  # the report itself; the maps inside are checked in test_maps
     assert external_references(outer) == []
+
+
+def test_sweep_over_a_service_frequency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sw"
+    assert (
+        main(
+            [
+                "sweep",
+                "baseline",
+                "--param",
+                "service.southern-chengdu-lodz.trains_per_week",
+                "--values",
+                "0.25,1,2",
+                "-r",
+                "1",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    weekly = [r["services"]["southern-chengdu-lodz"]["trains_per_week"] for r in data["rows"]]
+    assert weekly == sorted(weekly) and weekly[-1] > 1.5
+    page = (out / "sweep.html").read_text()
+    assert "<svg" in page and "southern-chengdu-lodz" in page
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--param", "node.KZ_ALTYNKOL", "--values", "1"], "write node.ID.FIELD"),
+        (["--param", "node.KZ_ALTYNKOL.speed", "--values", "1"], "a node field is one of"),
+        (["--param", "node.KZ_ALTYNKOL.servers", "--values", "two"], "give numbers separated by commas"),
+        (["--param", "node.ZZ.servers", "--values", "2"], 'node = "ZZ": is not a node'),
+        (["--param", "service.nope.trains_per_week", "--values", "2"], "no such service"),
+    ],
+)
+def test_sweep_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
+    assert main(["sweep", "baseline", *argv, "-r", "1", "--out", str(tmp_path / "x")]) == 1
+    assert needle in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
