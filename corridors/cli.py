@@ -426,6 +426,16 @@ def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
         )
 
 
+def _write_pair(out: Path, stem: str, data: dict[str, Any], page: str) -> tuple[Path, Path]:
+    """``stem``.json and ``stem``.html into ``out`` (each written whole, or not at all)."""
+    out.mkdir(parents=True, exist_ok=True)
+    return write_json_atomic(out / f"{stem}.json", data), write_text_atomic(out / f"{stem}.html", page)
+
+
+def _without_version(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "schema_version"}
+
+
 def _compare(args: argparse.Namespace) -> int:
     from sim.compare import compare
     from sim.scenario import load_scenario
@@ -439,18 +449,9 @@ def _compare(args: argparse.Namespace) -> int:
     report, runs = compare(base, whatifs, replications=args.replications, seed=args.seed, workers=args.workers)
     from maps.report import compare_report
 
-    page = compare_report(report, runs)
-    out.mkdir(parents=True, exist_ok=True)
-    path = write_json_atomic(out / "compare.json", report)
-    html_path = write_text_atomic(out / "compare.html", page)
+    path, html_path = _write_pair(out, "compare", report, compare_report(report, runs))
     if args.json:
-        _emit(
-            {
-                "out": str(out),
-                "files": [path.name, html_path.name],
-                **{k: v for k, v in report.items() if k != "schema_version"},
-            }
-        )
+        _emit({"out": str(out), "files": [path.name, html_path.name], **_without_version(report)})
         return 0
     print(f"Compared with {base.name}: {args.replications} replications, seed {args.seed}, common random numbers")
     for w in report["whatifs"]:
@@ -509,18 +510,9 @@ def _sweep(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
     data = sweep(scenario, args.param, values, replications=args.replications, seed=args.seed, workers=args.workers)
-    page = sweep_report(data)
-    out.mkdir(parents=True, exist_ok=True)
-    path = write_json_atomic(out / "sweep.json", data)
-    html_path = write_text_atomic(out / "sweep.html", page)
+    path, html_path = _write_pair(out, "sweep", data, sweep_report(data))
     if args.json:
-        _emit(
-            {
-                "out": str(out),
-                "files": [path.name, html_path.name],
-                **{k: v for k, v in data.items() if k != "schema_version"},
-            }
-        )
+        _emit({"out": str(out), "files": [path.name, html_path.name], **_without_version(data)})
         return 0
     print(f"Sweep of {args.param} on {scenario.name}: {args.replications} replications per value, seed {args.seed}")
     names = [n for n in data["rows"][0]["services"]]

@@ -27,7 +27,7 @@ from corridors.model import (
 )
 from corridors.schema import Record, Sourced
 
-__all__ = ["NETWORK_FILES", "bundled_data_dir", "display_path", "load_network"]
+__all__ = ["NETWORK_FILES", "bundled_data_dir", "display_path", "load_network", "read_toml"]
 
 #: The files of a network folder; geometry.geojson is optional.
 NETWORK_FILES = ("sources.toml", "modes.toml", "nodes.toml", "legs.toml", "corridors.toml")
@@ -71,6 +71,19 @@ def load_network(path: str | os.PathLike[str] | None = None) -> Network:
     return _Loader(root).load()
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; a missing file, bad syntax or bad encoding is a ``DataError`` naming it."""
+    shown = display_path(path)
+    if not path.is_file():
+        raise DataError(shown, None, None, None, "file not found")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(shown, None, None, None, f"not UTF-8 text: {exc}") from None
+
+
 def display_path(path: Path) -> str:
     """A path as a message shows it: relative to the working folder when inside it."""
     try:
@@ -104,12 +117,7 @@ class _Loader:
                 None,
                 f"file not found: the network folder {display_path(self.root)} needs " + ", ".join(NETWORK_FILES),
             )
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except tomllib.TOMLDecodeError as exc:
-            raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise DataError(shown, None, None, None, f"not UTF-8 text: {exc}") from None
+        data = read_toml(path)
         for key in data:
             if key != table:
                 raise DataError(

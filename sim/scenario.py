@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from corridors import DataError, Distribution, Network, load_network, route
-from corridors.loader import display_path
+from corridors.loader import display_path, read_toml
 from corridors.schema import Record
 
 __all__ = [
@@ -150,13 +149,7 @@ def load_scenario(
     shown = display_path(path)
     if not path.is_file():
         raise DataError(shown, None, None, None, "scenario file not found")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(shown, None, None, None, f"not UTF-8 text: {exc}") from None
-    top = Record(shown, "scenario file", data)
+    top = Record(shown, "scenario file", read_toml(path))
     head = top.sub("scenario")
     if head is None:
         raise DataError(shown, None, "scenario", None, "is required: a [scenario] table with name and dates")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 import statistics
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corridors import DataError, Network, bundled_data_dir
-from corridors.loader import display_path
+from corridors.loader import display_path, read_toml
 from corridors.schema import Record
 from sim.engine import Replication
 from sim.kpis import _t95, node_visits
@@ -82,10 +81,7 @@ def load_targets(
     shown = display_path(path)
     if not path.is_file():
         raise DataError(shown, None, None, None, "targets file not found")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
+    data = read_toml(path)
     rows = data.get("targets")
     if set(data) - {"targets"} or not isinstance(rows, list) or not rows:
         raise DataError(shown, None, None, None, "must hold [[targets]] records and nothing else")
