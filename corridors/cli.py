@@ -73,7 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("origin", metavar="FROM", help="node id, e.g. CN_CHENGDU")
     p.add_argument("destination", metavar="TO", help="node id, e.g. PL_LODZ")
     p.add_argument(
-        "--by", choices=list(WEIGHTS), default="time", help="optimise expected time (default), distance or cost"
+        "--by",
+        choices=list(WEIGHTS),
+        default="time",
+        help="optimise expected time (default), distance, cost, or generalised cost (cost + time x value of time)",
     )
     p.add_argument(
         "--avoid",
@@ -298,6 +301,8 @@ def _route(args: argparse.Namespace) -> int:
             print()
         unit = WEIGHTS[r.by]
         weight = f"{r.weight / 24:.1f} d" if r.by == "time" else f"{r.weight:,.0f} {unit}"
+        if r.by == "generalised":
+            weight += " at 100 USD/FEU a day"
         print(f"Route {i + 1} of {len(routes)} by {r.by} ({weight}): " + " – ".join(r.node_ids))
         _print_path(s)
     return 0

@@ -13,7 +13,9 @@ from corridors.model import Leg, Network
 __all__ = ["WEIGHTS", "Route", "resolve_avoid", "route"]
 
 #: What a route can be optimised for, and the unit of its weight.
-WEIGHTS = {"time": "h", "distance": "km", "cost": "USD/FEU"}
+WEIGHTS = {"time": "h", "distance": "km", "cost": "USD/FEU", "generalised": "USD/FEU"}
+#: The default value of a day in transit for the generalised cost (USD per FEU per day): an estimate.
+DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY = 100.0
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,13 @@ def route(
     avoid: Iterable[str] = (),
     avoid_legs: Iterable[str] = (),
     k: int = 1,
+    value_of_time_usd_per_feu_day: float = DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY,
 ) -> list[Route]:
     """The ``k`` best loop-free routes from ``origin`` to ``destination``, best first.
 
     ``by`` is ``time`` (expected leg transit plus mean processing at the nodes passed),
-    ``distance`` or ``cost``. ``avoid_legs`` lists leg ids no route may take (a closed line).
+    ``distance``, ``cost``, or ``generalised``: cost plus expected days times
+    ``value_of_time_usd_per_feu_day``. ``avoid_legs`` lists leg ids no route may take (a closed line).
     ``avoid`` lists country codes and node ids that no route may
     touch. Returns fewer than ``k`` routes (or none) when fewer exist.
     """
@@ -88,20 +92,22 @@ def route(
         adjacency[leg.from_id].append((leg, leg.to_id))
         adjacency[leg.to_id].append((leg, leg.from_id))
 
+    per_hour = value_of_time_usd_per_feu_day / 24
+
     def step_weight(leg: Leg, to_id: str) -> float:
         node = network.nodes[to_id]
-        at_node = 0.0
+        hours = leg.transit_h.mean_h
+        fee = 0.0
         if to_id != end.id and node.facility is not None:
-            at_node = (
-                node.expected_process_h
-                if by == "time"
-                else (node.facility.fee_usd_per_feu or 0.0 if by == "cost" else 0.0)
-            )
+            hours += node.expected_process_h
+            fee = node.facility.fee_usd_per_feu or 0.0
         if by == "time":
-            return leg.transit_h.mean_h + at_node
+            return hours
         if by == "distance":
             return leg.distance_km
-        return leg.cost_usd_per_feu + at_node
+        if by == "cost":
+            return leg.cost_usd_per_feu + fee
+        return leg.cost_usd_per_feu + fee + per_hour * hours
 
     def path_weight(nodes: tuple[str, ...], legs: tuple[str, ...]) -> float:
         return sum(step_weight(network.legs[leg_id], nodes[i + 1]) for i, leg_id in enumerate(legs))

@@ -186,6 +186,7 @@ def load_scenario(
         drain = (base.horizon_h - base.end_h) / 24 if base is not None else DEFAULT_DRAIN_D
     horizon_h = (end - start).total_seconds() / 3600 + 24 * drain
     known = network.sources
+    top.known_sources = known
 
     def records(key: str, label: str) -> list[Record]:
         raw = top.raw(key)
@@ -195,9 +196,10 @@ def load_scenario(
             raise DataError(shown, None, key, raw, f"must be an array of tables: write [[{key}]]")
         return [Record(shown, f"{label} #{i}", r, sources=known) for i, r in enumerate(raw, start=1)]
 
-    from sim.whatif import apply_overrides, reroute
+    from sim.whatif import apply_overrides, apply_service_overrides, reroute
 
-    network = apply_overrides(network, records("overrides", "override"))
+    overrides = records("overrides", "override")
+    network = apply_overrides(network, [r for r in overrides if not r.has("service")])
     services: dict[str, Service] = {s.name: s for s in base.services} if base is not None else {}
     seen: set[str] = set()
     raw_services = top.raw("services")
@@ -210,6 +212,7 @@ def load_scenario(
             raise DataError(shown, f"service {service.name}", "name", service.name, "duplicate service name")
         seen.add(service.name)
         services[service.name] = service
+    apply_service_overrides(services, [r for r in overrides if r.has("service")], start)
     horizon = start + dt.timedelta(hours=horizon_h)
     closures = [
         *(base.closures if base else ()),
@@ -240,11 +243,14 @@ def load_scenario(
     rules = top.sub("rerouting")
     threshold_d: float | None = None
     by = "time"
+    value_of_time = 100.0
     if rules is not None:
         rules.label = "[rerouting]"
         threshold_d = rules.number("closure_threshold_d", lo=0, hi=3660, required=False)
         threshold_d = 7.0 if threshold_d is None else threshold_d
-        by = rules.choice("by", ("time", "distance", "cost"), required=False) or by
+        by = rules.choice("by", ("time", "distance", "cost", "generalised"), required=False) or by
+        vot = rules.sourced("value_of_time_usd_per_feu_day", required=False)
+        value_of_time = float(vot.value) if vot is not None else value_of_time
         rules.text("note", required=False)
         rules.finish()
     top.finish()
@@ -257,6 +263,7 @@ def load_scenario(
         threshold_h=None if threshold_d is None else 24 * threshold_d,
         by=by,
         file=shown,
+        value_of_time_usd_per_feu_day=value_of_time,
     )
     return Scenario(
         name=name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,18 @@ from corridors.schema import Record
 if TYPE_CHECKING:
     from sim.scenario import Closure, Service
 
-__all__ = ["LEG_FIELDS", "NODE_FIELDS", "apply_overrides", "main_mode", "reroute"]
+__all__ = [
+    "LEG_FIELDS",
+    "NODE_FIELDS",
+    "SERVICE_FIELDS",
+    "apply_overrides",
+    "apply_service_overrides",
+    "main_mode",
+    "reroute",
+]
+
+#: Service fields an override may set (value) or scale (factor).
+SERVICE_FIELDS = ("trains_per_week", "wagons", "teu")
 
 #: Facility fields an override may set (value) or scale (factor).
 NODE_FIELDS = (
@@ -87,6 +99,45 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
     return dataclasses.replace(network, nodes=MappingProxyType(nodes), legs=MappingProxyType(legs))
 
 
+def apply_service_overrides(services: dict[str, Service], records: Iterable[Record], start: Any) -> None:
+    """Apply ``[[overrides]]`` records that name a ``service`` (its trains a week, wagons or TEU)."""
+    from sim.scenario import _timetable
+
+    for rec in records:
+        name = rec.text("service")
+        if name not in services:
+            raise rec.error("service", name, f"is not a service of the scenario ({', '.join(services)})")
+        field = rec.choice("field", SERVICE_FIELDS)
+        has_value, has_factor = rec.has("value"), rec.has("factor")
+        if has_value == has_factor:
+            raise rec.error("factor" if has_factor else "value", None, "give value or factor, not both and not neither")
+        if has_value:
+            number = rec.number("value", positive=True)
+            rec.sources_of("source")
+        else:
+            number = rec.number("factor", positive=True, hi=100)
+            rec.sources_of("source", required=False)
+        rec.text("note", required=False)
+        rec.finish()
+        assert number is not None
+        s = services[name]
+        window = s.window_h[1] - s.window_h[0]
+        current = {
+            "trains_per_week": len(s.departures_h) * 168 / window if window > 0 else 0.0,
+            "wagons": float(s.wagons),
+            "teu": s.teu,
+        }[field or ""]
+        value = number if has_value else current * number
+        if field == "trains_per_week":
+            begin = start + dt.timedelta(hours=s.window_h[0])
+            end = start + dt.timedelta(hours=s.window_h[1])
+            services[name] = dataclasses.replace(s, departures_h=_timetable(value, (), begin, end, start))
+        elif field == "wagons":
+            services[name] = dataclasses.replace(s, wagons=max(1, round(value)))
+        else:
+            services[name] = dataclasses.replace(s, teu=value)
+
+
 def _changed(rec: Record, field: str, current: object, new: object) -> object:
     if not (isinstance(new, tuple) and new and new[0] == "factor"):
         if isinstance(current, Distribution) and isinstance(new, (int, float)):
@@ -124,6 +175,7 @@ def reroute(
     threshold_h: float | None,
     by: str,
     file: str,
+    value_of_time_usd_per_feu_day: float = 100.0,
 ) -> list[Service]:
     """Move services off banned countries and nodes, and off places closed for longer than ``threshold_h``.
 
@@ -171,6 +223,7 @@ def reroute(
                 avoid=[*banned_countries, *avoid_nodes],
                 avoid_legs=closed_legs,
                 k=60,
+                value_of_time_usd_per_feu_day=value_of_time_usd_per_feu_day,
             )
         except InputError as exc:
             raise DataError(

@@ -182,3 +182,30 @@ def test_sweep_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv
     assert main(["sweep", "baseline", *argv, "-r", "1", "--out", str(tmp_path / "x")]) == 1
     assert needle in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_service_overrides_and_their_mistakes(tmp_path: Path) -> None:
+    base = {s.name: s for s in sim.load_scenario("baseline").services}
+    more = {s.name: s for s in sim.load_scenario("southern-demand-x10").services}
+    assert len(more["southern-chengdu-lodz"].departures_h) == pytest.approx(
+        10 * len(base["southern-chengdu-lodz"].departures_h), rel=0.1
+    )
+    text = (
+        '[scenario]\nname = "x"\nbase = "baseline"\n[[overrides]]\nservice = "southern-chengdu-lodzz"\n'
+        'field = "trains_per_week"\nfactor = 2\n'
+    )
+    with pytest.raises(DataError, match='service = "southern-chengdu-lodzz": is not a service'):
+        sim.load_scenario(write(tmp_path, "x", text))
+
+
+def test_rerouting_by_generalised_cost(tmp_path: Path) -> None:
+    text = (
+        '[scenario]\nname = "x"\nbase = "baseline"\n[bans]\ncountries = ["RU"]\n[rerouting]\n'
+        'by = "generalised"\nvalue_of_time_usd_per_feu_day = { value = 100, source = ["ESTIMATE"] }\n'
+        '[[services]]\nname = "other-via-alashankou"\norigin = "CN_XIAN"\ndestination = "KZ_DOSTYK"\n'
+        'trains_per_week = { value = 43, source = ["ESTIMATE"] }\nwagons = { value = 51, source = ["ESTIMATE"] }\n'
+        'teu = { value = 102, source = ["ESTIMATE"] }\n'
+    )
+    scenario = sim.load_scenario(write(tmp_path, "x", text))
+    moved = {s.name: s for s in scenario.services}["northern-chengdu-lodz"]
+    assert moved.rerouted_from and "KZRU_BORDER" not in moved.node_ids
