@@ -46,8 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="corridors",
-        description="Freight corridors between China, Central Asia, the Middle East and Europe: "
-        "the network model, routes and their totals.",
+        description="Freight corridors between China, Central Asia, the Middle East and Europe: the network, "
+        "routes, simulation of container trains, what-ifs, and offline HTML maps and reports.",
         epilog="Exit codes: 0 ok, 1 bad data or input, 2 usage. Every command takes --json.",
     )
     parser.add_argument("--version", action="version", version=f"corridors {__version__}")
