@@ -461,11 +461,24 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"Compared with {base.name}: {args.replications} replications, seed {args.seed}, common random numbers")
     for w in report["whatifs"]:
         print(f"\n{w['name']}: {w['description']}")
-        table = [["service", "base mean d", "what-if", "Δ mean d", "95% CI", "Δ P95 d", "Δ on time", "Δ trains/wk"]]
+        table = [
+            [
+                "service",
+                "base mean d",
+                "what-if",
+                "Δ mean d",
+                "95% CI",
+                "Δ P95 d",
+                "Δ on time",
+                "Δ trains/wk",
+                "Δ USD/TEU",
+                "Δ kg CO2/TEU",
+            ]
+        ]
         notes = []
         for name, row in w["services"].items():
             if not row["in_whatif"]:
-                table.append([name, "", "not in the what-if", "", "", "", "", ""])
+                table.append([name, "", "not in the what-if", "", "", "", "", "", "", ""])
                 continue
             d = row["delta"]
             mean = d["transit_d_mean"]
@@ -481,6 +494,8 @@ def _compare(args: argparse.Namespace) -> int:
                     f"{d['transit_d_p95']:+.2f}" if d["transit_d_p95"] is not None else "–",
                     on_time,
                     f"{d['trains_per_week']:+.1f}" if d["trains_per_week"] is not None else "–",
+                    f"{d['cost_usd_per_teu']:+,.0f}" if d["cost_usd_per_teu"] is not None else "–",
+                    f"{d['co2_kg_per_teu']:+,.0f}" if d["co2_kg_per_teu"] is not None else "–",
                 ]
             )
             if row["rerouted"]:
@@ -490,7 +505,7 @@ def _compare(args: argparse.Namespace) -> int:
                     f"expected {r['expected_extra_d']:+.1f} d, {r['extra_distance_km']:+,} km, "
                     f"{r['extra_cost_usd_per_teu']:+,} USD/TEU"
                 )
-        _print_table(table, right={1, 2, 3, 4, 5, 6, 7})
+        _print_table(table, right={1, 2, 3, 4, 5, 6, 7, 8, 9})
         for note in notes:
             print(note)
     print(f"\nWrote {path} and {html_path.name}")

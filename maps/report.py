@@ -90,6 +90,15 @@ def _profiles(result: RunResult, names: Sequence[str]) -> dict[str, list[tuple[f
     return out
 
 
+def _top_nodes(by_node_h: dict[str, float], top: int = 6) -> dict[str, float]:
+    items = sorted(by_node_h.items(), key=lambda kv: -kv[1])
+    out = {k: v / 24 for k, v in items[:top]}
+    rest = sum(v for _, v in items[top:]) / 24
+    if rest > 0:
+        out["other nodes"] = rest
+    return out
+
+
 def _kpi_table(summary: dict[str, Any]) -> str:
     rows = [
         "<tr><th>service</th><th>trains/wk</th><th>mean d</th><th>P50</th><th>P95</th><th>95% CI of mean</th>"
@@ -202,6 +211,18 @@ def run_report(result: RunResult) -> str:
             unit="d",
             title="Days by country",
         ),
+        stacked_bars(
+            {
+                name: _top_nodes(row["by_node_h"])
+                for name, row in summary["where_days_go"].items()
+                if name in named and row["by_node_h"]
+            },
+            unit="d",
+            title="Days at nodes",
+        ),
+        "<p class='note'>The first chart splits each service's days by country (legs shared among the "
+        "countries they touch, days at sea apart); the second shows the days spent at nodes (queue, service, "
+        "waiting for a vessel or an opening), the largest named.</p>",
         "<h2>Bottlenecks</h2>",
         _bottlenecks(summary),
         "<h2>Route map</h2>",
@@ -231,7 +252,7 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
         changed = []
         for name, row in w["services"].items():
             if not row["in_whatif"]:
-                rows.append(f"<tr><td>{esc(name)}</td><td colspan='9'>not in the what-if</td></tr>")
+                rows.append(f"<tr><td>{esc(name)}</td><td colspan='10'>not in the what-if</td></tr>")
                 continue
             d = row["delta"]
             mean = d["transit_d_mean"]
@@ -252,9 +273,20 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
                 f"<td>{_fmt(row['whatif']['transit_d_mean'])}</td><td class='{cls}'>{_fmt(mean['value'], signed=True)}"
                 f"</td><td>{ci}</td><td>{_fmt(d['transit_d_p95'], signed=True)}</td><td>{on_time}</td>"
                 f"<td>{_fmt(d['trains_per_week'], 1, True)}</td><td>{_fmt(d['cost_usd_per_teu'], 0, True)}</td>"
-                f"<td class='note'>{via}</td></tr>"
+                f"<td>{_fmt(d['co2_kg_per_teu'], 0, True)}</td><td class='note'>{via}</td></tr>"
             )
         body.append("<table>" + "".join(rows) + "</table>")
+        corridor_rows = [
+            "<tr><th>corridor</th><th>base mean d</th><th>what-if</th><th>Δ mean d</th><th>95% CI</th></tr>"
+        ]
+        for name, c in w.get("corridors", {}).items():
+            m = c["delta"]["transit_d_mean"]
+            ci = f"{m['ci95'][0]:+.2f}…{m['ci95'][1]:+.2f}" if m["ci95"] else "–"
+            corridor_rows.append(
+                f"<tr><td>{esc(name)}</td><td>{_fmt(c['base'])}</td><td>{_fmt(c['whatif'])}</td>"
+                f"<td>{_fmt(m['value'], signed=True)}</td><td>{ci}</td></tr>"
+            )
+        body.append("<h3>By corridor</h3><table>" + "".join(corridor_rows) + "</table>")
         if changed:
             shown = changed[:6]
             other = _transits(run)

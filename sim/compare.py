@@ -40,6 +40,42 @@ def _minus(a: Any, b: Any, digits: int = 3) -> float | None:
     return round(b - a, digits) if isinstance(a, (int, float)) and isinstance(b, (int, float)) else None
 
 
+def _corridor_means(result: RunResult) -> dict[str, list[float]]:
+    """Mean transit (days) per corridor, per replication, over the services still on that corridor."""
+    on = {s.name: s.corridor for s in result.scenario.services if s.corridor}
+    out: dict[str, list[float]] = {}
+    for corridor in sorted(set(on.values())):
+        per_rep = []
+        for rep in result.replications:
+            values = [
+                (t.arrive_h - t.depart_h) / 24
+                for t in rep.trains
+                if on.get(t.service) == corridor and t.arrive_h is not None
+            ]
+            per_rep.append(statistics.fmean(values) if values else math.nan)
+        out[corridor] = per_rep
+    return out
+
+
+def _corridors(base: RunResult, other: RunResult) -> dict[str, Any]:
+    """Per corridor of the base: the what-if minus the base (services rerouted off it no longer count)."""
+    a, b = _corridor_means(base), _corridor_means(other)
+    out = {}
+    for name, base_means in a.items():
+        other_means = b.get(name, [math.nan] * len(base_means))
+        out[name] = {
+            "base": _mean(base_means),
+            "whatif": _mean(other_means),
+            "delta": {"transit_d_mean": _paired(base_means, other_means)},
+        }
+    return out
+
+
+def _mean(values: list[float]) -> float | None:
+    kept = [v for v in values if not math.isnan(v)]
+    return round(statistics.fmean(kept), 3) if kept else None
+
+
 def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, Any]:
     """Per what-if and per service of the base: the what-if minus the base (schema in docs/json.md)."""
     out: dict[str, Any] = {
