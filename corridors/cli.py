@@ -431,6 +431,14 @@ def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
         )
 
 
+def _signed(value: float | None, digits: int = 2, plain: bool = False) -> str:
+    """A difference for a table: signed, no "-0.00", a dash when missing."""
+    if value is None:
+        return "–"
+    value = round(value, digits) + 0.0
+    return f"{value:,.{digits}f}" if plain else f"{value:+,.{digits}f}"
+
+
 def _write_pair(out: Path, stem: str, data: dict[str, Any], page: str) -> tuple[Path, Path]:
     """``stem``.json and ``stem``.html into ``out`` (each written whole, or not at all)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -448,7 +456,7 @@ def _compare(args: argparse.Namespace) -> int:
     network = load_network(args.network) if args.network else None
     base = load_scenario(args.base, network=network)
     whatifs = [load_scenario(w, network=network) for w in args.whatifs]
-    out = Path(args.out) if args.out else Path("out") / f"compare-{base.name}"
+    out = Path(args.out) if args.out else Path("out") / ("compare-" + "-".join([base.name, *[w.name for w in whatifs]]))
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
     report, runs = compare(base, whatifs, replications=args.replications, seed=args.seed, workers=args.workers)
@@ -461,51 +469,73 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"Compared with {base.name}: {args.replications} replications, seed {args.seed}, common random numbers")
     for w in report["whatifs"]:
         print(f"\n{w['name']}: {w['description']}")
-        table = [
-            [
-                "service",
-                "base mean d",
-                "what-if",
-                "Δ mean d",
-                "95% CI",
-                "Δ P95 d",
-                "Δ on time",
-                "Δ trains/wk",
-                "Δ USD/TEU",
-                "Δ kg CO2/TEU",
-            ]
+        if w.get("built_on") and w["built_on"] != base.name:
+            print(
+                f"  note: {w['name']} is built on {w['built_on']}, not on {base.name}: the differences include "
+                "what separates the two bases"
+            )
+        head = [
+            "service",
+            "base mean d",
+            "what-if",
+            "Δ mean d",
+            "95% CI",
+            "Δ P95 d",
+            "Δ on time",
+            "Δ trains/wk",
+            "in system",
+            "Δ USD/TEU",
+            "Δ kg CO2/TEU",
         ]
+        table = [head]
         notes = []
         for name, row in w["services"].items():
             if not row["in_whatif"]:
-                table.append([name, "", "not in the what-if", "", "", "", "", "", "", ""])
+                table.append([name, "", "not in the what-if", *[""] * (len(head) - 3)])
+                continue
+            x = row["whatif"]
+            if row.get("in_base") is False:
+                table.append(
+                    [
+                        f"{name} (added)",
+                        "–",
+                        _signed(x["transit_d_mean"], plain=True),
+                        *[""] * 5,
+                        f"{x['in_system_at_horizon_per_replication']:g}",
+                        "",
+                        "",
+                    ]
+                )
                 continue
             d = row["delta"]
             mean = d["transit_d_mean"]
-            ci = f"{mean['ci95'][0]:+.2f}…{mean['ci95'][1]:+.2f}" if mean["ci95"] else "–"
-            on_time = f"{100 * d['on_time_share']:+.1f} pt" if d["on_time_share"] is not None else "–"
+            ci = f"{_signed(mean['ci95'][0])}…{_signed(mean['ci95'][1])}" if mean["ci95"] else "–"
+            on_time = f"{_signed(100 * d['on_time_share'], 1)} pt" if d["on_time_share"] is not None else "–"
             table.append(
                 [
                     name + (" *" if row["rerouted"] else ""),
-                    f"{row['base']['transit_d_mean']:.2f}" if row["base"]["transit_d_mean"] is not None else "–",
-                    f"{row['whatif']['transit_d_mean']:.2f}" if row["whatif"]["transit_d_mean"] is not None else "–",
-                    f"{mean['value']:+.2f}" if mean["value"] is not None else "–",
+                    _signed(row["base"]["transit_d_mean"], plain=True),
+                    _signed(x["transit_d_mean"], plain=True),
+                    _signed(mean["value"]),
                     ci,
-                    f"{d['transit_d_p95']:+.2f}" if d["transit_d_p95"] is not None else "–",
+                    _signed(d["transit_d_p95"]),
                     on_time,
-                    f"{d['trains_per_week']:+.1f}" if d["trains_per_week"] is not None else "–",
-                    f"{d['cost_usd_per_teu']:+,.0f}" if d["cost_usd_per_teu"] is not None else "–",
-                    f"{d['co2_kg_per_teu']:+,.0f}" if d["co2_kg_per_teu"] is not None else "–",
+                    _signed(d["trains_per_week"], 1),
+                    f"{x['in_system_at_horizon_per_replication']:g}",
+                    _signed(d["cost_usd_per_teu"], 0),
+                    _signed(d["co2_kg_per_teu"], 0),
                 ]
             )
-            if row["rerouted"]:
-                r = row["rerouted"]
+            r = row["rerouted"]
+            if r and r.get("departures_h"):
+                notes.append(f"  * {name}: {r['reason']}, via {' – '.join(r['to'][1:-1])}")
+            elif r:
                 notes.append(
                     f"  * {name} rerouted ({r['reason']}): now via {' – '.join(r['to'][1:-1])}; "
                     f"expected {r['expected_extra_d']:+.1f} d, {r['extra_distance_km']:+,} km, "
                     f"{r['extra_cost_usd_per_teu']:+,} USD/TEU"
                 )
-        _print_table(table, right={1, 2, 3, 4, 5, 6, 7, 8, 9})
+        _print_table(table, right=set(range(1, len(head))))
         for note in notes:
             print(note)
     print(f"\nWrote {path} and {html_path.name}")
@@ -526,7 +556,7 @@ def _sweep(args: argparse.Namespace) -> int:
         raise InputError(f"--values {args.values!r}: give one or more numbers above 0")
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
-    out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}"
+    out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
     data = sweep(scenario, args.param, values, replications=args.replications, seed=args.seed, workers=args.workers)

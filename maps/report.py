@@ -254,6 +254,12 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
             if not row["in_whatif"]:
                 rows.append(f"<tr><td>{esc(name)}</td><td colspan='10'>not in the what-if</td></tr>")
                 continue
+            if row.get("in_base") is False:
+                rows.append(
+                    f"<tr><td>{esc(name)} (added)</td><td>–</td><td>{_fmt(row['whatif']['transit_d_mean'])}"
+                    "</td><td colspan='8'>a service the what-if adds</td></tr>"
+                )
+                continue
             d = row["delta"]
             mean = d["transit_d_mean"]
             ci = f"{mean['ci95'][0]:+.2f}…{mean['ci95'][1]:+.2f}" if mean["ci95"] else "–"
@@ -261,12 +267,11 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
             if abs(mean["value"] or 0) > 0.05:
                 changed.append(name)
             moved = row["rerouted"]
-            via = (
-                f"via {esc(' – '.join(moved['to'][1:-1]))} ({esc(moved['reason'])}); expected "
-                f"{moved['expected_extra_d']:+.1f} d"
-                if moved
-                else ""
-            )
+            via = ""
+            if moved:
+                via = f"via {esc(' – '.join(moved['to'][1:-1]))} ({esc(moved['reason'])})"
+                if moved.get("expected_extra_d") is not None:
+                    via += f"; expected {moved['expected_extra_d']:+.1f} d"
             on_time = f"{100 * d['on_time_share']:+.1f} pt" if d["on_time_share"] is not None else "–"
             rows.append(
                 f"<tr><td>{esc(name)}</td><td>{_fmt(row['base']['transit_d_mean'])}</td>"

@@ -95,8 +95,19 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                 continue
             w = other.summary["services"][service.name]
             moved = by_name[service.name]
-            rerouted = None
-            if moved.rerouted_from:
+            rerouted: dict[str, Any] | None = None
+            if moved.detour is not None:
+                lo, hi, nodes, _legs = moved.detour
+                rerouted = {
+                    "from": list(service.node_ids),
+                    "to": list(nodes),
+                    "reason": moved.reroute_reason,
+                    "departures_h": [round(lo, 1), round(hi, 1)],
+                    "expected_extra_d": None,
+                    "extra_distance_km": None,
+                    "extra_cost_usd_per_teu": None,
+                }
+            elif moved.rerouted_from:
                 net = other.scenario.network
                 old = summarize_path(base.scenario.network, service.node_ids, service.leg_ids)
                 new = summarize_path(net, moved.node_ids, moved.leg_ids)
@@ -135,8 +146,29 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                 },
                 "rerouted": rerouted,
             }
+        base_names = {s.name for s in base.scenario.services}
+        for added in other.scenario.services:
+            if added.name not in base_names:
+                x = other.summary["services"][added.name]
+                services[added.name] = {
+                    "in_base": False,
+                    "in_whatif": True,
+                    "whatif": {
+                        "transit_d_mean": x["transit_d"]["mean"],
+                        "transit_d_p95": x["transit_d"]["p95"],
+                        "on_time_share": x["on_time_share"],
+                        "trains_per_week": x["throughput"]["trains_per_week"],
+                        "in_system_at_horizon_per_replication": x["in_system_at_horizon_per_replication"],
+                    },
+                }
         out["whatifs"].append(
-            {"name": other.scenario.name, "description": other.scenario.description, "services": services}
+            {
+                "name": other.scenario.name,
+                "description": other.scenario.description,
+                "built_on": other.scenario.base,
+                "services": services,
+                "corridors": _corridors(base, other),
+            }
         )
     return out
 

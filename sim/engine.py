@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -177,14 +178,7 @@ class _Model:
         """Departs the service's trains lazily, in timetable order."""
         n = len(service.departures_h)
         draws: dict[str, list[float]] = {}
-        for leg_id in service.leg_ids:
-            rng = stream(self.seed, self.rep, "service", service.name, "leg", leg_id)
-            draws["leg:" + leg_id] = draw(self.net.legs[leg_id].transit_h, rng, n)
-        for node_id in service.node_ids[1:-1]:
-            f = self.net.nodes[node_id].facility
-            if f is not None and f.process_h is not None:
-                rng = stream(self.seed, self.rep, "service", service.name, "node", node_id)
-                draws["node:" + node_id] = draw(f.process_h, rng, n)
+        self._add_draws(service, draws, n)
         offsets = [0.0] * n
         if service.departure_spread_h:
             rng = stream(self.seed, self.rep, "service", service.name, "departure")
@@ -192,11 +186,32 @@ class _Model:
         last = service.window_h[1] - 1e-6 if service.window_h[1] > service.window_h[0] else float("inf")
         times = sorted((min(t + offsets[k], max(t, last)), k) for k, t in enumerate(service.departures_h))
         plan = self._plan(service, draws)
+        detour: tuple[float, float, Service, list[_Step]] | None = None
+        if service.detour is not None:
+            lo, hi, nodes, legs = service.detour
+            other = dataclasses.replace(service, node_ids=nodes, leg_ids=legs, detour=None)
+            self._add_draws(other, draws, n)
+            detour = (lo, hi, other, self._plan(other, draws))
         env = self.env
         for t, k in times:
             if t > env.now:
                 yield env.timeout(t - env.now)
-            env.process(self._train(service, k, plan))
+            if detour is not None and detour[0] <= t <= detour[1]:
+                env.process(self._train(detour[2], k, detour[3]))
+            else:
+                env.process(self._train(service, k, plan))
+
+    def _add_draws(self, service: Service, draws: dict[str, list[float]], n: int) -> None:
+        """Draws for the places of a route not drawn yet (streams are keyed by place, so shared ones agree)."""
+        for leg_id in service.leg_ids:
+            if "leg:" + leg_id not in draws:
+                rng = stream(self.seed, self.rep, "service", service.name, "leg", leg_id)
+                draws["leg:" + leg_id] = draw(self.net.legs[leg_id].transit_h, rng, n)
+        for node_id in service.node_ids[1:-1]:
+            f = self.net.nodes[node_id].facility
+            if f is not None and f.process_h is not None and "node:" + node_id not in draws:
+                rng = stream(self.seed, self.rep, "service", service.name, "node", node_id)
+                draws["node:" + node_id] = draw(f.process_h, rng, n)
 
     def _plan(self, service: Service, draws: dict[str, list[float]]) -> list[_Step]:
         """What each leg of the route and the node after it hold, looked up once per service."""

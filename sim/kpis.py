@@ -267,6 +267,8 @@ def _where(net: Network, scenario: Scenario, visits: dict[tuple[int, str, str], 
         for (_rep, train), places in by_train.items():
             if not train.startswith(prefix) or "complete" not in places.get(service.node_ids[-1], {}):
                 continue
+            if any(n not in places for n in service.node_ids):
+                continue  # a train that took a detour
             count += 1
             previous_leave = places[service.node_ids[0]]["depart"]
             for i, node_id in enumerate(service.node_ids[1:], start=1):

@@ -44,6 +44,8 @@ class Service:
     corridor: str | None = None
     rerouted_from: tuple[str, ...] | None = None
     reroute_reason: str = ""
+    #: (from_h, to_h, node_ids, leg_ids): trains leaving in that window take this route instead
+    detour: tuple[float, float, tuple[str, ...], tuple[str, ...]] | None = None
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
 
@@ -264,6 +266,7 @@ def load_scenario(
         by=by,
         file=shown,
         value_of_time_usd_per_feu_day=value_of_time,
+        start=start,
     )
     return Scenario(
         name=name,

@@ -69,7 +69,9 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
             if has_factor:
                 raise rec.error("factor", rec.raw("factor"), "dispatch takes a value")
         elif has_value:
-            number = rec.number("value", positive=True, integer=field in _INTEGER)
+            number = rec.number(
+                "value", positive=True, integer=field in _INTEGER, hi=1e5 if field in _INTEGER else None
+            )
             rec.sources_of("source")
             new = int(number) if field in _INTEGER and number is not None else number
         else:
@@ -85,6 +87,23 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
                 raise rec.error("node", node_id, "is not a node of the network")
             if node.facility is None:
                 raise rec.error("node", node_id, "has no facility to change")
+            vessel_fields = {
+                "vessels",
+                "vessel_capacity_wagons",
+                "vessel_capacity_teu",
+                "max_wait_h",
+                "sailings_per_week",
+                "dispatch",
+            }
+            f = node.facility
+            if field in vessel_fields and not (f.vessel_capacity_wagons or f.vessel_capacity_teu):
+                raise rec.error(
+                    "field",
+                    field,
+                    f"does not apply: {node_id} has no vessels (not a ferry terminal or port with sailings)",
+                )
+            if field in ("servers", "process_h") and f.process_h is None:
+                raise rec.error("field", field, f"does not apply: {node_id} processes no trains")
             current = getattr(node.facility, field)
             value = _changed(rec, field, current, new)
             changes: dict[str, Any] = {field: value}
@@ -176,6 +195,7 @@ def reroute(
     by: str,
     file: str,
     value_of_time_usd_per_feu_day: float = 100.0,
+    start: dt.datetime | None = None,
 ) -> list[Service]:
     """Move services off banned countries and nodes, and off places closed for longer than ``threshold_h``.
 
@@ -244,6 +264,18 @@ def reroute(
                 f"{origin} -> {destination}",
                 f"no route is left once the bans and closures apply ({cut})",
             )
+        if not banned_here:  # only closures: the trains that would meet one take the detour
+            window = _meeting_window(network, service, closures, closed_nodes, closed_legs)
+            if window[0] > service.window_h[0] or window[1] < service.window_h[1]:
+                out.append(
+                    dataclasses.replace(
+                        service,
+                        detour=(window[0], window[1], found[0].node_ids, found[0].leg_ids),
+                        reroute_reason=f"{cut}; trains leaving {_when(window[0], start)} to "
+                        f"{_when(window[1], start)} take the detour",
+                    )
+                )
+                continue
         out.append(
             dataclasses.replace(
                 service,
@@ -255,3 +287,35 @@ def reroute(
             )
         )
     return out
+
+
+def _when(hours: float, start: dt.datetime | None) -> str:
+    if start is None:
+        return f"hour {hours:.0f}"
+    return (start + dt.timedelta(hours=hours)).strftime("%Y-%m-%d %H:00")
+
+
+def _meeting_window(
+    network: Network, service: Service, closures: Sequence[Closure], closed_nodes: set[str], closed_legs: set[str]
+) -> tuple[float, float]:
+    """Departure hours of the trains that would reach a long closure on the service's route while it lasts."""
+    from corridors import summarize_path
+
+    lo, hi = float("inf"), float("-inf")
+    for i, node_id in enumerate(service.node_ids):
+        leg_id = service.leg_ids[i] if i < len(service.leg_ids) else None
+        hits = [
+            c
+            for c in closures
+            if (c.node == node_id and node_id in closed_nodes)
+            or (leg_id is not None and c.leg == leg_id and leg_id in closed_legs)
+        ]
+        if not hits:
+            continue
+        offset = 0.0
+        if i:
+            offset = summarize_path(network, service.node_ids[: i + 1], service.leg_ids[:i]).total.mean_h
+        for c in hits:
+            lo = min(lo, c.start_h - offset - 48.0)  # a margin: trains run late
+            hi = max(hi, c.end_h - offset)
+    return lo, hi

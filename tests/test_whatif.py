@@ -209,3 +209,45 @@ def test_rerouting_by_generalised_cost(tmp_path: Path) -> None:
     scenario = sim.load_scenario(write(tmp_path, "x", text))
     moved = {s.name: s for s in scenario.services}["northern-chengdu-lodz"]
     assert moved.rerouted_from and "KZRU_BORDER" not in moved.node_ids
+
+
+def test_a_short_closure_detours_only_the_trains_that_would_meet_it(tmp_path: Path) -> None:
+    text = (
+        '[scenario]\nname = "x"\nbase = "baseline"\n[[closures]]\nnode = "KZ_AKTAU"\nstart = 2025-03-01\n'
+        "end = 2025-04-12\n[rerouting]\nclosure_threshold_d = 7\n"
+    )
+    scenario = sim.load_scenario(write(tmp_path, "x", text))
+    service = {s.name: s for s in scenario.services}["middle-btk-xian-budapest"]
+    assert service.detour is not None and service.rerouted_from is None
+    lo, hi, nodes, _ = service.detour
+    assert 0 < lo < 24 * 59 < hi < 24 * 101 and "KZ_AKTAU" not in nodes
+    rep = sim.run_replication(scenario, seed=1, replication=0)
+    via_aktau = {e.train for e in rep.events if e.place == "KZ_AKTAU" and e.train.startswith("middle-btk")}
+    departures = {e.train: e.time_h for e in rep.events if e.event == "depart" and e.train.startswith("middle-btk")}
+    assert all(not lo <= departures[t] <= hi for t in via_aktau)  # in the window, nobody goes to Aktau
+    assert len(via_aktau) > 0.7 * len(departures)  # out of it, they do
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ('node = "KZ_ALTYNKOL"\nfield = "vessels"\nvalue = 3\nsource = ["ESTIMATE"]', "has no vessels"),
+        ('node = "KZ_ALTYNKOL"\nfield = "dispatch"\nvalue = "timetable"', "has no vessels"),
+        ('node = "KZ_ALTYNKOL"\nfield = "servers"\nvalue = 1000000000\nsource = ["ESTIMATE"]', "must be within"),
+    ],
+)
+def test_overrides_that_cannot_apply_are_refused(tmp_path: Path, override: str, needle: str) -> None:
+    text = f'[scenario]\nname = "x"\nbase = "baseline"\n[[overrides]]\n{override}\n'
+    with pytest.raises(DataError, match=needle):
+        sim.load_scenario(write(tmp_path, "x", text))
+
+
+def test_an_added_service_shows_in_the_comparison(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (
+        '[scenario]\nname = "more"\nbase = "baseline"\n[[services]]\nname = "new-xian-tbilisi"\n'
+        'origin = "CN_XIAN"\ndestination = "GE_TBILISI"\ntrains_per_week = { value = 2, source = ["ESTIMATE"] }\n'
+        'wagons = { value = 51, source = ["ESTIMATE"] }\nteu = { value = 102, source = ["ESTIMATE"] }\n'
+    )
+    path = write(tmp_path, "more", text)
+    assert main(["compare", "baseline", str(path), "-r", "1", "--out", str(tmp_path / "c")]) == 0
+    assert "new-xian-tbilisi (added)" in capsys.readouterr().out
