@@ -151,14 +151,19 @@ def _assumptions(result: RunResult) -> str:
             f"<td>{s.wagons}</td><td>{s.teu:g}</td><td>{esc(', '.join(sources))}</td></tr>"
         )
     parts.append("<table>" + "".join(rows) + "</table>")
-    changes = [f"closed {esc(c.node or c.leg or '')}: hours {c.start_h:.0f}–{c.end_h:.0f}" for c in sc.closures]
+
+    def day(hours: float) -> str:
+        return esc(sc.date_at(hours).strftime("%Y-%m-%d"))
+
+    changes = [f"closed {esc(c.node or c.leg or '')}: {day(c.start_h)} to {day(c.end_h)}" for c in sc.closures]
     changes += [
-        f"capacity × {c.factor:g} at {esc(c.node)}: hours {c.start_h:.0f}–{c.end_h:.0f}" for c in sc.capacity_cuts
+        f"capacity × {c.factor:g} at {esc(c.node)}: {day(c.start_h)} to {day(c.end_h)}" for c in sc.capacity_cuts
     ]
     changes += [
         f"storms at {esc(w.node)} in months {', '.join(map(str, w.months))}: {w.stoppages_per_month:g} a month"
         for w in sc.weather
     ]
+    changes += [f"override: {esc(o)}" for o in sc.overrides]
     if sc.banned_countries or sc.banned_nodes:
         changes.append("no traffic through " + esc(", ".join((*sc.banned_countries, *sc.banned_nodes))))
     if changes:
@@ -298,11 +303,11 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
             series = {}
             for name in shown:
                 series[f"{name} (base)"] = base_transits.get(name, [])
-                series[f"{name} ({w['name']})"] = other.get(name, [])
+                series[f"{name} (what-if)"] = other.get(name, [])
             body.append("<h3>Transit-time distributions of the services that changed</h3>")
             body.append(ecdf(series, x_label="transit, days", title="base against what-if"))
             profiles = {f"{n} (base)": p for n, p in _profiles(base, shown).items()}
-            profiles.update({f"{n} ({w['name']})": p for n, p in _profiles(run, shown).items()})
+            profiles.update({f"{n} (what-if)": p for n, p in _profiles(run, shown).items()})
             body.append("<h3>Time against distance</h3>" + time_distance(profiles, title="time-distance"))
         else:
             body.append("<p>No service's mean transit changed by more than an hour.</p>")

@@ -31,7 +31,7 @@ def _nice(top: float) -> float:
     if top <= 0:
         return 1.0
     step = float(10 ** math.floor(math.log10(top)))
-    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if top <= m * step:
             return m * step
     return 10.0 * step
@@ -130,7 +130,7 @@ def stacked_bars(rows: Mapping[str, Mapping[str, float]], *, unit: str, title: s
             if key not in keys:
                 keys.append(key)
     keys = keys[: len(PALETTE) - 1]
-    height = TOP + BOTTOM + 22 * len(rows)
+    height = TOP + BOTTOM + 22 * len(rows) + 10
     out = []
     for i, (name, parts_) in enumerate(rows.items()):
         y = TOP + 22 * i

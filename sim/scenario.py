@@ -101,6 +101,8 @@ class Scenario:
     base: str | None = None
     banned_countries: tuple[str, ...] = ()
     banned_nodes: tuple[str, ...] = ()
+    #: what the scenario's [[overrides]] (and its base's) change, in words, with their sources
+    overrides: tuple[str, ...] = ()
 
     def hours(self, when: dt.datetime) -> float:
         """Hours since the scenario start (the engine's one clock)."""
@@ -201,6 +203,7 @@ def load_scenario(
     from sim.whatif import apply_overrides, apply_service_overrides, reroute
 
     overrides = records("overrides", "override")
+    described = (*(base.overrides if base else ()), *(_describe_override(r.data) for r in overrides))
     network = apply_overrides(network, [r for r in overrides if not r.has("service")])
     services: dict[str, Service] = {s.name: s for s in base.services} if base is not None else {}
     seen: set[str] = set()
@@ -283,7 +286,16 @@ def load_scenario(
         base=base.name if base else None,
         banned_countries=countries,
         banned_nodes=banned_nodes,
+        overrides=described,
     )
+
+
+def _describe_override(data: Any) -> str:
+    where = data.get("node") or data.get("leg") or data.get("service") or "?"
+    change = f"= {data['value']}" if "value" in data else f"× {data.get('factor')}"
+    source = data.get("source")
+    sources = ", ".join(source) if isinstance(source, list) else (source or "")
+    return f"{where} {data.get('field')} {change}" + (f" ({sources})" if sources else "")
 
 
 def _base_path(path: Path, base: str, head: Record) -> Path:
