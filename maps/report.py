@@ -24,6 +24,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; }
+td { white-space: nowrap; } td.note { white-space: normal; min-width: 220px; text-align: left; }
 th:first-child, td:first-child { text-align: left; }
 .note { color: #555; font-size: 12px; } .bad { color: #b2182b; } .good { color: #1b7837; }
 iframe { width: 100%; height: 600px; border: 1px solid #ccc; margin-bottom: 10px; }
@@ -48,6 +49,7 @@ def _iframe(page: str, title: str) -> str:
 def _fmt(value: Any, digits: int = 2, signed: bool = False) -> str:
     if value is None:
         return "–"
+    value = round(value, digits) + 0.0  # no "-0.00"
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
@@ -252,7 +254,8 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
         body.append(f"<h2>{esc(w['name'])}</h2><p>{esc(w['description'])}</p>")
         rows = [
             "<tr><th>service</th><th>base mean d</th><th>what-if</th><th>Δ mean d</th><th>95% CI</th>"
-            "<th>Δ P95 d</th><th>Δ on time</th><th>Δ trains/wk</th><th>Δ USD/TEU</th><th>rerouted</th></tr>"
+            "<th>Δ P95 d</th><th>Δ on time</th><th>Δ trains/wk</th><th>Δ USD/TEU</th><th>Δ kg CO2/TEU</th>"
+            "<th>rerouted</th></tr>"
         ]
         changed = []
         for name, row in w["services"].items():
