@@ -184,3 +184,18 @@ def test_run_report_opens_with_no_errors_and_no_requests(browser: Any, tmp_path:
     page.page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     page.clean()
     page.page.close()
+
+
+def test_compare_report_opens_with_no_errors_and_no_requests(browser: Any, tmp_path: Path) -> None:
+    from corridors.cli import main
+
+    out = tmp_path / "cmp"
+    assert main(["compare", "baseline", "red-sea-closure", "-r", "2", "--out", str(out)]) == 0
+    page = Page(browser, out / "compare.html")
+    page.page.wait_for_timeout(800)
+    assert "sea-suez-chengdu-rotterdam" in page.page.locator("table").first.inner_text()
+    assert page.page.locator("iframe").count() == 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+    page.clean()
+    page.page.close()
