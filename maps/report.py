@@ -342,9 +342,13 @@ def sweep_report(data: dict[str, Any]) -> str:
     if not moved:
         body.append("<p>No service's P95 transit or throughput moves over these values.</p>")
     else:
-        p = {f"{n} P50": [(r["value"], r["services"][n]["transit_d_p50"] or 0) for r in rows] for n in moved[:5]}
-        p.update({f"{n} P95": [(r["value"], r["services"][n]["transit_d_p95"] or 0) for r in rows] for n in moved[:5]})
-        body.append("<h2>Transit time</h2>" + lines(p, x_label=label, y_label="days", title="P50 and P95 transit"))
+        p: dict[str, list[tuple[float, float]]] = {}
+        for n in moved[:5]:  # P50 solid and P95 dashed, in the service's colour
+            p[f"{n} P50"] = [(r["value"], r["services"][n]["transit_d_p50"] or 0) for r in rows]
+            p[f"{n} P95"] = [(r["value"], r["services"][n]["transit_d_p95"] or 0) for r in rows]
+        body.append(
+            "<h2>Transit time</h2>" + lines(p, x_label=label, y_label="days", title="P50 and P95 transit", pairs=True)
+        )
         t = {n: [(r["value"], r["services"][n]["trains_per_week"]) for r in rows] for n in moved[:8]}
         body.append("<h2>Throughput</h2>" + lines(t, x_label=label, y_label="trains a week", title="throughput"))
     table = ["<tr><th>value</th>" + "".join(f"<th>{esc(n)} P50 / P95 d</th>" for n in moved) + "</tr>"]

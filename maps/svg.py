@@ -63,13 +63,14 @@ def _axes(x_max: float, y_max: float, x_label: str, y_label: str, y_fmt: str = "
     return out
 
 
-def _legend(names: Sequence[str]) -> list[str]:
+def _legend(names: Sequence[str], pairs: bool = False) -> list[str]:
     out = []
     for i, name in enumerate(names):
         y = TOP + 14 * i + 8
-        colour = PALETTE[i % len(PALETTE)]
+        colour = PALETTE[(i // 2 if pairs else i) % len(PALETTE)]
+        dash = ' stroke-dasharray="5 3"' if pairs and i % 2 else ""
         out.append(
-            f'<line x1="{W - RIGHT + 10}" y1="{y}" x2="{W - RIGHT + 28}" y2="{y}" stroke="{colour}" '
+            f'<line x1="{W - RIGHT + 10}" y1="{y}" x2="{W - RIGHT + 28}" y2="{y}" stroke="{colour}"{dash} '
             f'stroke-width="3"/><text x="{W - RIGHT + 32}" y="{y + 4}" font-size="11">{esc(name)}</text>'
         )
     return out
@@ -153,8 +154,16 @@ def stacked_bars(rows: Mapping[str, Mapping[str, float]], *, unit: str, title: s
     )
 
 
-def lines(series: Mapping[str, Sequence[tuple[float, float]]], *, x_label: str, y_label: str, title: str) -> str:
-    """Plain line chart with markers, one line per series."""
+def lines(
+    series: Mapping[str, Sequence[tuple[float, float]]],
+    *,
+    x_label: str,
+    y_label: str,
+    title: str,
+    pairs: bool = False,
+) -> str:
+    """Line chart with markers, one line per series; ``pairs``: series 2k and 2k+1 share a colour,
+    the second dashed (P50 and P95 of one service)."""
     xs = [x for pts in series.values() for x, _ in pts]
     ys = [y for pts in series.values() for _, y in pts]
     x_lo = min(xs, default=0.0)
@@ -162,12 +171,13 @@ def lines(series: Mapping[str, Sequence[tuple[float, float]]], *, x_label: str, 
     y_max = _nice(max(ys, default=1.0))
     parts = _axes(x_max, y_max, x_label, y_label)
     for i, (_, pts) in enumerate(series.items()):
-        colour = PALETTE[i % len(PALETTE)]
+        colour = PALETTE[(i // 2 if pairs else i) % len(PALETTE)]
+        dash = ' stroke-dasharray="6 4"' if pairs and i % 2 else ""
         xy = [(LEFT + (W - LEFT - RIGHT) * x / x_max, H - BOTTOM - (H - TOP - BOTTOM) * y / y_max) for x, y in pts]
         parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} '
             f'points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in xy)}"/>'
         )
         parts += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>' for a, b in xy]
-    parts += _legend(list(series))
+    parts += _legend(list(series), pairs)
     return _svg(parts, title)
