@@ -234,24 +234,34 @@ def reroute(
             continue
         origin, destination = service.node_ids[0], service.node_ids[-1]
         cut = "; ".join(dict.fromkeys(reasons))
-        try:
-            options = route(
-                network,
-                origin,
-                destination,
-                by=by,
-                avoid=[*banned_countries, *avoid_nodes],
-                avoid_legs=closed_legs,
-                k=60,
-                value_of_time_usd_per_feu_day=value_of_time_usd_per_feu_day,
-            )
-        except InputError as exc:
-            raise DataError(
-                file, f"service {service.name}", "route", " – ".join(service.node_ids[:1]), f"cannot be rerouted: {exc}"
-            ) from None
-        # keep the main haul's mode: a ship goes round the Cape rather than onto a train
+        # keep the main haul's mode: a ship goes round the Cape rather than onto a train. First look
+        # without the other modes' long hauls, then among every route.
         main = main_mode(network, service.leg_ids)
-        found = [r for r in options if main_mode(network, r.leg_ids) == main][:1]
+        long_other = {leg.id for leg in network.legs.values() if leg.mode != main and leg.distance_km > 2500}
+        found = []
+        for extra, k in ((long_other, 12), (set(), 60)):
+            try:
+                options = route(
+                    network,
+                    origin,
+                    destination,
+                    by=by,
+                    avoid=[*banned_countries, *avoid_nodes],
+                    avoid_legs=closed_legs | extra,
+                    k=k,
+                    value_of_time_usd_per_feu_day=value_of_time_usd_per_feu_day,
+                )
+            except InputError as exc:
+                raise DataError(
+                    file,
+                    f"service {service.name}",
+                    "route",
+                    " – ".join(service.node_ids[:1]),
+                    f"cannot be rerouted: {exc}",
+                ) from None
+            found = [r for r in options if main_mode(network, r.leg_ids) == main][:1]
+            if found:
+                break
         banned_here = any("is in" in r or "banned" in r or "crosses" in r for r in reasons)
         if not found and not banned_here:
             out.append(service)  # only closures cut it off: it keeps its route and waits
