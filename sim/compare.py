@@ -36,6 +36,19 @@ def _paired(base: list[float], other: list[float]) -> dict[str, Any]:
     return {"value": round(mean, 3), "ci95": ci}
 
 
+def _figures(s: dict[str, Any], *, in_system: bool = True) -> dict[str, Any]:
+    """The figures of one service's summary that a comparison shows."""
+    out = {
+        "transit_d_mean": s["transit_d"]["mean"],
+        "transit_d_p95": s["transit_d"]["p95"],
+        "on_time_share": s["on_time_share"],
+        "trains_per_week": s["throughput"]["trains_per_week"],
+    }
+    if in_system:
+        out["in_system_at_horizon_per_replication"] = s["in_system_at_horizon_per_replication"]
+    return out
+
+
 def _minus(a: Any, b: Any, digits: int = 3) -> float | None:
     return round(b - a, digits) if isinstance(a, (int, float)) and isinstance(b, (int, float)) else None
 
@@ -121,19 +134,8 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                 }
             services[service.name] = {
                 "in_whatif": True,
-                "base": {
-                    "transit_d_mean": b["transit_d"]["mean"],
-                    "transit_d_p95": b["transit_d"]["p95"],
-                    "on_time_share": b["on_time_share"],
-                    "trains_per_week": b["throughput"]["trains_per_week"],
-                },
-                "whatif": {
-                    "transit_d_mean": w["transit_d"]["mean"],
-                    "transit_d_p95": w["transit_d"]["p95"],
-                    "on_time_share": w["on_time_share"],
-                    "trains_per_week": w["throughput"]["trains_per_week"],
-                    "in_system_at_horizon_per_replication": w["in_system_at_horizon_per_replication"],
-                },
+                "base": _figures(b, in_system=False),
+                "whatif": _figures(w),
                 "delta": {
                     "transit_d_mean": _paired(_rep_means(base, service.name), _rep_means(other, service.name)),
                     "transit_d_p95": _minus(b["transit_d"]["p95"], w["transit_d"]["p95"]),
@@ -150,17 +152,7 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
         for added in other.scenario.services:
             if added.name not in base_names:
                 x = other.summary["services"][added.name]
-                services[added.name] = {
-                    "in_base": False,
-                    "in_whatif": True,
-                    "whatif": {
-                        "transit_d_mean": x["transit_d"]["mean"],
-                        "transit_d_p95": x["transit_d"]["p95"],
-                        "on_time_share": x["on_time_share"],
-                        "trains_per_week": x["throughput"]["trains_per_week"],
-                        "in_system_at_horizon_per_replication": x["in_system_at_horizon_per_replication"],
-                    },
-                }
+                services[added.name] = {"in_base": False, "in_whatif": True, "whatif": _figures(x)}
         out["whatifs"].append(
             {
                 "name": other.scenario.name,

@@ -39,6 +39,8 @@ NODE_FIELDS = (
     "sailings_per_week",
     "dispatch",
 )
+#: The facility fields that only a node with vessels has.
+VESSEL_FIELDS = frozenset(NODE_FIELDS[3:])
 #: Leg fields an override may set (value) or scale (factor).
 LEG_FIELDS = ("transit_h", "capacity_trains_per_day", "cost_usd_per_feu")
 _INTEGER = {"servers", "vessels", "vessel_capacity_wagons", "vessel_capacity_teu"}
@@ -87,16 +89,8 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
                 raise rec.error("node", node_id, "is not a node of the network")
             if node.facility is None:
                 raise rec.error("node", node_id, "has no facility to change")
-            vessel_fields = {
-                "vessels",
-                "vessel_capacity_wagons",
-                "vessel_capacity_teu",
-                "max_wait_h",
-                "sailings_per_week",
-                "dispatch",
-            }
             f = node.facility
-            if field in vessel_fields and not (f.vessel_capacity_wagons or f.vessel_capacity_teu):
+            if field in VESSEL_FIELDS and not (f.vessel_capacity_wagons or f.vessel_capacity_teu):
                 raise rec.error(
                     "field",
                     field,
