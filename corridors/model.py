@@ -127,18 +127,6 @@ class Leg:
     sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
     notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)
 
-    def other_end(self, node_id: str) -> str:
-        """The node at the other end of this leg from ``node_id``."""
-        if node_id == self.from_id:
-            return self.to_id
-        if node_id == self.to_id:
-            return self.from_id
-        raise ValueError(f"node {node_id} is not an end of leg {self.id}")
-
-    def path_from(self, node_id: str) -> tuple[LatLon, ...]:
-        """The geometry oriented to start at ``node_id``."""
-        return self.path if node_id == self.from_id else tuple(reversed(self.path))
-
     @property
     def co2_kg_per_teu(self) -> float:
         """CO2 for one TEU over the whole leg, in kg."""
@@ -179,14 +167,6 @@ class Network:
             return self.corridors[name]
         except KeyError:
             raise InputError(_unknown("corridor", name, self.corridors, "corridors list")) from None
-
-    def legs_at(self, node_id: str) -> list[Leg]:
-        """Every leg with an end at ``node_id``."""
-        return [leg for leg in self.legs.values() if node_id in (leg.from_id, leg.to_id)]
-
-    def legs_between(self, a: str, b: str) -> list[Leg]:
-        """Every leg joining ``a`` and ``b`` (either direction)."""
-        return [leg for leg in self.legs.values() if {leg.from_id, leg.to_id} == {a, b}]
 
     @property
     def countries(self) -> frozenset[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import folium
 from branca.element import Element
 
-from corridors import DataError, Network
+from corridors import DataError, Leg, Network
 from maps.elements import Script
 from maps.escape import esc
 
@@ -261,11 +261,14 @@ def _animation_data(
             nodes.append([round(lat, 3), round(lon, 3)])
         return node_index[node_id]
 
+    by_ends: dict[frozenset[str], Leg] = {}
+    for leg in network.legs.values():  # the leg between two nodes, found once, not per segment
+        by_ends.setdefault(frozenset((leg.from_id, leg.to_id)), leg)
+
     def leg_ref(a: str, b: str) -> tuple[int, int] | None:
-        between = network.legs_between(a, b)
-        if not between:
+        leg = by_ends.get(frozenset((a, b)))
+        if leg is None:
             return None
-        leg = between[0]
         if leg.id not in leg_index:
             leg_index[leg.id] = len(legs)
             legs_ids.append(leg.id)

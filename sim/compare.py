@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from corridors import summarize_path
-from sim.kpis import _t95
+from sim.kpis import ci95_of_mean
 from sim.runner import RunResult, simulate
 from sim.scenario import Scenario
 
@@ -28,12 +28,8 @@ def _paired(base: list[float], other: list[float]) -> dict[str, Any]:
     diffs = [b - a for a, b in zip(base, other, strict=True) if not (math.isnan(a) or math.isnan(b))]
     if not diffs:
         return {"value": None, "ci95": None}
-    mean = statistics.fmean(diffs)
-    ci = None
-    if len(diffs) >= 2:
-        half = _t95(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
-        ci = [round(mean - half, 3), round(mean + half, 3)]
-    return {"value": round(mean, 3), "ci95": ci}
+    ci = ci95_of_mean(diffs)
+    return {"value": round(statistics.fmean(diffs), 3), "ci95": [round(v, 3) for v in ci] if ci else None}
 
 
 def _figures(s: dict[str, Any], *, in_system: bool = True) -> dict[str, Any]:

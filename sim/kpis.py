@@ -14,7 +14,7 @@ from sim.engine import Replication
 from sim.records import Event
 from sim.scenario import Scenario
 
-__all__ = ["AT_SEA", "describe", "node_visits", "summarize"]
+__all__ = ["AT_SEA", "ci95_of_mean", "describe", "node_visits", "summarize"]
 
 #: Where the days at sea go in the by-country breakdown.
 AT_SEA = "at sea"
@@ -83,12 +83,18 @@ def describe(values: Iterable[float], per_replication_means: Sequence[float] = (
         "max": data[-1],
         "ci95": None,
     }
-    reps = [m for m in per_replication_means if not math.isnan(m)]
-    if len(reps) >= 2:
-        mean = statistics.fmean(reps)
-        half = _t95(len(reps) - 1) * statistics.stdev(reps) / math.sqrt(len(reps))
-        out["ci95"] = [mean - half, mean + half]
+    ci = ci95_of_mean([m for m in per_replication_means if not math.isnan(m)])
+    out["ci95"] = list(ci) if ci else None
     return out
+
+
+def ci95_of_mean(values: Sequence[float]) -> tuple[float, float] | None:
+    """A 95% confidence interval of the mean of ``values`` (Student's t); None for fewer than two."""
+    if len(values) < 2:
+        return None
+    mean = statistics.fmean(values)
+    half = _t95(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    return mean - half, mean + half
 
 
 def _rounded(d: dict[str, Any], scale: float = 1.0, digits: int = 2) -> dict[str, Any]:

@@ -402,7 +402,7 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
             _when(s_start if s_start < start else s_end),
             f"must lie within the scenario's {_when(start)} to {_when(end)}",
         )
-    departures = _timetable(trains_per_week, weekdays, s_start, s_end, start)
+    departures = timetable(trains_per_week, weekdays, s_start, s_end, start)
     return Service(
         name=name,
         node_ids=node_ids,
@@ -418,7 +418,7 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
     )
 
 
-def _timetable(
+def timetable(
     per_week: float, weekdays: tuple[str, ...], s_start: dt.datetime, s_end: dt.datetime, origin: dt.datetime
 ) -> tuple[float, ...]:
     """Departure times in hours since ``origin``: evenly spaced, or spread over the given weekdays."""

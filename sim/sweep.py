@@ -9,8 +9,8 @@ from typing import Any
 from corridors import InputError
 from corridors.schema import Record
 from sim.runner import simulate
-from sim.scenario import Scenario, _timetable
-from sim.whatif import LEG_FIELDS, NODE_FIELDS, apply_overrides
+from sim.scenario import Scenario
+from sim.whatif import LEG_FIELDS, NODE_FIELDS, apply_overrides, apply_service_overrides
 
 __all__ = ["parse_param", "sweep", "variant"]
 
@@ -33,16 +33,6 @@ def parse_param(text: str) -> tuple[str, str, str]:
 
 def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float) -> Scenario:
     """The scenario with one parameter set to ``value`` (a duration is scaled by it)."""
-    if kind == "service":
-        services = {s.name: s for s in scenario.services}
-        if ident not in services:
-            raise InputError(f"--param service.{ident}: no such service in {scenario.name}")
-        s = services[ident]
-        departures = _timetable(
-            value, (), scenario.date_at(s.window_h[0]), scenario.date_at(s.window_h[1]), scenario.start
-        )
-        moved = dataclasses.replace(s, departures_h=departures)
-        return dataclasses.replace(scenario, services=tuple(moved if x.name == ident else x for x in scenario.services))
     key = "factor" if field in _DURATIONS else "value"
     rec = Record(
         "--param",
@@ -50,6 +40,12 @@ def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float)
         {kind: ident, "field": field, key: value, "source": "ESTIMATE"},
         sources=scenario.network.sources,
     )
+    if kind == "service":
+        services = {s.name: s for s in scenario.services}
+        if ident not in services:
+            raise InputError(f"--param service.{ident}: no such service in {scenario.name}")
+        apply_service_overrides(services, [rec], scenario.start)
+        return dataclasses.replace(scenario, services=tuple(services.values()))
     return dataclasses.replace(scenario, network=apply_overrides(scenario.network, [rec]))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from corridors import DataError, Network, bundled_data_dir
 from corridors.loader import display_path, read_toml
 from corridors.schema import Record
 from sim.engine import Replication
-from sim.kpis import _t95, node_visits
+from sim.kpis import ci95_of_mean, node_visits
 
 __all__ = ["Target", "TargetResult", "evaluate", "load_targets"]
 
@@ -263,12 +262,7 @@ def evaluate(targets: Sequence[Target], reps: Sequence[Replication]) -> list[Tar
         pooled = [v for values in per for v in values]
         rep_means = [statistics.fmean(v) for v in per if v]
         mean = statistics.fmean(pooled) if pooled else None
-        ci = None
-        if len(rep_means) >= 2:
-            half = _t95(len(rep_means) - 1) * statistics.stdev(rep_means) / math.sqrt(len(rep_means))
-            m = statistics.fmean(rep_means)
-            ci = (m - half, m + half)
-        results.append(TargetResult(target, mean, ci, len(pooled)))
+        results.append(TargetResult(target, mean, ci95_of_mean(rep_means), len(pooled)))
     return results
 
 

@@ -114,7 +114,7 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
 
 def apply_service_overrides(services: dict[str, Service], records: Iterable[Record], start: Any) -> None:
     """Apply ``[[overrides]]`` records that name a ``service`` (its trains a week, wagons or TEU)."""
-    from sim.scenario import _timetable
+    from sim.scenario import timetable
 
     for rec in records:
         name = rec.text("service")
@@ -144,7 +144,7 @@ def apply_service_overrides(services: dict[str, Service], records: Iterable[Reco
         if field == "trains_per_week":
             begin = start + dt.timedelta(hours=s.window_h[0])
             end = start + dt.timedelta(hours=s.window_h[1])
-            services[name] = dataclasses.replace(s, departures_h=_timetable(value, (), begin, end, start))
+            services[name] = dataclasses.replace(s, departures_h=timetable(value, (), begin, end, start))
         elif field == "wagons":
             services[name] = dataclasses.replace(s, wagons=max(1, round(value)))
         else:

@@ -109,6 +109,20 @@ def write_network(path: Path, records: dict[str, Any]) -> Path:
     return path
 
 
+def one_leg_geometry(leg: str, coordinates: list[list[float]]) -> dict[str, Any]:
+    """A geometry.geojson drawing one leg through [lon, lat] positions."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"leg": leg, "source": "ESTIMATE"},
+                "geometry": {"type": "LineString", "coordinates": coordinates},
+            }
+        ],
+    }
+
+
 @pytest.fixture
 def tiny(tmp_path: Path) -> dict[str, Any]:
     """Records of the tiny network, to change before writing them with ``write_network``."""

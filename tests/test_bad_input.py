@@ -12,7 +12,7 @@ import pytest
 
 import corridors
 from corridors.cli import main
-from tests.conftest import write_network
+from tests.conftest import one_leg_geometry, write_network
 
 Change = Callable[[dict[str, Any]], None]
 
@@ -181,16 +181,7 @@ def test_missing_file_is_named(tmp_path: Path, tiny: dict[str, Any], capsys: pyt
 def test_geometry_that_misses_its_nodes(
     tmp_path: Path, tiny: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tiny["geometry.geojson"] = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {"leg": "L1", "source": "ESTIMATE"},
-                "geometry": {"type": "LineString", "coordinates": [[80.0, 44.0], [81.0, 44.0], [90.0, 10.0]]},
-            }
-        ],
-    }
+    tiny["geometry.geojson"] = one_leg_geometry("L1", [[80.0, 44.0], [81.0, 44.0], [90.0, 10.0]])
     assert main(["check", str(write_network(tmp_path / "net", tiny))]) == 1
     err = capsys.readouterr().err
     assert "geometry.geojson: feature L1: geometry.coordinates = [90.0, 10.0]" in err
@@ -198,16 +189,7 @@ def test_geometry_that_misses_its_nodes(
 
 
 def test_geometry_for_an_unknown_leg(tmp_path: Path, tiny: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    tiny["geometry.geojson"] = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {"leg": "L9", "source": "ESTIMATE"},
-                "geometry": {"type": "LineString", "coordinates": [[80.0, 44.0], [81.0, 44.0]]},
-            }
-        ],
-    }
+    tiny["geometry.geojson"] = one_leg_geometry("L9", [[80.0, 44.0], [81.0, 44.0]])
     assert main(["check", str(write_network(tmp_path / "net", tiny))]) == 1
     assert 'feature L9: properties.leg = "L9": is not a leg in legs.toml' in capsys.readouterr().err
 

@@ -14,7 +14,7 @@ import pytest
 
 import corridors
 from corridors.cli import main
-from tests.conftest import write_network
+from tests.conftest import one_leg_geometry, write_network
 
 
 def test_export_refuses_a_folder_or_device(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,16 +97,7 @@ def test_implausible_speed_is_an_error(
 def test_given_distance_shorter_than_geometry(
     tmp_path: Path, tiny: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tiny["geometry.geojson"] = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {"leg": "L1", "source": "ESTIMATE"},
-                "geometry": {"type": "LineString", "coordinates": [[80.0, 44.0], [80.5, 46.0], [81.0, 44.0]]},
-            }
-        ],
-    }
+    tiny["geometry.geojson"] = one_leg_geometry("L1", [[80.0, 44.0], [80.5, 46.0], [81.0, 44.0]])
     assert main(["check", str(write_network(tmp_path / "net", tiny))]) == 1
     assert "distance_km.value = 100: is shorter than the leg's own geometry" in capsys.readouterr().err
 
