@@ -635,9 +635,25 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"  Left out (their services are not in this scenario): {', '.join(skipped)}")
     if failed:
         print(f"{len(failed)} end-to-end row(s) fail: {', '.join(failed)}")
+        _print_days_of_failed(targets, failed, result.summary)
         return 1
     print("All end-to-end rows pass.")
     return 0
+
+
+def _print_days_of_failed(targets: Any, failed: list[str], summary: dict[str, Any]) -> None:
+    """Where the days of a failing door-to-door row's services go, to show what to look at first."""
+    for target in targets:
+        if target.id not in failed or target.how.measure != "transit":
+            continue
+        for name in target.how.services:
+            days = summary["where_days_go"].get(name)
+            if not days:
+                continue
+            countries = ", ".join(f"{c} {h / 24:.1f}" for c, h in days["by_country_h"].items())
+            stays = sorted(days["by_node_h"].items(), key=lambda kv: -kv[1])[:4]
+            print(f"  {target.id} {name}, days by country: {countries}")
+            print(f"  {' ' * len(target.id)} longest stays: {', '.join(f'{n} {h:.0f} h' for n, h in stays)}")
 
 
 # -- text output --------------------------------------------------------------------------------

@@ -101,6 +101,13 @@ source = ["ESTIMATE"]
     data = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in data["rows"]] == ["T1", "T2"]
     assert [r["passed"] for r in data["rows"]] == [True, False] and data["failed"] == ["T2"]
+    assert main(["validate", "--targets", str(targets), "-r", "1"]) == 1
+    text = capsys.readouterr().out
+    assert "1 end-to-end row(s) fail: T2" in text
+    # the failing row shows where its trains' days go: by country, and the longest stays
+    days = next(line for line in text.splitlines() if line.startswith("  T2 northern-chengdu-lodz, days by country:"))
+    assert "KZ" in days and "RU" in days and "BY" in days and "T1 " not in text.split("fail: T2")[1]
+    assert "longest stays: " in text and "KZ_DOSTYK" in text.split("longest stays: ")[1]
 
 
 def test_validate_bad_targets_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
