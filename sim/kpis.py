@@ -209,7 +209,7 @@ def _nodes(
     visits: dict[tuple[int, str, str], dict[str, float]],
 ) -> dict[str, Any]:
     """Per node: the wait before service, the hold after it (a vessel, a timetable, a closure at a
-    pass-through), utilisation and the largest queue."""
+    pass-through), utilisation and the largest queue (trains waiting at once, before or after service)."""
     n_reps = len(replications)
     rep_index = {rep.replication: i for i, rep in enumerate(replications)}
     waits: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
@@ -221,11 +221,15 @@ def _nodes(
         if "start" in ev and "arrive" in ev:
             waits[place][r].append(ev["start"] - ev["arrive"])
             busy[place] += ev.get("end", scenario.horizon_h) - ev["start"]  # service still under way at the horizon
-            queue_events[(rep, place)] += [(ev["arrive"], 1), (ev["start"], -1)]
         if "leave" in ev:
             since = ev.get("end", ev.get("arrive"))
             if since is not None:
                 holds[place][r].append(ev["leave"] - since)
+        if "arrive" in ev and "complete" not in ev:  # waiting at once: for service, then for a vessel or an opening
+            horizon = scenario.horizon_h
+            queue_events[(rep, place)] += [(ev["arrive"], 1), (ev.get("start", ev.get("leave", horizon)), -1)]
+            if "end" in ev:
+                queue_events[(rep, place)] += [(ev["end"], 1), (ev.get("leave", horizon), -1)]
     longest: dict[str, int] = defaultdict(int)
     for (_rep, place), changes in queue_events.items():
         length = 0

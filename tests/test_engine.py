@@ -167,6 +167,21 @@ def test_a_train_longer_than_the_ferry_is_split_and_arrives_whole(tmp_path: Path
     assert train.arrive_h == 38.5
 
 
+def test_largest_queue_counts_trains_waiting_for_a_vessel(tmp_path: Path) -> None:
+    # a train an hour, each one vessel-load; the one vessel is back every 7 h (3.5 h each way):
+    # trains are ready at 11..34 h and sail at 11, 18, 25, 32, ... so at 34 h twenty are waiting
+    path = write_scenario(tmp_path, ferry_network(), wagons={"value": 24, "source": "SRC1"})
+    node = simulate(load_scenario(path), replications=1, seed=1).summary["nodes"]["B"]
+    assert node["wait_h"]["max"] == 0  # no queue for the loading berth
+    assert node["largest_queue"] == 20
+
+
+def test_largest_queue_at_a_station(tmp_path: Path) -> None:
+    # arrivals at 10..33 h, one server of 2 h: started by 33 h are those due at 10, 12, ..., 32
+    node = simulate(load_scenario(write_scenario(tmp_path, exact_network())), replications=1, seed=1).summary["nodes"]
+    assert node["B"]["largest_queue"] == 12
+
+
 def scenario_for_invariants(tmp_path: Path) -> Path:
     r = ferry_network()
     for leg in r["legs.toml"]["legs"]:
