@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,15 +33,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except CorridorsError as exc:
+        _STATUS.clear()
         print(f"corridors: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # output piped into `head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
+        _STATUS.clear()
         where = f": {exc.filename}" if exc.filename else ""
         print(f"corridors: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
+
+
+class _Status:
+    """One line on a terminal's standard error that a long run rewrites as it goes (and nothing
+    when standard error is not a terminal, so pipes, files and tests see only the results)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.shown = False
+
+    def progress(self) -> Any:
+        """The callable to hand to a run, or None off a terminal."""
+        self.started = time.monotonic()
+        return self if sys.stderr.isatty() else None
+
+    def __call__(self, message: str) -> None:
+        sys.stderr.write(f"\r\x1b[K{message} ({time.monotonic() - self.started:.0f} s)")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+_STATUS = _Status()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -359,11 +390,15 @@ def _simulate(args: argparse.Namespace) -> int:
         raise InputError(f"--out {out}: exists and is not a folder")
     if not args.out:
         out.parent.mkdir(exist_ok=True)
-    result = simulate(scenario, replications=args.replications, seed=args.seed, workers=args.workers)
+    status = _STATUS.progress()
+    result = simulate(scenario, replications=args.replications, seed=args.seed, workers=args.workers, progress=status)
     from maps.report import run_map, run_report
 
+    if status:
+        status(f"{scenario.name}: writing the map, the report and the records")
     extra = {"map.html": run_map(result), "report.html": run_report(result)}
     files = write_run(result, out, argv=["corridors", *sys.argv[1:]], extra=extra)
+    _STATUS.clear()
     if args.json:
         _emit({"out": str(out), "files": [f.name for f in files], "summary": result.summary})
         return 0
@@ -459,10 +494,16 @@ def _compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / ("compare-" + "-".join([base.name, *[w.name for w in whatifs]]))
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
-    report, runs = compare(base, whatifs, replications=args.replications, seed=args.seed, workers=args.workers)
+    status = _STATUS.progress()
+    report, runs = compare(
+        base, whatifs, replications=args.replications, seed=args.seed, workers=args.workers, progress=status
+    )
     from maps.report import compare_report
 
+    if status:
+        status("writing the comparison")
     path, html_path = _write_pair(out, "compare", report, compare_report(report, runs))
+    _STATUS.clear()
     if args.json:
         _emit({"out": str(out), "files": [path.name, html_path.name], **_without_version(report)})
         return 0
@@ -559,8 +600,17 @@ def _sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
-    data = sweep(scenario, args.param, values, replications=args.replications, seed=args.seed, workers=args.workers)
+    data = sweep(
+        scenario,
+        args.param,
+        values,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=_STATUS.progress(),
+    )
     path, html_path = _write_pair(out, "sweep", data, sweep_report(data))
+    _STATUS.clear()
     if args.json:
         _emit({"out": str(out), "files": [path.name, html_path.name], **_without_version(data)})
         return 0
@@ -598,7 +648,10 @@ def _validate(args: argparse.Namespace) -> int:
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     targets, skipped = load_targets(args.targets, scenario.network, {s.name: s.node_ids for s in scenario.services})
-    result = simulate(scenario, replications=args.replications, seed=args.seed, workers=args.workers)
+    result = simulate(
+        scenario, replications=args.replications, seed=args.seed, workers=args.workers, progress=_STATUS.progress()
+    )
+    _STATUS.clear()
     rows = result_rows(evaluate(targets, result.replications))
     failed = [r["id"] for r in rows if r["kind"] == "end_to_end" and not r["passed"]]
     if args.json:

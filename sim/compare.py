@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from corridors import summarize_path
@@ -162,8 +162,16 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
 
 
 def compare(
-    base: Scenario, whatifs: Sequence[Scenario], *, replications: int = 10, seed: int = 1, workers: int = 1
+    base: Scenario,
+    whatifs: Sequence[Scenario],
+    *,
+    replications: int = 10,
+    seed: int = 1,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Any], list[RunResult]]:
     """Run the base and every what-if with the same seed (common random numbers) and compare them."""
-    runs = [simulate(s, replications=replications, seed=seed, workers=workers) for s in (base, *whatifs)]
+    runs = [
+        simulate(s, replications=replications, seed=seed, workers=workers, progress=progress) for s in (base, *whatifs)
+    ]
     return compare_results(runs[0], runs[1:]), runs

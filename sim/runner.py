@@ -12,6 +12,7 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -45,8 +46,18 @@ def _one(args: tuple[int, int]) -> Replication:
     return run_replication(_SCENARIO, seed=seed, replication=replication)
 
 
-def simulate(scenario: Scenario, *, replications: int = 10, seed: int = 1, workers: int = 1) -> RunResult:
-    """Run ``replications`` replications; the same seed gives the same result whatever ``workers`` is."""
+def simulate(
+    scenario: Scenario,
+    *,
+    replications: int = 10,
+    seed: int = 1,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run ``replications`` replications; the same seed gives the same result whatever ``workers`` is.
+
+    ``progress``, if given, is told after each replication and before the summary.
+    """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise InputError(f"replications ({replications!r}) must be a whole number of at least 1")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -55,16 +66,23 @@ def simulate(scenario: Scenario, *, replications: int = 10, seed: int = 1, worke
         raise InputError(f"workers ({workers!r}) must be a whole number of at least 1")
     jobs = [(seed, r) for r in range(replications)]
     workers = max(1, min(workers, replications))
+    tell = progress or (lambda _message: None)
+    reps: list[Replication] = []
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        reps = [run_replication(scenario, seed=s, replication=r) for s, r in jobs]
+        for s, r in jobs:
+            reps.append(run_replication(scenario, seed=s, replication=r))
+            tell(f"{scenario.name}: replication {len(reps)}/{replications}")
     else:
         global _SCENARIO
         _SCENARIO = scenario
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                reps = list(pool.map(_one, jobs))
+                for rep in pool.map(_one, jobs):
+                    reps.append(rep)
+                    tell(f"{scenario.name}: replication {len(reps)}/{replications}")
         finally:
             _SCENARIO = None
+    tell(f"{scenario.name}: summarising")
     return RunResult(scenario, seed, reps, summarize(scenario, reps, seed=seed))
 
 

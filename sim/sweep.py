@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from corridors import InputError
@@ -50,7 +50,14 @@ def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float)
 
 
 def sweep(
-    scenario: Scenario, param: str, values: Sequence[float], *, replications: int = 5, seed: int = 1, workers: int = 1
+    scenario: Scenario,
+    param: str,
+    values: Sequence[float],
+    *,
+    replications: int = 5,
+    seed: int = 1,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run every value with the same seed; per value and service: mean, P50 and P95 transit, throughput."""
     kind, ident, field = parse_param(param)
@@ -59,7 +66,11 @@ def sweep(
     rows = []
     for value in values:
         result = simulate(
-            variant(scenario, kind, ident, field, value), replications=replications, seed=seed, workers=workers
+            variant(scenario, kind, ident, field, value),
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            progress=_prefixed(progress, f"{param} = {value:g}, "),
         )
         rows.append(
             {
@@ -85,3 +96,10 @@ def sweep(
         "seed": seed,
         "rows": rows,
     }
+
+
+def _prefixed(progress: Callable[[str], None] | None, prefix: str) -> Callable[[str], None] | None:
+    if progress is None:
+        return None
+    tell = progress
+    return lambda message: tell(prefix + message)

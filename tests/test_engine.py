@@ -182,6 +182,15 @@ def test_largest_queue_at_a_station(tmp_path: Path) -> None:
     assert node["B"]["largest_queue"] == 12
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_is_told_of_each_replication_and_changes_nothing(tmp_path: Path, workers: int) -> None:
+    scenario = load_scenario(write_scenario(tmp_path, exact_network()))
+    told: list[str] = []
+    with_progress = simulate(scenario, replications=3, seed=2, workers=workers, progress=told.append)
+    assert told == ["test: replication 1/3", "test: replication 2/3", "test: replication 3/3", "test: summarising"]
+    assert with_progress.summary == simulate(scenario, replications=3, seed=2).summary
+
+
 def scenario_for_invariants(tmp_path: Path) -> Path:
     r = ferry_network()
     for leg in r["legs.toml"]["legs"]:
