@@ -485,7 +485,7 @@ def _without_version(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sim.compare import compare
+    from sim.compare import change_note, compare
     from sim.scenario import load_scenario
 
     network = load_network(args.network) if args.network else None
@@ -554,7 +554,7 @@ def _compare(args: argparse.Namespace) -> int:
             on_time = f"{_signed(100 * d['on_time_share'], 1)} pt" if d["on_time_share"] is not None else "–"
             table.append(
                 [
-                    name + (" *" if row["rerouted"] else ""),
+                    name + (" *" if row["rerouted"] or row.get("redefined") else ""),
                     _signed(row["base"]["transit_d_mean"], plain=True),
                     _signed(x["transit_d_mean"], plain=True),
                     _signed(mean["value"]),
@@ -567,15 +567,9 @@ def _compare(args: argparse.Namespace) -> int:
                     _signed(d["co2_kg_per_teu"], 0),
                 ]
             )
-            r = row["rerouted"]
-            if r and r.get("departures_h"):
-                notes.append(f"  * {name}: {r['reason']}, via {' – '.join(r['to'][1:-1])}")
-            elif r:
-                notes.append(
-                    f"  * {name} rerouted ({r['reason']}): now via {' – '.join(r['to'][1:-1])}; "
-                    f"expected {r['expected_extra_d']:+.1f} d, {r['extra_distance_km']:+,} km, "
-                    f"{r['extra_cost_usd_per_teu']:+,} USD/TEU"
-                )
+            note = change_note(row)
+            if note:
+                notes.append(f"  * {name} {note}")
         _print_table(table, right=set(range(1, len(head))))
         for note in notes:
             print(note)

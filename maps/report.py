@@ -14,6 +14,7 @@ from maps.network_map import build_network_map
 from maps.offline import render_offline
 from maps.results import Results
 from maps.svg import ecdf, lines, stacked_bars, time_distance
+from sim.compare import change_note
 from sim.runner import RunResult
 from sim.whatif import main_mode
 
@@ -50,7 +51,7 @@ def _fmt(value: Any, digits: int = 2, signed: bool = False) -> str:
     if value is None:
         return "–"
     value = round(value, digits) + 0.0  # no "-0.00"
-    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    return f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
 
 
 def _transits(result: RunResult) -> dict[str, list[float]]:
@@ -149,8 +150,8 @@ def _assumptions(result: RunResult) -> str:
         moved = f" <span class='bad'>rerouted: {esc(s.reroute_reason)}</span>" if s.rerouted_from else ""
         per_week = len(s.departures_h) * 168 / max(s.window_h[1] - s.window_h[0], 1)
         rows.append(
-            f"<tr><td>{esc(s.name)}</td><td>{esc(route)}{moved}</td><td>{per_week:.1f}</td>"
-            f"<td>{s.wagons}</td><td>{s.teu:g}</td><td>{esc(', '.join(sources))}</td></tr>"
+            f"<tr><td>{esc(s.name)}</td><td class='note'>{esc(route)}{moved}</td><td>{per_week:.1f}</td>"
+            f"<td>{s.wagons}</td><td>{s.teu:g}</td><td class='note'>{esc(', '.join(sources))}</td></tr>"
         )
     parts.append("<table>" + "".join(rows) + "</table>")
 
@@ -253,39 +254,40 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
     for w, run in zip(report["whatifs"], runs[1:], strict=True):
         body.append(f"<h2>{esc(w['name'])}</h2><p>{esc(w['description'])}</p>")
         rows = [
-            "<tr><th>service</th><th>base mean d</th><th>what-if</th><th>Δ mean d</th><th>95% CI</th>"
-            "<th>Δ P95 d</th><th>Δ on time</th><th>Δ trains/wk</th><th>Δ USD/TEU</th><th>Δ kg CO2/TEU</th>"
-            "<th>rerouted</th></tr>"
+            "<tr><th>service</th><th>base mean&nbsp;d</th><th>what&#8209;if mean&nbsp;d</th><th>Δ mean&nbsp;d</th>"
+            "<th>95% CI</th><th>Δ P95&nbsp;d</th><th>Δ on time</th><th>Δ trains/wk</th>"
+            "<th title='trains of the what-if still on their way at the horizon, per replication: their transit "
+            "is not in the means'>in system</th><th>Δ USD/TEU</th><th>Δ kg CO2/TEU</th><th>changed</th></tr>"
         ]
         changed = []
         for name, row in w["services"].items():
             if not row["in_whatif"]:
-                rows.append(f"<tr><td>{esc(name)}</td><td colspan='10'>not in the what-if</td></tr>")
+                rows.append(f"<tr><td>{esc(name)}</td><td colspan='11'>not in the what-if</td></tr>")
                 continue
             if row.get("in_base") is False:
                 rows.append(
                     f"<tr><td>{esc(name)} (added)</td><td>–</td><td>{_fmt(row['whatif']['transit_d_mean'])}"
-                    "</td><td colspan='8'>a service the what-if adds</td></tr>"
+                    "</td><td colspan='9'>a service the what-if adds</td></tr>"
                 )
                 continue
             d = row["delta"]
             mean = d["transit_d_mean"]
             ci = f"{mean['ci95'][0]:+.2f}…{mean['ci95'][1]:+.2f}" if mean["ci95"] else "–"
             cls = "bad" if (mean["value"] or 0) > 0.05 else ("good" if (mean["value"] or 0) < -0.05 else "")
+            if row.get("redefined"):
+                cls = ""  # not like for like: neither better nor worse
             if abs(mean["value"] or 0) > 0.05:
                 changed.append(name)
-            moved = row["rerouted"]
-            via = ""
-            if moved:
-                via = f"via {esc(' – '.join(moved['to'][1:-1]))} ({esc(moved['reason'])})"
-                if moved.get("expected_extra_d") is not None:
-                    via += f"; expected {moved['expected_extra_d']:+.1f} d"
+            via = esc(change_note(row) or "")
             on_time = f"{100 * d['on_time_share']:+.1f} pt" if d["on_time_share"] is not None else "–"
+            stuck = row["whatif"].get("in_system_at_horizon_per_replication") or 0
+            stuck_cell = f"<td class='bad'>{stuck:,.1f}</td>" if stuck else "<td>0</td>"
             rows.append(
                 f"<tr><td>{esc(name)}</td><td>{_fmt(row['base']['transit_d_mean'])}</td>"
                 f"<td>{_fmt(row['whatif']['transit_d_mean'])}</td><td class='{cls}'>{_fmt(mean['value'], signed=True)}"
                 f"</td><td>{ci}</td><td>{_fmt(d['transit_d_p95'], signed=True)}</td><td>{on_time}</td>"
-                f"<td>{_fmt(d['trains_per_week'], 1, True)}</td><td>{_fmt(d['cost_usd_per_teu'], 0, True)}</td>"
+                f"<td>{_fmt(d['trains_per_week'], 1, True)}</td>{stuck_cell}"
+                f"<td>{_fmt(d['cost_usd_per_teu'], 0, True)}</td>"
                 f"<td>{_fmt(d['co2_kg_per_teu'], 0, True)}</td><td class='note'>{via}</td></tr>"
             )
         body.append("<table>" + "".join(rows) + "</table>")

@@ -12,7 +12,7 @@ from sim.kpis import ci95_of_mean
 from sim.runner import RunResult, simulate
 from sim.scenario import Scenario
 
-__all__ = ["compare", "compare_results"]
+__all__ = ["change_note", "compare", "compare_results"]
 
 
 def _rep_means(result: RunResult, service: str) -> list[float]:
@@ -43,6 +43,18 @@ def _figures(s: dict[str, Any], *, in_system: bool = True) -> dict[str, Any]:
     if in_system:
         out["in_system_at_horizon_per_replication"] = s["in_system_at_horizon_per_replication"]
     return out
+
+
+def _redefined(base: Any, whatif: Any) -> list[str]:
+    """What a what-if changed in a service's own definition (not a reroute): route, timetable, trains."""
+    what = []
+    if base.node_ids != whatif.node_ids:
+        what.append("route")
+    if base.departures_h != whatif.departures_h:
+        what.append("timetable")
+    if (base.wagons, base.teu) != (whatif.wagons, whatif.teu):
+        what.append("train size")
+    return what
 
 
 def _minus(a: Any, b: Any, digits: int = 3) -> float | None:
@@ -128,6 +140,11 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                     "extra_distance_km": round(new.total_distance_km - old.total_distance_km),
                     "extra_cost_usd_per_teu": round((new.cost_usd_per_feu - old.cost_usd_per_feu) / 2),
                 }
+            redefined: dict[str, Any] | None = None
+            if rerouted is None:
+                what = _redefined(service, moved)
+                if what:
+                    redefined = {"what": what, "from": list(service.node_ids), "to": list(moved.node_ids)}
             services[service.name] = {
                 "in_whatif": True,
                 "base": _figures(b, in_system=False),
@@ -143,6 +160,7 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                     "co2_kg_per_teu": _minus(b["co2_kg_per_teu"], w["co2_kg_per_teu"], 1),
                 },
                 "rerouted": rerouted,
+                "redefined": redefined,
             }
         base_names = {s.name for s in base.scenario.services}
         for added in other.scenario.services:
@@ -175,3 +193,33 @@ def compare(
         simulate(s, replications=replications, seed=seed, workers=workers, progress=progress) for s in (base, *whatifs)
     ]
     return compare_results(runs[0], runs[1:]), runs
+
+
+def _route_change(before: Sequence[str], after: Sequence[str]) -> str:
+    if (before[0], before[-1]) != (after[0], after[-1]):
+        return f"now {after[0]} to {after[-1]}, was {before[0]} to {before[-1]}"
+    new = [n for n in after[1:-1] if n not in before]
+    shown = ", ".join(new[:4]) + (f" and {len(new) - 4} more" if len(new) > 4 else "")
+    return f"now via {shown}" if new else "same places, other legs"
+
+
+def change_note(row: dict[str, Any]) -> str | None:
+    """One line on what a what-if did to a service of the base: rerouted (why, where) or redefined."""
+    r = row.get("rerouted")
+    if r:
+        note = f"rerouted ({r['reason']}): {_route_change(r['from'], r['to'])}"
+        if r.get("departures_h"):
+            note += f", for departures between {r['departures_h'][0]:g} h and {r['departures_h'][1]:g} h"
+        elif r.get("expected_extra_d") is not None:
+            note += (
+                f"; expected {r['expected_extra_d']:+.1f} d, {r['extra_distance_km']:+,} km, "
+                f"{r['extra_cost_usd_per_teu']:+,} USD/TEU"
+            )
+        return note
+    d = row.get("redefined")
+    if d:
+        note = f"redefined by the what-if ({', '.join(d['what'])})"
+        if "route" in d["what"]:
+            note += f": {_route_change(d['from'], d['to'])}"
+        return note + "; not a like-for-like difference"
+    return None

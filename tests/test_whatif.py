@@ -251,3 +251,32 @@ def test_an_added_service_shows_in_the_comparison(tmp_path: Path, capsys: pytest
     path = write(tmp_path, "more", text)
     assert main(["compare", "baseline", str(path), "-r", "1", "--out", str(tmp_path / "c")]) == 0
     assert "new-xian-tbilisi (added)" in capsys.readouterr().out
+
+
+def test_a_service_the_whatif_redefines_is_flagged_not_judged(tmp_path: Path) -> None:
+    from sim.compare import change_note, compare
+    from tests.test_engine import exact_network, write_scenario
+
+    base_path = write_scenario(tmp_path, exact_network())
+    whatif = tmp_path / "shorter.toml"
+    whatif.write_text(
+        '[scenario]\nname = "shorter"\nbase = "scenario.toml"\n'
+        '[[services]]\nname = "abc"\norigin = "A"\ndestination = "B"\n'
+        'trains_per_week = { value = 168, source = "SRC1" }\n'
+        'wagons = { value = 40, source = "SRC1" }\nteu = { value = 80, source = "SRC1" }\n'
+    )
+    report, runs = compare(sim.load_scenario(base_path), [sim.load_scenario(whatif)], replications=2)
+    row = report["whatifs"][0]["services"]["abc"]
+    assert row["rerouted"] is None
+    assert row["redefined"] == {"what": ["route"], "from": ["A", "B", "C"], "to": ["A", "B"]}
+    assert row["delta"]["transit_d_mean"]["value"] < 0  # shorter, but not better: it goes elsewhere
+    assert change_note(row) == (
+        "redefined by the what-if (route): now A to B, was A to C; not a like-for-like difference"
+    )
+    from maps.report import compare_report
+
+    page = compare_report(report, runs)
+    assert "in system</th>" in page and "redefined by the what-if (route): now A to B" in page
+    assert "class='good'" not in page.split("Route maps")[0]  # a redefined service is not an improvement
+    untouched = compare(sim.load_scenario(base_path), [sim.load_scenario(base_path)], replications=1)[0]
+    assert untouched["whatifs"][0]["services"]["abc"]["redefined"] is None
