@@ -36,6 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _STATUS.clear()
         print(f"corridors: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: whatever was being written is left out whole (atomic writes)
+        _STATUS.clear()
+        print("corridors: interrupted; nothing was half-written", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # output piped into `head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -138,3 +138,18 @@ def test_simulate_writes_a_readable_report(tmp_path: Path) -> None:
         assert heading in page
     assert page.count("<svg") >= 3
     assert external_references(page.split("<iframe")[0]) == []
+
+
+def test_ctrl_c_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.runner
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.runner, "simulate", interrupted)
+    out = tmp_path / "run"
+    assert main(["simulate", str(write_scenario(tmp_path, exact_network())), "--out", str(out)]) == 130
+    assert capsys.readouterr().err == "corridors: interrupted; nothing was half-written\n"
+    assert not out.exists()
