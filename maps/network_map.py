@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import folium
@@ -31,6 +31,7 @@ KIND_STYLE = {  # (fill colour, radius, label), first matching kind wins
 }
 SEA = "#d4e6f1"
 LAND = "#f4f1ea"
+CLOSED = "#111111"  # closures and bans
 #: Lake Van is not in the 1:110m countries; an approximate outline (an estimate) keeps its
 #: rail ferry on water. (lat, lon)
 LAKE_VAN = [
@@ -155,23 +156,31 @@ def _basemap() -> dict[str, Any]:
 class _Legend(MacroElement):
     _template = Template(
         """{% macro html(this, kwargs) %}
-<details class="corridors-legend" open><summary>Legend</summary>{{ this.body }}</details>
+<details class="corridors-legend"{{ " open" if this.open else "" }}><summary>Legend</summary>{{ this.body }}</details>
 {% endmacro %}"""
     )
 
-    def __init__(self, body: str) -> None:
+    def __init__(self, body: str, open_: bool = True) -> None:
         super().__init__()
         self._name = "CorridorsLegend"
         self.body = body
+        self.open = open_
 
 
-def _legend_html(results: bool = False) -> str:
+def _legend_html(results: bool = False, closed: bool = False) -> str:
     lines = ["<b>Legs</b>"]
     for mode, colour in MODE_COLOURS.items():
         style = "dotted" if mode in ("ferry", "sea") else ("dashed" if mode == "road" else "solid")
+        if mode == "rail":
+            lines.append(f'<span class="sw" style="border-top:3px solid {colour}"></span>rail, 1435 mm')
+            lines.append(f'<span class="sw" style="border-top:3px dashed {colour}"></span>rail, 1520 mm')
+            continue
         lines.append(f'<span class="sw" style="border-top:3px {style} {colour}"></span>{mode}')
-    lines.append('<span class="sw" style="border-top:3px solid #b2182b"></span>1435 mm (solid)')
-    lines.append('<span class="sw" style="border-top:3px dashed #b2182b"></span>1520 mm (dashed)')
+    if closed:
+        lines.append(
+            f'<span class="sw" style="border-top:4px dashed {CLOSED}"></span>closed or banned '
+            f'<span class="dot" style="border:3px solid {CLOSED};width:10px;height:10px;background:none"></span>'
+        )
     lines.append("<b>Nodes</b>")
     for colour, radius, label in KIND_STYLE.values():
         size = 2 * radius
@@ -183,6 +192,10 @@ def _legend_html(results: bool = False) -> str:
         lines.append("<small>(queue + waiting for a vessel, sailing or opening)</small>")
         for (hours, colour), size in zip(WAIT_COLOURS, (10, 14, 18, 22), strict=True):
             lines.append(f'<span class="dot" style="background:{colour};width:{size}px;height:{size}px"></span>{hours}')
+        lines.append(
+            '<span class="sw" style="border-top:6px solid #5e3c99;opacity:.45"></span>traffic (layer, off at first): '
+            "width grows with trains a week"
+        )
         lines.append(
             '<span class="dot" style="background:#1f4e9c;width:8px;height:8px"></span>train moving '
             '<span class="dot" style="background:#c51b7d;width:8px;height:8px"></span>at a node'
@@ -214,11 +227,15 @@ def build_network_map(
     *,
     results: Results | None = None,
     window_d: float = 60.0,
+    closed: Mapping[str, str] | None = None,
+    legend_open: bool = True,
 ) -> folium.Map:
     """A folium map of the network: one layer per corridor (all when ``corridors`` is None).
 
     With ``results`` (from `corridors simulate`): the stay at nodes, traffic on legs, and trains
     moving over the first ``window_d`` days of one replication, for the corridors drawn.
+    ``closed`` maps node and leg ids to what closes or bans them (a scenario's closures), drawn
+    in their own layer. ``legend_open`` False starts the legend folded (maps inside reports).
     """
     names = list(corridors) if corridors else list(network.corridors)
     for name in names:
@@ -289,7 +306,9 @@ def build_network_map(
     if results is not None:
         legs_drawn = {leg_id for name in names for leg_id in network.corridors[name].leg_ids}
         add_results(m, network, results, nodes=shown, legs=legs_drawn, window_d=window_d)
-    _Legend(_legend_html(results is not None)).add_to(m)
+    if closed:
+        _draw_closed(m, network, closed)
+    _Legend(_legend_html(results is not None, bool(closed)), legend_open).add_to(m)
     Script(f"L.control.scale({{imperial: false, maxWidth: 160}}).addTo({m.get_name()});").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     if bounds:
@@ -297,6 +316,36 @@ def build_network_map(
         lons = [p[1] for p in bounds]
         m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
     return m
+
+
+def _draw_closed(m: folium.Map, network: Network, closed: Mapping[str, str]) -> None:
+    """Closed or banned nodes (a ring) and legs (a dashed line over them), with what closes them."""
+    group = folium.FeatureGroup(name="Closures and bans", show=True)
+    for ident, why in closed.items():
+        if ident in network.legs:
+            leg = network.legs[ident]
+            folium.PolyLine(
+                [list(p) for p in leg.path],
+                color=CLOSED,
+                weight=6,
+                opacity=0.85,
+                dash_array="8 8",
+                tooltip=f"{esc(ident)}: {esc(why)}",
+                class_name=f"corridors-closed closed-{esc(ident)}",
+            ).add_to(group)
+        elif ident in network.nodes:
+            ring = folium.CircleMarker(
+                location=network.nodes[ident].latlon,
+                radius=13,
+                color=CLOSED,
+                weight=3,
+                fill=False,
+                tooltip=f"{esc(network.nodes[ident].name)} ({esc(ident)}): {esc(why)}",
+                class_name=f"corridors-closed closed-{esc(ident)}",
+            )
+            ring.options["pane"] = "nodes"
+            ring.add_to(group)
+    group.add_to(m)
 
 
 def _draw_leg(network: Network, leg: Leg, corridor_names: list[str], group: str) -> folium.PolyLine:

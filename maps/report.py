@@ -38,9 +38,42 @@ def results_from_run(result: RunResult) -> Results:
     return Results(result.summary, events, result.summary["start"])
 
 
-def run_map(result: RunResult, corridors: Sequence[str] | None = None) -> str:
-    """The results map of a run as one offline HTML page."""
-    return render_offline(build_network_map(result.scenario.network, corridors, results=results_from_run(result)))
+def run_map(result: RunResult, corridors: Sequence[str] | None = None, *, embedded: bool = False) -> str:
+    """The results map of a run as one offline HTML page, with the scenario's closures and bans
+    (``embedded``: for a report's frame, the legend starts folded)."""
+    return render_offline(
+        build_network_map(
+            result.scenario.network,
+            corridors,
+            results=results_from_run(result),
+            closed=closed_places(result),
+            legend_open=not embedded,
+        )
+    )
+
+
+def closed_places(result: RunResult) -> dict[str, str]:
+    """Node and leg ids a scenario closes or bans, with when or why."""
+    sc = result.scenario
+    net = sc.network
+    out: dict[str, list[str]] = defaultdict(list)
+
+    def day(hours: float) -> str:
+        return sc.date_at(min(hours, sc.horizon_h)).strftime("%Y-%m-%d")
+
+    for c in sc.closures:
+        ident = c.node or c.leg
+        if ident:
+            out[ident].append(f"closed {day(c.start_h)} to {day(c.end_h)}")
+    banned = set(sc.banned_countries)
+    for node in net.nodes.values():
+        if node.id in sc.banned_nodes or banned & {node.country, *node.countries}:
+            out[node.id].append("banned: no traffic through it")
+    for leg in net.legs.values():
+        through = banned & {*leg.countries, net.nodes[leg.from_id].country, net.nodes[leg.to_id].country}
+        if through:
+            out[leg.id].append(f"banned: runs through {', '.join(sorted(through))}")
+    return {k: "; ".join(v) for k, v in out.items()}
 
 
 def _iframe(page: str, title: str) -> str:
@@ -234,7 +267,7 @@ def run_report(result: RunResult) -> str:
         "<h2>Bottlenecks</h2>",
         _bottlenecks(summary),
         "<h2>Route map</h2>",
-        _iframe(run_map(result), "route map"),
+        _iframe(run_map(result, embedded=True), "route map"),
         "<h2>Assumptions and sources</h2>",
         _assumptions(result),
     ]
@@ -319,7 +352,10 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
         body.append("<h3>Bottlenecks in the what-if</h3>" + _bottlenecks(run.summary, 8))
         body.append(
             "<h3>Route maps: base and what-if</h3><div class='pair'>"
-            f"<div>{_iframe(run_map(base), 'base')}</div><div>{_iframe(run_map(run), w['name'])}</div></div>"
+            f"<div><h4>base: {esc(base.scenario.name)}</h4>{_iframe(run_map(base, embedded=True), 'base')}</div>"
+            f"<div><h4>what-if: {esc(w['name'])}</h4>{_iframe(run_map(run, embedded=True), w['name'])}"
+            "<p class='note'>Closed and banned places are drawn in black; rerouted services follow their new "
+            "route.</p></div></div>"
         )
         body.append("<h3>Assumptions and sources of the what-if</h3>" + _assumptions(run))
     return _page(f"corridors: what-ifs against {report['base']}", "".join(body))

@@ -181,7 +181,9 @@ def add_results(
         popup = node_popup(network, node) + "<hr>" + "<br>".join(lines)
         marker = folium.CircleMarker(
             location=node.latlon,
-            radius=5 + 2.2 * math.sqrt(max(stay, 0.0)),
+            radius=min(
+                5 + 2.2 * math.sqrt(max(stay, 0.0)), 28.0
+            ),  # past ~100 h the colour says it; the tooltip says how long
             color="#333333",
             weight=1,
             fill=True,

@@ -226,3 +226,32 @@ def test_empty_event_log_is_an_error(run_folder: Path, tmp_path: Path, capsys: p
         f.write("replication,train,place,event,time_h,time\n")
     assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
     assert "holds no events" in capsys.readouterr().err
+
+
+def test_closures_and_bans_are_drawn_with_what_closes_them(network: corridors.Network) -> None:
+    m = build_network_map(
+        network,
+        closed={"YE_BAB_EL_MANDEB": "closed 2025-01-01 to 2026-01-01", "N08": "banned: runs through RU"},
+        legend_open=False,
+    )
+    page = render_offline(m)
+    assert "Closures and bans" in page and "closed or banned" in page  # its layer and its legend line
+    assert "closed-YE_BAB_EL_MANDEB" in page and "closed-N08" in page
+    assert "closed 2025-01-01 to 2026-01-01" in page and "banned: runs through RU" in page
+    assert '<details class="corridors-legend">' in page  # folded, for a report's frame
+    plain = render_offline(build_network_map(network))
+    assert "Closures and bans" not in plain and '<details class="corridors-legend" open>' in plain
+
+
+def test_a_whatif_map_marks_its_bans_and_closures() -> None:
+    import sim
+    from maps.report import closed_places
+
+    run = sim.simulate(sim.load_scenario("no-russia-transit"), replications=1)
+    closed = closed_places(run)
+    net = run.scenario.network
+    assert {"KZRU_BORDER", "RUBY_BORDER"} <= set(closed)
+    assert all("RU" in {net.nodes[k].country, *net.nodes[k].countries} for k in closed if k in net.nodes)
+    assert closed["RUBY_BORDER"] == "banned: no traffic through it"
+    red_sea = closed_places(sim.simulate(sim.load_scenario("red-sea-closure"), replications=1))
+    assert red_sea == {"YE_BAB_EL_MANDEB": "closed 2025-01-01 to 2026-05-01"}
