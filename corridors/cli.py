@@ -470,6 +470,14 @@ def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
         )
 
 
+def _clip(text: str, width: int) -> str:
+    """``text`` cut at a word to fit ``width`` characters, with an ellipsis when cut."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:-(")
+    return cut + "…"
+
+
 def _signed(value: float | None, digits: int = 2, plain: bool = False) -> str:
     """A difference for a table: signed, no "-0.00", a dash when missing."""
     if value is None:
@@ -584,7 +592,7 @@ def _compare(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from maps.report import sweep_report
     from sim.scenario import load_scenario
-    from sim.sweep import parse_param, sweep
+    from sim.sweep import moved_services, parse_param, sweep
 
     parse_param(args.param)
     try:
@@ -613,25 +621,22 @@ def _sweep(args: argparse.Namespace) -> int:
         _emit({"out": str(out), "files": [path.name, html_path.name], **_without_version(data)})
         return 0
     print(f"Sweep of {args.param} on {scenario.name}: {args.replications} replications per value, seed {args.seed}")
-    names = [n for n in data["rows"][0]["services"]]
-    moved = [
-        n
-        for n in names
-        if len({(r["services"][n]["transit_d_p95"], r["services"][n]["trains_per_week"]) for r in data["rows"]}) > 1
-    ]
-    table = [["value", *[f"{n} P50/P95 d, trains/wk" for n in moved]]]
-    for r in data["rows"]:
-        table.append(
-            [
-                f"{r['value']:g}",
-                *[
-                    f"{r['services'][n]['transit_d_p50'] or 0:.2f}/{r['services'][n]['transit_d_p95'] or 0:.2f}, "
-                    f"{r['services'][n]['trains_per_week']:.1f}"
-                    for n in moved
-                ],
-            ]
-        )
-    _print_table(table, right=set(range(len(table[0]))))
+    moved = moved_services(data)
+    table = [["service", "value", "P50 d", "P95 d", "trains/wk", "in system"]]
+    for n in moved:
+        for k, r in enumerate(data["rows"]):
+            x = r["services"][n]
+            table.append(
+                [
+                    n if k == 0 else "",
+                    f"{r['value']:g}",
+                    _signed(x["transit_d_p50"], plain=True),
+                    _signed(x["transit_d_p95"], plain=True),
+                    f"{x['trains_per_week']:.1f}",
+                    f"{x['in_system_at_horizon_per_replication']:g}",
+                ]
+            )
+    _print_table(table, right=set(range(1, 6)))
     if not moved:
         print("  No service's P95 transit or throughput moves over these values.")
     print(f"Wrote {path} and {html_path.name}")
@@ -677,7 +682,7 @@ def _validate(args: argparse.Namespace) -> int:
             if r["kind"] == "end_to_end"
             else ("within" if r["passed"] else "differs")
         )
-        table.append([r["id"], r["what"][:62], obs, sim, ci, verdict])
+        table.append([r["id"], _clip(r["what"], 60), obs, sim, ci, verdict])
     _print_table(table, right={2, 3, 4})
     for r in rows:
         if r["kind"] == "node":

@@ -16,6 +16,7 @@ from maps.results import Results
 from maps.svg import ecdf, lines, stacked_bars, time_distance
 from sim.compare import change_note
 from sim.runner import RunResult
+from sim.sweep import moved_services
 from sim.whatif import main_mode
 
 __all__ = ["compare_report", "results_from_run", "run_map", "run_report", "sweep_report"]
@@ -243,6 +244,7 @@ def run_report(result: RunResult) -> str:
         "and ferries.</p>",
         time_distance(_profiles(result, rail), title="Time-distance"),
         "<h2>Where the days went</h2>",
+        "<h3>Days by country</h3>",
         stacked_bars(
             {
                 name: {k: v / 24 for k, v in row["by_country_h"].items()}
@@ -252,6 +254,7 @@ def run_report(result: RunResult) -> str:
             unit="d",
             title="Days by country",
         ),
+        "<h3>Days at nodes</h3>",
         stacked_bars(
             {
                 name: _top_nodes(row["by_node_h"])
@@ -364,13 +367,7 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
 def sweep_report(data: dict[str, Any]) -> str:
     """sweep.html: P50/P95 transit and throughput against the swept parameter, for the services it moves."""
     rows = data["rows"]
-    names = list(rows[0]["services"]) if rows else []
-
-    def spread(name: str, key: str) -> float:
-        values = [r["services"][name][key] for r in rows if r["services"][name][key] is not None]
-        return max(values) - min(values) if values else 0.0
-
-    moved = [n for n in names if spread(n, "transit_d_p95") > 0.05 or spread(n, "trains_per_week") > 0.05]
+    moved = moved_services(data)
     label = data["param"] + (" (× the data's values)" if data["scales"] else "")
     body = [
         f"<h1>corridors: sweep of {esc(data['param'])} on {esc(data['scenario'])}</h1>",

@@ -25,6 +25,7 @@ PALETTE = [
     "#637939",
 ]
 W, H, LEFT, RIGHT, TOP, BOTTOM = 860, 320, 60, 250, 16, 40
+OTHER = "#bbbbbb"  # the parts without a colour of their own
 
 
 def _nice(top: float) -> float:
@@ -122,32 +123,44 @@ def time_distance(profiles: Mapping[str, Sequence[tuple[float, float, str]]], *,
 
 
 def stacked_bars(rows: Mapping[str, Mapping[str, float]], *, unit: str, title: str) -> str:
-    """One horizontal bar per row, split into its parts (largest parts keep their colours)."""
+    """One horizontal bar per row, split into its parts, with a legend: a part keeps its colour in
+    every row (the largest parts get colours; the rest share grey, "others")."""
     totals = {k: sum(v.values()) for k, v in rows.items()}
     x_max = _nice(max(totals.values(), default=1.0))
-    keys: list[str] = []
+    size: dict[str, float] = {}
     for parts_ in rows.values():
-        for key in sorted(parts_, key=lambda k: -parts_[k]):
-            if key not in keys:
-                keys.append(key)
-    keys = keys[: len(PALETTE) - 1]
-    height = TOP + BOTTOM + 22 * len(rows) + 10
+        for key, value in parts_.items():
+            size[key] = size.get(key, 0.0) + value
+    keys = sorted((k for k in size if not k.startswith("other")), key=lambda k: -size[k])[: len(PALETTE)]
+    colour_of = {key: PALETTE[i] for i, key in enumerate(keys)}
     out = []
     for i, (name, parts_) in enumerate(rows.items()):
-        y = TOP + 22 * i
+        y = 6 + 22 * i
         x = 200.0
         out.append(f'<text x="196" y="{y + 14}" font-size="11" text-anchor="end">{esc(name)}</text>')
         for key, value in sorted(parts_.items(), key=lambda kv: keys.index(kv[0]) if kv[0] in keys else 99):
-            width = (W - 200 - 20) * value / x_max
-            colour = PALETTE[keys.index(key)] if key in keys else "#bbbbbb"
+            width = (W - 200 - 60) * value / x_max
             out.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{max(width, 0):.1f}" height="16" fill="{colour}">'
+                f'<rect x="{x:.1f}" y="{y}" width="{max(width, 0):.1f}" height="16" fill="{colour_of.get(key, OTHER)}">'
                 f"<title>{esc(name)}: {esc(key)} {value:.1f} {esc(unit)}</title></rect>"
             )
-            if width > 34:
+            if width > 6 * len(key) + 6:  # the name only where it fits
                 out.append(f'<text x="{x + 3:.1f}" y="{y + 12}" font-size="10" fill="#fff">{esc(key)}</text>')
             x += width
         out.append(f'<text x="{x + 4:.1f}" y="{y + 12}" font-size="10">{totals[name]:.1f} {esc(unit)}</text>')
+    entries = [(key, colour_of[key]) for key in keys]
+    if len(size) > len(keys):
+        entries.append(("others", OTHER))
+    y = 6 + 22 * len(rows) + 10
+    x = 200.0
+    for key, colour in entries:
+        width = 16 + 6.2 * len(key) + 14
+        if x + width > W:
+            x, y = 200.0, y + 16
+        out.append(f'<rect x="{x:.1f}" y="{y}" width="11" height="11" fill="{colour}"/>')
+        out.append(f'<text x="{x + 15:.1f}" y="{y + 10}" font-size="10">{esc(key)}</text>')
+        x += width
+    height = y + 20
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="{W}" height="{height}" '
         f'role="img"><title>{esc(title)}</title>' + "".join(out) + "</svg>"

@@ -12,7 +12,7 @@ from sim.runner import simulate
 from sim.scenario import Scenario
 from sim.whatif import LEG_FIELDS, NODE_FIELDS, apply_overrides, apply_service_overrides
 
-__all__ = ["parse_param", "sweep", "variant"]
+__all__ = ["moved_services", "parse_param", "sweep", "variant"]
 
 _DURATIONS = {"process_h", "transit_h"}
 
@@ -103,3 +103,15 @@ def _prefixed(progress: Callable[[str], None] | None, prefix: str) -> Callable[[
         return None
     tell = progress
     return lambda message: tell(prefix + message)
+
+
+def moved_services(data: dict[str, Any], *, days: float = 0.05, per_week: float = 0.05) -> list[str]:
+    """The services of a sweep whose P95 transit or throughput moves over the values."""
+    rows = data["rows"]
+    names = list(rows[0]["services"]) if rows else []
+
+    def spread(name: str, key: str) -> float:
+        values = [r["services"][name][key] for r in rows if r["services"][name][key] is not None]
+        return max(values) - min(values) if values else 0.0
+
+    return [n for n in names if spread(n, "transit_d_p95") > days or spread(n, "trains_per_week") > per_week]
