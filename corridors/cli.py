@@ -26,6 +26,9 @@ SCHEMA_VERSION = 1
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 bad data or input, 2 usage)."""
     parser = _parser()
+    if not (sys.argv[1:] if argv is None else argv):  # a bare `corridors`: what it can do, not a usage error
+        parser.print_help()
+        return 2
     args = parser.parse_args(argv)
     for stream in (sys.stdout, sys.stderr):  # never a traceback for a character the terminal lacks
         if hasattr(stream, "reconfigure"):
@@ -250,7 +253,7 @@ def _nodes(args: argparse.Namespace) -> int:
         _emit({"nodes": [node_dict(n) for n in nodes]})
         return 0
     table = [["id", "country", "kinds", "name"]]
-    table += [[n.id, n.country, "+".join(n.kinds), n.name] for n in nodes]
+    table += [[n.id, "/".join(n.countries), "+".join(n.kinds), n.name] for n in nodes]
     _print_table(table, right=set())
     return 0
 

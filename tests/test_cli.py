@@ -81,3 +81,15 @@ def test_export_geojson(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         for value in f["properties"].values():
             assert value is None or isinstance(value, (str, int, float, bool))
     assert [p.name for p in out.parent.iterdir()] == ["network.geojson"]
+
+
+def test_a_bare_command_lists_what_it_can_do(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    text = capsys.readouterr().out
+    assert all(command in text for command in ("simulate", "validate", "compare", "sweep", "map", "route"))
+
+
+def test_a_node_on_a_border_lists_both_countries(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nodes", "--country", "KZ"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if "KZRU_BORDER" in line)
+    assert line.split()[1] == "KZ/RU"
