@@ -20,7 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from corridors import InputError
+from corridors import InputError, bundled_data_dir
+from corridors.loader import display_path
 from sim.engine import Replication, run_replication
 from sim.kpis import summarize
 from sim.records import Event, TrainRecord
@@ -103,16 +104,25 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _input_name(path: Path) -> str:
+    """An input as the manifest names it: "bundled:" and its place in the bundled data, or its path
+    as given (relative to the working folder when inside it), so a shared run does not carry a home folder."""
+    try:
+        return "bundled:" + path.resolve().relative_to(bundled_data_dir().resolve()).as_posix()
+    except ValueError:
+        return display_path(path)
+
+
 def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
     scenario = result.scenario
     inputs: dict[str, str] = {}
     if scenario.path is not None:
-        inputs[str(scenario.path)] = _sha256(scenario.path)
+        inputs[_input_name(scenario.path)] = _sha256(scenario.path)
     root = scenario.network.root
     if root is not None:
         for path in sorted(root.iterdir()):
             if path.is_file():
-                inputs[str(path)] = _sha256(path)
+                inputs[_input_name(path)] = _sha256(path)
     versions = {"python": platform.python_version()}
     for package in ("corridors", "simpy", "numpy", "geopy", "folium"):
         try:

@@ -148,6 +148,14 @@ def test_simulate_writes_a_results_map(run_folder: Path) -> None:
     assert "<title>corridors: results of baseline" in html
 
 
+def test_the_manifest_names_bundled_inputs_without_a_home_folder(run_folder: Path) -> None:
+    import json
+
+    names = set(json.loads((run_folder / "manifest.json").read_text())["inputs_sha256"])
+    assert {"bundled:scenarios/baseline.toml", "bundled:network/legs.toml", "bundled:network/nodes.toml"} <= names
+    assert not any(name.startswith("/") for name in names)
+
+
 def test_map_with_results_from_a_folder(run_folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "m.html"
     assert main(["map", "--results", str(run_folder), "--window-d", "30", "--out", str(out)]) == 0
