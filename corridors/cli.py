@@ -658,7 +658,7 @@ def _validate(args: argparse.Namespace) -> int:
         scenario, replications=args.replications, seed=args.seed, workers=args.workers, progress=_STATUS.progress()
     )
     _STATUS.clear()
-    rows = result_rows(evaluate(targets, result.replications))
+    rows = result_rows(evaluate(targets, result.replications), scenario.network)
     failed = [r["id"] for r in rows if r["kind"] == "end_to_end" and not r["passed"]]
     if args.json:
         _emit(
@@ -684,12 +684,18 @@ def _validate(args: argparse.Namespace) -> int:
             ("pass" if r["passed"] else "FAIL")
             if r["kind"] == "end_to_end"
             else ("within" if r["passed"] else "differs")
-        )
+        ) + ("*" if r["fitted_parameters"] else "")
         table.append([r["id"], _clip(r["what"], 60), obs, sim, ci, verdict])
     _print_table(table, right={2, 3, 4})
     for r in rows:
         if r["kind"] == "node":
             print(f"  {r['id']} describes {r['applies_to']}; the model's figure is for the simulated trains there.")
+    fitted = [r for r in rows if r["fitted_parameters"]]
+    if fitted:
+        print(
+            "  * parameters were fitted to these figures, so the row checks the fit rather than giving independent "
+            "evidence: " + "; ".join(f"{r['id']}: {', '.join(r['fitted_parameters'])}" for r in fitted)
+        )
     if skipped:
         print(f"  Left out (their services are not in this scenario): {', '.join(skipped)}")
     if failed:

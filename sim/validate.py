@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -266,8 +267,26 @@ def evaluate(targets: Sequence[Target], reps: Sequence[Replication]) -> list[Tar
     return results
 
 
-def result_rows(results: Sequence[TargetResult]) -> list[dict[str, Any]]:
-    """The JSON form of a validation."""
+_FITTED = re.compile(r"fitted to: ([^\s,;:()]+)")
+
+
+def fitted_parameters(network: Network) -> dict[str, list[str]]:
+    """Per target id, the network's parameters fitted to it ("M02 transit_h"), from their
+    ``fitted_to`` in the data: a row they were fitted to checks the fit, not independent evidence."""
+    out: dict[str, list[str]] = {}
+    notes = [(node.id, node.notes) for node in network.nodes.values()]
+    notes += [(node.id, node.facility.notes) for node in network.nodes.values() if node.facility]
+    notes += [(leg.id, leg.notes) for leg in network.legs.values()]
+    for where, fields in notes:
+        for field, note in fields.items():
+            for match in _FITTED.finditer(note):
+                out.setdefault(match.group(1), []).append(f"{where} {field}")
+    return out
+
+
+def result_rows(results: Sequence[TargetResult], network: Network | None = None) -> list[dict[str, Any]]:
+    """The JSON form of a validation (with ``network``: the parameters fitted to each row)."""
+    fitted = fitted_parameters(network) if network is not None else {}
     rows = []
     for r in results:
         t = r.target
@@ -286,6 +305,7 @@ def result_rows(results: Sequence[TargetResult]) -> list[dict[str, Any]]:
                 "applies_to": t.applies_to or None,
                 "sources": list(t.sources),
                 "note": t.note or None,
+                "fitted_parameters": fitted.get(t.id, []),
             }
         )
     return rows

@@ -153,3 +153,21 @@ def test_ctrl_c_is_one_line_not_a_traceback(
     assert main(["simulate", str(write_scenario(tmp_path, exact_network())), "--out", str(out)]) == 130
     assert capsys.readouterr().err == "corridors: interrupted; nothing was half-written\n"
     assert not out.exists()
+
+
+def test_validate_says_which_rows_parameters_were_fitted_to() -> None:
+    from corridors import load_network
+    from sim.validate import fitted_parameters
+
+    fitted = fitted_parameters(load_network())
+    assert "M02 transit_h" in fitted["V10"] and "KZ_AKTAU process_h" in fitted["V10"]
+    assert set(fitted) == {"V10", "V15", "V15c", "V16"}  # the rest are checked against independent facts
+
+
+def test_validate_marks_rows_that_parameters_were_fitted_to(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "-r", "1"]) == 1  # V14 fails (see the README)
+    text = capsys.readouterr().out
+    v10 = next(line for line in text.splitlines() if line.startswith("  V10 "))
+    v01 = next(line for line in text.splitlines() if line.startswith("  V01 "))
+    assert v10.endswith("pass*") and v01.endswith("pass")
+    assert "* parameters were fitted to these figures" in text and "V10: KZ_AKTAU process_h" in text
