@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import Any
 
 from corridors import __version__
 from corridors.errors import CorridorsError, InputError
-from corridors.export import network_geojson, write_json_atomic, write_text_atomic
+from corridors.export import network_geojson, write_json_atomic, write_text_atomic, write_texts_atomic
 from corridors.loader import load_network
 from corridors.model import Network
 from corridors.routing import WEIGHTS, route
@@ -26,7 +27,7 @@ SCHEMA_VERSION = 1
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 bad data or input, 2 usage)."""
     parser = _parser()
-    if not (sys.argv[1:] if argv is None else argv):  # a bare `corridors`: what it can do, not a usage error
+    if not (sys.argv[1:] if argv is None else argv):  # a bare `corridors`: what it can do (still exit 2: no command)
         parser.print_help()
         return 2
     args = parser.parse_args(argv)
@@ -67,7 +68,11 @@ class _Status:
         return self if sys.stderr.isatty() else None
 
     def __call__(self, message: str) -> None:
-        sys.stderr.write(f"\r\x1b[K{message} ({time.monotonic() - self.started:.0f} s)")
+        line = f"{message} ({time.monotonic() - self.started:.0f} s)"
+        width = shutil.get_terminal_size().columns - 1  # one row: a wrapped line could not be cleared
+        if len(line) > width:
+            line = line[: max(width - 1, 0)] + "…"
+        sys.stderr.write(f"\r\x1b[K{line}")
         sys.stderr.flush()
         self.shown = True
 
@@ -477,8 +482,10 @@ def _clip(text: str, width: int) -> str:
     """``text`` cut at a word to fit ``width`` characters, with an ellipsis when cut."""
     if len(text) <= width:
         return text
-    cut = text[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:-(")
-    return cut + "…"
+    cut = text[: width - 1]
+    if text[width - 1] != " ":  # a word runs on past the cut: leave it out whole
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-(") + "…"
 
 
 def _signed(value: float | None, digits: int = 2, plain: bool = False) -> str:
@@ -490,9 +497,11 @@ def _signed(value: float | None, digits: int = 2, plain: bool = False) -> str:
 
 
 def _write_pair(out: Path, stem: str, data: dict[str, Any], page: str) -> tuple[Path, Path]:
-    """``stem``.json and ``stem``.html into ``out`` (each written whole, or not at all)."""
+    """``stem``.json and ``stem``.html into ``out``: both new, or (on any failure) both as they were."""
     out.mkdir(parents=True, exist_ok=True)
-    return write_json_atomic(out / f"{stem}.json", data), write_text_atomic(out / f"{stem}.html", page)
+    json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
+    write_texts_atomic({json_path: json.dumps(data, ensure_ascii=False, indent=1) + "\n", html_path: page})
+    return json_path, html_path
 
 
 def _without_version(data: dict[str, Any]) -> dict[str, Any]:
@@ -639,8 +648,9 @@ def _sweep(args: argparse.Namespace) -> int:
                     f"{x['in_system_at_horizon_per_replication']:g}",
                 ]
             )
-    _print_table(table, right=set(range(1, 6)))
-    if not moved:
+    if moved:
+        _print_table(table, right=set(range(1, 6)))
+    else:
         print("  No service's P95 transit or throughput moves over these values.")
     print(f"Wrote {path} and {html_path.name}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,28 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def write_texts_atomic(files: Mapping[Path, str]) -> None:
+    """Write several files that belong together: every one to a temporary file first, then all
+    renamed at once, so a failure or Ctrl-C leaves the old set, not a mix of old and new."""
+    staged: list[tuple[str, Path]] = []
+    target = Path()
+    try:
+        for target, text in files.items():
+            if target.exists() and not target.is_file():
+                raise InputError(f"{target}: exists and is not a regular file; give a file name")
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((tmp, target))
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)

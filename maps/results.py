@@ -183,7 +183,7 @@ def add_results(
             location=node.latlon,
             radius=min(
                 5 + 2.2 * math.sqrt(max(stay, 0.0)), 28.0
-            ),  # past ~100 h the colour says it; the tooltip says how long
+            ),  # capped so a jam does not cover the map; the tooltip says how long
             color="#333333",
             weight=1,
             fill=True,

@@ -46,15 +46,9 @@ def _figures(s: dict[str, Any], *, in_system: bool = True) -> dict[str, Any]:
 
 
 def _redefined(base: Any, whatif: Any) -> list[str]:
-    """What a what-if changed in a service's own definition (not a reroute): route, timetable, trains."""
-    what = []
-    if base.node_ids != whatif.node_ids:
-        what.append("route")
-    if base.departures_h != whatif.departures_h:
-        what.append("timetable")
-    if (base.wagons, base.teu) != (whatif.wagons, whatif.teu):
-        what.append("train size")
-    return what
+    """Whether a what-if gave a service another route of its own (not a reroute): its transit is
+    then measured between other places. More trains or other train sizes are the change itself."""
+    return ["route"] if base.node_ids != whatif.node_ids else []
 
 
 def _minus(a: Any, b: Any, digits: int = 3) -> float | None:
@@ -218,8 +212,7 @@ def change_note(row: dict[str, Any]) -> str | None:
         return note
     d = row.get("redefined")
     if d:
-        note = f"redefined by the what-if ({', '.join(d['what'])})"
-        if "route" in d["what"]:
-            note += f": {_route_change(d['from'], d['to'])}"
-        return note + "; not a like-for-like difference"
+        return (
+            f"given another route by the what-if: {_route_change(d['from'], d['to'])}; not a like-for-like difference"
+        )
     return None

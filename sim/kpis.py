@@ -241,7 +241,7 @@ def _nodes(
         return _rounded(describe([v for vs in per_rep for v in vs], [statistics.fmean(vs) for vs in per_rep if vs]))
 
     out: dict[str, Any] = {}
-    for place in sorted(set(waits) | set(holds)):
+    for place in sorted(set(waits) | set(holds) | set(longest)):
         node = net.nodes[place]
         servers = node.facility.servers if node.facility else 1
         w = waits.get(place)
@@ -249,8 +249,8 @@ def _nodes(
         n_visits = sum(len(vs) for vs in (w or h or []))
         hold = stats(h) if h and any(v > 1e-9 for vs in h for v in vs) else None
         wait = stats(w) if w else None
-        if wait is None and hold is None:
-            continue
+        if wait is None and hold is None and not longest.get(place):
+            continue  # a pass-through nobody waited at (trains all still waiting at the horizon do count)
         out[place] = {
             "country": node.country,
             "visits_per_replication": n_visits / n_reps,

@@ -8,6 +8,7 @@ import gc
 import gzip
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -87,7 +88,9 @@ def simulate(
     else:
         global _SCENARIO
         _SCENARIO = scenario
-        gc.freeze()  # the workers' collector leaves the parent's objects alone (no copy-on-write)
+        frozen_here = gc.get_freeze_count() == 0  # a caller's own freeze is theirs to undo
+        if frozen_here:
+            gc.freeze()  # the workers' collector leaves the parent's objects alone (no copy-on-write)
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 for sent in pool.map(_one, jobs):
@@ -95,7 +98,8 @@ def simulate(
                     tell(f"{scenario.name}: replication {len(reps)}/{replications}")
         finally:
             _SCENARIO = None
-            gc.unfreeze()
+            if frozen_here:
+                gc.unfreeze()
     tell(f"{scenario.name}: summarising")
     return RunResult(scenario, seed, reps, summarize(scenario, reps, seed=seed))
 
@@ -142,6 +146,21 @@ def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
     }
 
 
+def _minute_clock(start: dt.datetime) -> Callable[[float], str]:
+    """Hours since ``start`` as the calendar minute they fall in ("2025-01-01T02:03"), each minute
+    formatted once (a run's log has a million events and far fewer distinct minutes)."""
+    clock: dict[int, str] = {}
+
+    def when(hours: float) -> str:
+        minute = math.floor(round(hours * 60.0, 6))  # 2.05 h is 02:03, whatever the float error
+        text = clock.get(minute)
+        if text is None:
+            text = clock[minute] = (start + dt.timedelta(minutes=minute)).isoformat(timespec="minutes")
+        return text
+
+    return when
+
+
 def write_run(
     result: RunResult,
     out_dir: str | os.PathLike[str],
@@ -167,14 +186,7 @@ def write_run(
         with gzip.open(tmp / "events.csv.gz", "wt", newline="", encoding="utf-8", compresslevel=5) as f:
             w = csv.writer(f)
             w.writerow([*Event._fields, "time"])
-            clock: dict[int, str] = {}  # the calendar time of each minute, formatted once
-
-            def when(hours: float) -> str:
-                minute = int((hours * 60.0) // 1)
-                text = clock.get(minute)
-                if text is None:
-                    text = clock[minute] = (start + dt.timedelta(minutes=minute)).isoformat(timespec="minutes")
-                return text
+            when = _minute_clock(start)
 
             for rep in result.replications:
                 w.writerows(

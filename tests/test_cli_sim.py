@@ -148,11 +148,31 @@ def test_ctrl_c_is_one_line_not_a_traceback(
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.runner, "simulate", interrupted)
-    out = tmp_path / "run"
-    assert main(["simulate", str(write_scenario(tmp_path, exact_network())), "--out", str(out)]) == 130
+    monkeypatch.setattr(sim.runner, "_manifest", interrupted)  # after the log, trains and summary are written
+    scenario = write_scenario(tmp_path, exact_network())
+    out = tmp_path / "runs" / "run"
+    assert main(["simulate", str(scenario), "--out", str(out)]) == 130
     assert capsys.readouterr().err == "corridors: interrupted; nothing was half-written\n"
-    assert not out.exists()
+    assert not out.exists() and list((tmp_path / "runs").iterdir()) == []  # no temporary folder left either
+
+
+def test_a_pair_of_reports_is_written_both_or_neither(tmp_path: Path) -> None:
+    from corridors import InputError
+    from corridors.export import write_texts_atomic
+
+    first, second = tmp_path / "a.json", tmp_path / "a.html"
+    write_texts_atomic({first: "old json", second: "old html"})
+    with pytest.raises(InputError, match="cannot write"):
+        write_texts_atomic({first: "new json", tmp_path / "no-such-folder" / "a.html": "new html"})
+    assert first.read_text() == "old json" and sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "a.json"]
+
+
+def test_clip_cuts_at_a_word() -> None:
+    from corridors.cli import _clip
+
+    assert _clip("aaaa bbbb cccc", 10) == "aaaa bbbb…"
+    assert _clip("aaaa bbbbbb cccc", 10) == "aaaa…"
+    assert _clip("short", 10) == "short"
 
 
 def test_validate_says_which_rows_parameters_were_fitted_to() -> None:

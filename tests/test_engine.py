@@ -176,6 +176,28 @@ def test_largest_queue_counts_trains_waiting_for_a_vessel(tmp_path: Path) -> Non
     assert node["largest_queue"] == 20
 
 
+def test_a_node_where_every_train_is_stuck_at_the_horizon_still_has_its_row(tmp_path: Path) -> None:
+    import datetime as dt
+
+    extra = {"closures": [{"node": "B", "start": dt.datetime(2025, 1, 1), "end": dt.datetime(2026, 1, 1)}]}
+    summary = simulate(load_scenario(write_scenario(tmp_path, exact_network(), extra)), replications=1).summary
+    assert summary["nodes"]["B"]["largest_queue"] == 24 and summary["nodes"]["B"]["wait_h"] is None
+
+
+def test_the_event_log_clock_is_not_a_minute_early() -> None:
+    import datetime as dt
+
+    from sim.runner import _minute_clock
+
+    when = _minute_clock(dt.datetime(2025, 1, 1))
+    assert when(2.05) == "2025-01-01T02:03"  # 2.05 * 60 is 122.99999999999999 in floats
+    assert when(0) == "2025-01-01T00:00" and when(24.999) == "2025-01-02T00:59"
+    start = dt.datetime(2025, 1, 1)
+    assert all(  # every whole minute, given in hours, is that minute
+        when(m / 60) == (start + dt.timedelta(minutes=m)).isoformat(timespec="minutes") for m in range(0, 200000, 7)
+    )
+
+
 def test_largest_queue_at_a_station(tmp_path: Path) -> None:
     # arrivals at 10..33 h, one server of 2 h: started by 33 h are those due at 10, 12, ..., 32
     node = simulate(load_scenario(write_scenario(tmp_path, exact_network())), replications=1, seed=1).summary["nodes"]

@@ -271,12 +271,27 @@ def test_a_service_the_whatif_redefines_is_flagged_not_judged(tmp_path: Path) ->
     assert row["redefined"] == {"what": ["route"], "from": ["A", "B", "C"], "to": ["A", "B"]}
     assert row["delta"]["transit_d_mean"]["value"] < 0  # shorter, but not better: it goes elsewhere
     assert change_note(row) == (
-        "redefined by the what-if (route): now A to B, was A to C; not a like-for-like difference"
+        "given another route by the what-if: now A to B, was A to C; not a like-for-like difference"
     )
     from maps.report import compare_report
 
     page = compare_report(report, runs)
-    assert "in system</th>" in page and "redefined by the what-if (route): now A to B" in page
+    assert "in system</th>" in page and "given another route by the what-if: now A to B" in page
     assert "class='good'" not in page.split("Route maps")[0]  # a redefined service is not an improvement
     untouched = compare(sim.load_scenario(base_path), [sim.load_scenario(base_path)], replications=1)[0]
     assert untouched["whatifs"][0]["services"]["abc"]["redefined"] is None
+
+
+def test_more_trains_are_the_change_not_a_redefinition(tmp_path: Path) -> None:
+    from sim.compare import compare
+    from tests.test_engine import exact_network, write_scenario
+
+    base_path = write_scenario(tmp_path, exact_network())
+    more = tmp_path / "more.toml"
+    more.write_text(
+        '[scenario]\nname = "more"\nbase = "scenario.toml"\n'
+        '[[overrides]]\nservice = "abc"\nfield = "trains_per_week"\nfactor = 2\n'
+    )
+    report, _ = compare(sim.load_scenario(base_path), [sim.load_scenario(more)], replications=1)
+    row = report["whatifs"][0]["services"]["abc"]
+    assert row["redefined"] is None and row["delta"]["trains_per_week"] > 0
