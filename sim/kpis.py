@@ -233,7 +233,7 @@ def _nodes(
     longest: dict[str, int] = defaultdict(int)
     for (_rep, place), changes in queue_events.items():
         length = 0
-        for _, delta in sorted(changes, key=lambda c: (c[0], c[1])):
+        for _, delta in sorted(changes):  # by time, a leaving train (-1) before an arriving one (+1)
             length += delta
             longest[place] = max(longest[place], length)
 
@@ -269,13 +269,15 @@ def _where(net: Network, scenario: Scenario, visits: dict[tuple[int, str, str], 
     by_train: dict[tuple[int, str], dict[str, dict[str, float]]] = defaultdict(dict)
     for (rep, train, place), ev in visits.items():
         by_train[(rep, train)][place] = ev
+    trains_of: dict[str, list[dict[str, dict[str, float]]]] = defaultdict(list)
+    for (_rep, train), places in by_train.items():
+        trains_of[train.rsplit("-", 1)[0]].append(places)  # a train is "<service>-<number>"
     for service in scenario.services:
         at_node: dict[str, float] = defaultdict(float)
         in_country: dict[str, float] = defaultdict(float)
         count = 0
-        prefix = service.name + "-"
-        for (_rep, train), places in by_train.items():
-            if not train.startswith(prefix) or "complete" not in places.get(service.node_ids[-1], {}):
+        for places in trains_of.get(service.name, ()):
+            if "complete" not in places.get(service.node_ids[-1], {}):
                 continue
             if any(n not in places for n in service.node_ids):
                 continue  # a train that took a detour
