@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+import gc
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
@@ -398,5 +399,16 @@ class _Model:
 
 
 def run_replication(scenario: Scenario, *, seed: int, replication: int) -> Replication:
-    """Run one replication of ``scenario``: same (seed, replication), same records, in any process."""
-    return _Model(scenario, seed, replication).run()
+    """Run one replication of ``scenario``: same (seed, replication), same records, in any process.
+
+    The cyclic garbage collector is paused while it runs: a replication allocates a million
+    short-lived objects, and collections sweeping over them cost about a third of the run time
+    (reference counting still frees them; the cycles SimPy leaves are collected afterwards).
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _Model(scenario, seed, replication).run()
+    finally:
+        if paused:
+            gc.enable()
