@@ -191,3 +191,30 @@ def test_validate_marks_rows_that_parameters_were_fitted_to(capsys: pytest.Captu
     v01 = next(line for line in text.splitlines() if line.startswith("  V01 "))
     assert v10.endswith("pass*") and v01.endswith("pass")
     assert "* parameters were fitted to these figures" in text and "V10: KZ_AKTAU process_h" in text
+
+
+def test_the_event_log_quotes_names_that_need_it(tmp_path: Path) -> None:
+    import dataclasses
+
+    from sim.records import Event
+    from sim.runner import simulate, write_run
+    from sim.scenario import load_scenario
+
+    result = simulate(load_scenario(write_scenario(tmp_path, exact_network())), replications=1)
+    plain = write_run(result, tmp_path / "plain")
+    rep = result.replications[0]
+    odd = [
+        Event(e.replication, e.train, 'B, "the border"' if e.place == "B" else e.place, e.event, e.time_h)
+        for e in rep.events
+    ]
+    quoted = dataclasses.replace(result, replications=[dataclasses.replace(rep, events=odd)])
+    write_run(quoted, tmp_path / "quoted")
+
+    def rows(folder: Path) -> list[dict[str, str]]:
+        with gzip.open(folder / "events.csv.gz", "rt", newline="") as f:
+            return list(csv.DictReader(f))
+
+    fast, slow = rows(tmp_path / "plain"), rows(tmp_path / "quoted")
+    assert len(fast) == len(slow) == len(rep.events) and plain
+    assert {r["place"] for r in slow} == {"A", 'B, "the border"', "C"}
+    assert [{**r, "place": "B" if r["place"].startswith("B,") else r["place"]} for r in slow] == fast
