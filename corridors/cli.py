@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -423,7 +424,7 @@ def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
     end = scenario.date_at(scenario.end_h).date()
     print(
         f"Scenario {summary['scenario']}: services {scenario.start.date()} to {end}, "
-        f"{summary['replications']} replications, seed {summary['seed']}"
+        f"{_reps(summary['replications'])}, seed {summary['seed']}"
     )
     table = [["service", "trains/wk", "mean d", "P50", "P95", "95% CI of mean", "on time", "waiting d", "in system"]]
     for name, s in summary["services"].items():
@@ -476,6 +477,25 @@ def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
             + ", ".join(f"{n} {v:g}" for n, v in stuck.items())
             + " — transit statistics cover arrived trains only."
         )
+    from sim.kpis import overload_note
+
+    warning = overload_note(summary)
+    if warning:
+        print(warning)
+    print(
+        "on time: arrived within the service's promised transit (promised_transit_d in the scenario); "
+        "waiting d: queues, vessels, sailings and closures."
+    )
+
+
+def _reps(n: int) -> str:
+    return f"{n} replication" + ("" if n == 1 else "s")
+
+
+def _wrap(text: str) -> str:
+    """A long note as an indented paragraph that fits the terminal."""
+    width = max(min(shutil.get_terminal_size().columns, 110), 60)
+    return textwrap.fill(text, width=width, initial_indent="  ", subsequent_indent="    ")
 
 
 def _clip(text: str, width: int) -> str:
@@ -510,6 +530,7 @@ def _without_version(data: dict[str, Any]) -> dict[str, Any]:
 
 def _compare(args: argparse.Namespace) -> int:
     from sim.compare import change_note, compare
+    from sim.kpis import overload_note
     from sim.scenario import load_scenario
 
     network = load_network(args.network) if args.network else None
@@ -531,8 +552,8 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json:
         _emit({"out": str(out), "files": [path.name, html_path.name], **_without_version(report)})
         return 0
-    print(f"Compared with {base.name}: {args.replications} replications, seed {args.seed}, common random numbers")
-    for w in report["whatifs"]:
+    print(f"Compared with {base.name}: {_reps(args.replications)}, seed {args.seed}, common random numbers")
+    for w, run in zip(report["whatifs"], runs[1:], strict=True):
         print(f"\n{w['name']}: {w['description']}")
         if w.get("built_on") and w["built_on"] != base.name:
             print(
@@ -586,7 +607,7 @@ def _compare(args: argparse.Namespace) -> int:
                     _signed(d["transit_d_p95"]),
                     on_time,
                     _signed(d["trains_per_week"], 1),
-                    f"{x['in_system_at_horizon_per_replication']:g}",
+                    f"{x['in_system_at_horizon_per_replication']:.1f}",
                     _signed(d["cost_usd_per_teu"], 0),
                     _signed(d["co2_kg_per_teu"], 0),
                 ]
@@ -597,6 +618,9 @@ def _compare(args: argparse.Namespace) -> int:
         _print_table(table, right=set(range(1, len(head))))
         for note in notes:
             print(note)
+        warning = overload_note(run.summary)
+        if warning:
+            print(f"  {warning}")
     print(f"\nWrote {path} and {html_path.name}")
     return 0
 
@@ -608,7 +632,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     parse_param(args.param)
     try:
-        values = [float(v) for v in args.values.split(",") if v.strip()]
+        values = [float(v) for v in args.values.split(",")]
     except ValueError:
         raise InputError(f"--values {args.values!r}: give numbers separated by commas, e.g. 5,10,20") from None
     if not values or any(v <= 0 for v in values):
@@ -632,16 +656,19 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.json:
         _emit({"out": str(out), "files": [path.name, html_path.name], **_without_version(data)})
         return 0
-    print(f"Sweep of {args.param} on {scenario.name}: {args.replications} replications per value, seed {args.seed}")
+    print(f"Sweep of {args.param} on {scenario.name}: {_reps(args.replications)} per value, seed {args.seed}")
     moved = moved_services(data)
-    table = [["service", "value", "P50 d", "P95 d", "trains/wk", "in system"]]
+    base = data.get("base_value")
+    table = [
+        ["service", "× the data's value" if data["scales"] else "value", "P50 d", "P95 d", "trains/wk", "in system"]
+    ]
     for n in moved:
         for k, r in enumerate(data["rows"]):
             x = r["services"][n]
             table.append(
                 [
                     n if k == 0 else "",
-                    f"{r['value']:g}",
+                    f"{r['value']:g}" + ("*" if base is not None and abs(r["value"] - base) < 1e-9 else ""),
                     _signed(x["transit_d_p50"], plain=True),
                     _signed(x["transit_d_p95"], plain=True),
                     f"{x['trains_per_week']:.1f}",
@@ -650,6 +677,8 @@ def _sweep(args: argparse.Namespace) -> int:
             )
     if moved:
         _print_table(table, right=set(range(1, 6)))
+        if base is not None:
+            print(f"  * the scenario's own value ({base:g}{'×' if data['scales'] else ''})")
     else:
         print("  No service's P95 transit or throughput moves over these values.")
     print(f"Wrote {path} and {html_path.name}")
@@ -683,8 +712,8 @@ def _validate(args: argparse.Namespace) -> int:
             }
         )
         return 1 if failed else 0
-    print(f"Validation of {scenario.name}: {args.replications} replications, seed {args.seed}")
-    table = [["id", "what", "observed", "simulated mean", "95% CI", "result"]]
+    print(f"Validation of {scenario.name}: {_reps(args.replications)}, seed {args.seed}")
+    table = [["id", "what", "published", "simulated mean", "95% CI", "result"]]
     for r in rows:
         unit = r["unit"]
         obs = f"{r['observed'][0]:g}–{r['observed'][1]:g} {unit}"
@@ -699,17 +728,26 @@ def _validate(args: argparse.Namespace) -> int:
     _print_table(table, right={2, 3, 4})
     for r in rows:
         if r["kind"] == "node":
-            print(f"  {r['id']} describes {r['applies_to']}; the model's figure is for the simulated trains there.")
+            print(
+                _wrap(f"{r['id']} describes {r['applies_to']}; the model's figure is for the simulated trains there.")
+            )
     fitted = [r for r in rows if r["fitted_parameters"]]
     if fitted:
+        independent = [r["id"] for r in rows if r["kind"] == "end_to_end" and not r["fitted_parameters"]]
+        print(_wrap(f"Independent evidence (no parameter was fitted to them): {', '.join(independent)}."))
         print(
-            "  * parameters were fitted to these figures, so the row checks the fit rather than giving independent "
-            "evidence: " + "; ".join(f"{r['id']}: {', '.join(r['fitted_parameters'])}" for r in fitted)
+            _wrap(
+                "* parameters were fitted to these figures, so the row checks the fit: "
+                + "; ".join(f"{r['id']}: {', '.join(r['fitted_parameters'])}" for r in fitted)
+            )
         )
     if skipped:
         print(f"  Left out (their services are not in this scenario): {', '.join(skipped)}")
     if failed:
-        print(f"{len(failed)} end-to-end row(s) fail: {', '.join(failed)}")
+        print(f"{len(failed)} end-to-end {'row fails' if len(failed) == 1 else 'rows fail'}: {', '.join(failed)}")
+        for r in rows:
+            if r["id"] in failed:
+                print(_wrap(f"{r['id']} ({r['what']}): " + (r["note"] or "") + f" [{', '.join(r['sources'])}]"))
         _print_days_of_failed(targets, failed, result.summary)
         return 1
     print("All end-to-end rows pass.")

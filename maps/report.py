@@ -15,6 +15,7 @@ from maps.offline import render_offline
 from maps.results import Results
 from maps.svg import ecdf, lines, stacked_bars, time_distance
 from sim.compare import change_note
+from sim.kpis import overload_note
 from sim.runner import RunResult
 from sim.sweep import moved_services
 from sim.whatif import main_mode
@@ -232,7 +233,10 @@ def run_report(result: RunResult) -> str:
         f"<p>Services from {esc(summary['start_date'])} for {sc.end_h / 24:.0f} days, {summary['replications']} "
         f"replications, seed {summary['seed']}. Transit statistics cover trains that arrived.</p>",
         "<h2>Key figures</h2>",
+        *([f"<p class='bad'><b>{esc(w)}</b></p>"] if (w := overload_note(summary)) else []),
         _kpi_table(summary),
+        "<p class='note'>On time: arrived within the service's promised transit (<code>promised_transit_d</code> "
+        "in the scenario).</p>",
         "<h2>Transit-time distributions</h2>",
         ecdf(
             {k: v for k, v in _transits(result).items() if k in named},
@@ -309,10 +313,12 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
             d = row["delta"]
             mean = d["transit_d_mean"]
             ci = f"{mean['ci95'][0]:+.2f}…{mean['ci95'][1]:+.2f}" if mean["ci95"] else "–"
-            cls = "bad" if (mean["value"] or 0) > 0.05 else ("good" if (mean["value"] or 0) < -0.05 else "")
+            lo, hi = mean["ci95"] or (0.0, 0.0)
+            significant = lo > 0 or hi < 0  # the paired 95% CI leaves out zero
+            cls = ("bad" if lo > 0 else "good") if significant else ""
             if row.get("redefined"):
                 cls = ""  # not like for like: neither better nor worse
-            if abs(mean["value"] or 0) > 0.05:
+            if significant and abs(mean["value"] or 0) > 0.005:
                 changed.append(name)
             via = esc(change_note(row) or "")
             on_time = f"{100 * d['on_time_share']:+.1f} pt" if d["on_time_share"] is not None else "–"
@@ -327,6 +333,13 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
                 f"<td>{_fmt(d['co2_kg_per_teu'], 0, True)}</td><td class='note'>{via}</td></tr>"
             )
         body.append("<table>" + "".join(rows) + "</table>")
+        body.append(
+            "<p class='note'>Red or green: the 95% confidence interval of the difference leaves out zero. "
+            "On time: arrived within the service's promised transit.</p>"
+        )
+        warning = overload_note(run.summary)
+        if warning:
+            body.append(f"<p class='bad'><b>{esc(warning)}</b></p>")
         corridor_rows = [
             "<tr><th>corridor</th><th>base mean d</th><th>what-if</th><th>Δ mean d</th><th>95% CI</th></tr>"
         ]
@@ -351,7 +364,7 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
             profiles.update({f"{n} (what-if)": p for n, p in _profiles(run, shown).items()})
             body.append("<h3>Time against distance</h3>" + time_distance(profiles, title="time-distance"))
         else:
-            body.append("<p>No service's mean transit changed by more than an hour.</p>")
+            body.append("<p>No service's mean transit changed beyond its 95% confidence interval.</p>")
         body.append("<h3>Bottlenecks in the what-if</h3>" + _bottlenecks(run.summary, 8))
         body.append(
             "<h3>Route maps: base and what-if</h3><div class='pair'>"

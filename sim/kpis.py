@@ -14,7 +14,7 @@ from sim.engine import Replication
 from sim.records import Event
 from sim.scenario import Scenario
 
-__all__ = ["AT_SEA", "ci95_of_mean", "describe", "node_visits", "summarize"]
+__all__ = ["AT_SEA", "ci95_of_mean", "describe", "node_visits", "overload_note", "summarize"]
 
 #: Where the days at sea go in the by-country breakdown.
 AT_SEA = "at sea"
@@ -302,3 +302,36 @@ def _where(net: Network, scenario: Scenario, visits: dict[tuple[int, str, str], 
                 "by_country_h": {k: round(v / count, 2) for k, v in in_country.items()},
             }
     return out
+
+
+def overload_note(summary: dict[str, Any], *, share: float = 0.05) -> str | None:
+    """A warning when more than ``share`` of a service's trains are still on their way at the
+    horizon: its transit figures then cover only the trains that arrived, and the network is
+    overloaded; names the worst queues. None when nothing is stuck."""
+    stuck = {
+        name: s["in_system_share"]
+        for name, s in summary["services"].items()
+        if s.get("in_system_share") is not None and s["in_system_share"] > share
+    }
+    if not stuck:
+        return None
+    names = sorted(stuck, key=lambda n: -stuck[n])
+    shown = ", ".join(f"{n} {100 * stuck[n]:.0f}%" for n in names[:4]) + (
+        f" and {len(names) - 4} more" if len(names) > 4 else ""
+    )
+    queues = sorted(
+        ((n, v) for n, v in summary["nodes"].items() if v.get("wait_h")), key=lambda kv: -kv[1]["wait_h"]["mean"]
+    )[:3]
+    where = "; ".join(
+        f"{n} (mean wait {v['wait_h']['mean']:,.0f} h"
+        + (f", utilisation {100 * v['utilisation']:.0f}%" if v.get("utilisation") is not None else "")
+        + ")"
+        for n, v in queues
+        if v["wait_h"]["mean"] >= 1
+    )
+    return (
+        f"Overloaded: share of trains still on their way at the horizon — {shown}. Their transit "
+        "figures cover only the trains that arrived, so they understate the delay"
+        + (f"; the longest queues: {where}" if where else "")
+        + "."
+    )

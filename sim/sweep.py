@@ -12,7 +12,7 @@ from sim.runner import simulate
 from sim.scenario import Scenario
 from sim.whatif import LEG_FIELDS, NODE_FIELDS, apply_overrides, apply_service_overrides
 
-__all__ = ["moved_services", "parse_param", "sweep", "variant"]
+__all__ = ["base_value", "moved_services", "parse_param", "sweep", "variant"]
 
 _DURATIONS = {"process_h", "transit_h"}
 
@@ -29,6 +29,26 @@ def parse_param(text: str) -> tuple[str, str, str]:
             f"--param {text!r}: a {kind} field is one of {', '.join(f for f in allowed if f != 'dispatch')}"
         )
     return kind, ident, field
+
+
+def base_value(scenario: Scenario, kind: str, ident: str, field: str) -> float | None:
+    """The parameter's value in the scenario itself (1 for a duration, which a sweep scales);
+    None where the data leave it unset."""
+    if field in _DURATIONS:
+        return 1.0
+    if kind == "service":
+        for s in scenario.services:
+            if s.name == ident and len(s.departures_h) > 1:  # the timetable's rate: 168 h over the mean gap
+                gaps_h = (max(s.departures_h) - min(s.departures_h)) / (len(s.departures_h) - 1)
+                return round(168.0 / gaps_h, 3) if gaps_h > 0 else None
+        return None
+    if kind == "node":
+        node = scenario.network.nodes.get(ident)
+        got = getattr(node.facility, field, None) if node is not None and node.facility else None
+    else:
+        leg = scenario.network.legs.get(ident)
+        got = getattr(leg, field, None) if leg is not None else None
+    return float(got) if isinstance(got, (int, float)) and not isinstance(got, bool) else None
 
 
 def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float) -> Scenario:
@@ -92,6 +112,7 @@ def sweep(
         "scenario": scenario.name,
         "param": param,
         "scales": field in _DURATIONS,
+        "base_value": base_value(scenario, kind, ident, field),
         "replications": replications,
         "seed": seed,
         "rows": rows,

@@ -182,6 +182,14 @@ def test_a_node_where_every_train_is_stuck_at_the_horizon_still_has_its_row(tmp_
     extra = {"closures": [{"node": "B", "start": dt.datetime(2025, 1, 1), "end": dt.datetime(2026, 1, 1)}]}
     summary = simulate(load_scenario(write_scenario(tmp_path, exact_network(), extra)), replications=1).summary
     assert summary["nodes"]["B"]["largest_queue"] == 24 and summary["nodes"]["B"]["wait_h"] is None
+    from sim.kpis import overload_note
+
+    note = overload_note(summary)
+    assert note is not None and note.startswith("Overloaded:") and "abc 100%" in note
+    assert (
+        overload_note(simulate(load_scenario(write_scenario(tmp_path / "ok", exact_network())), replications=1).summary)
+        is None
+    )
 
 
 def test_the_event_log_clock_is_not_a_minute_early() -> None:
