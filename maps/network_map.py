@@ -31,7 +31,7 @@ KIND_STYLE = {  # (fill colour, radius, label), first matching kind wins
 }
 SEA = "#d4e6f1"
 LAND = "#f4f1ea"
-CLOSED = "#111111"  # closures and bans
+CLOSED = "#c51b7d"  # closures and bans: magenta, apart from the black of terminals
 #: Lake Van is not in the 1:110m countries; an approximate outline (an estimate) keeps its
 #: rail ferry on water. (lat, lon)
 LAKE_VAN = [
@@ -190,7 +190,7 @@ def _legend_html(results: bool = False, closed: bool = False) -> str:
 
         lines.append("<b>Results: mean stay at a node</b>")
         lines.append("<small>(queue + waiting for a vessel, sailing or opening)</small>")
-        for (hours, colour), size in zip(WAIT_COLOURS, (10, 14, 18, 22), strict=True):
+        for (hours, colour), size in zip(WAIT_COLOURS, (10, 14, 18, 22, 26), strict=True):
             lines.append(f'<span class="dot" style="background:{colour};width:{size}px;height:{size}px"></span>{hours}')
         lines.append(
             '<span class="sw" style="border-top:6px solid #5e3c99;opacity:.45"></span>traffic (layer, off at first): '

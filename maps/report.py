@@ -72,9 +72,13 @@ def closed_places(result: RunResult) -> dict[str, str]:
         if node.id in sc.banned_nodes or banned & {node.country, *node.countries}:
             out[node.id].append("banned: no traffic through it")
     for leg in net.legs.values():
-        through = banned & {*leg.countries, net.nodes[leg.from_id].country, net.nodes[leg.to_id].country}
+        ends = {*net.nodes[leg.from_id].countries, *net.nodes[leg.to_id].countries}
+        through = banned & set(leg.countries) - ends
+        into = banned & ends
         if through:
             out[leg.id].append(f"banned: runs through {', '.join(sorted(through))}")
+        elif into:
+            out[leg.id].append(f"banned: leads into {', '.join(sorted(into))}")
     return {k: "; ".join(v) for k, v in out.items()}
 
 
@@ -370,7 +374,7 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
             "<h3>Route maps: base and what-if</h3><div class='pair'>"
             f"<div><h4>base: {esc(base.scenario.name)}</h4>{_iframe(run_map(base, embedded=True), 'base')}</div>"
             f"<div><h4>what-if: {esc(w['name'])}</h4>{_iframe(run_map(run, embedded=True), w['name'])}"
-            "<p class='note'>Closed and banned places are drawn in black; rerouted services follow their new "
+            "<p class='note'>Closed and banned places are drawn in magenta; rerouted services follow their new "
             "route.</p></div></div>"
         )
         body.append("<h3>Assumptions and sources of the what-if</h3>" + _assumptions(run))

@@ -126,11 +126,17 @@ def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, floa
 
 
 #: Mean stay at a node -> colour (a sequential palette with no green, so it is not read as a port).
-WAIT_COLOURS = [("under 2 h", "#ffffb2"), ("2-12 h", "#fecc5c"), ("12-48 h", "#fd8d3c"), ("48 h and more", "#e31a1c")]
+WAIT_COLOURS = [
+    ("under 2 h", "#ffffb2"),
+    ("2-12 h", "#fecc5c"),
+    ("12-48 h", "#fd8d3c"),
+    ("2-7 days", "#e31a1c"),
+    ("a week and more", "#67000d"),
+]
 
 
 def _wait_colour(hours: float) -> str:
-    for limit, (_, colour) in zip((2, 12, 48), WAIT_COLOURS, strict=False):
+    for limit, (_, colour) in zip((2, 12, 48, 168), WAIT_COLOURS, strict=False):
         if hours < limit:
             return colour
     return WAIT_COLOURS[-1][1]

@@ -138,7 +138,7 @@ def stacked_bars(rows: Mapping[str, Mapping[str, float]], *, unit: str, title: s
         y = 6 + 22 * i
         x = 200.0
         out.append(f'<text x="196" y="{y + 14}" font-size="11" text-anchor="end">{esc(name)}</text>')
-        for key, value in sorted(parts_.items(), key=lambda kv: keys.index(kv[0]) if kv[0] in keys else 99):
+        for key, value in parts_.items():  # in the row's own order (the route's, for days by country)
             width = (W - 200 - 60) * value / x_max
             out.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{max(width, 0):.1f}" height="16" fill="{colour_of.get(key, OTHER)}">'

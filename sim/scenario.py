@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -133,8 +134,14 @@ def resolve_scenario(name: str | Path | None) -> Path:
     if bundled.is_file():
         return bundled
     known = sorted(p.stem for p in bundled.parent.glob("*.toml"))
+    close = difflib.get_close_matches(str(name), known, n=2, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
     raise DataError(
-        str(name), None, None, None, f"no such scenario file, and no bundled scenario of that name ({', '.join(known)})"
+        str(name),
+        None,
+        None,
+        None,
+        f"no such scenario file, and no bundled scenario of that name; {hint}bundled: {', '.join(known)}",
     )
 
 

@@ -64,7 +64,10 @@ def test_bad_scenario_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_unknown_bundled_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "no-such-scenario"]) == 1
     err = capsys.readouterr().err
-    assert "no bundled scenario of that name (" in err and "baseline" in err and "red-sea-closure" in err
+    assert "no bundled scenario of that name; bundled: " in err and "baseline" in err and "red-sea-closure" in err
+    assert "did you mean" not in err
+    assert main(["simulate", "basline"]) == 1
+    assert "did you mean baseline?" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["simulate", "-r", "0"], ["simulate", "--seed", "-1"], ["validate", "-r", "x"]])

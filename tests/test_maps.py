@@ -261,5 +261,7 @@ def test_a_whatif_map_marks_its_bans_and_closures() -> None:
     assert {"KZRU_BORDER", "RUBY_BORDER"} <= set(closed)
     assert all("RU" in {net.nodes[k].country, *net.nodes[k].countries} for k in closed if k in net.nodes)
     assert closed["RUBY_BORDER"] == "banned: no traffic through it"
+    into_ru = [leg for leg, why in closed.items() if leg in net.legs and why == "banned: leads into RU"]
+    assert into_ru and all("RU" not in net.legs[leg].countries for leg in into_ru)  # e.g. Dostyk to the RU border
     red_sea = closed_places(sim.simulate(sim.load_scenario("red-sea-closure"), replications=1))
     assert red_sea == {"YE_BAB_EL_MANDEB": "closed 2025-01-01 to 2026-05-01"}
