@@ -23,7 +23,7 @@ from sim.whatif import main_mode
 __all__ = ["compare_report", "results_from_run", "run_map", "run_report", "sweep_report"]
 
 CSS = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; padding: 0 16px; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1320px; color: #222; padding: 0 16px; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; }
