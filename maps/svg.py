@@ -106,6 +106,8 @@ def time_distance(profiles: Mapping[str, Sequence[tuple[float, float, str]]], *,
     x_max = _nice(max((p[-1][0] for p in profiles.values() if p), default=1.0))
     y_max = _nice(max((p[-1][1] for p in profiles.values() if p), default=1.0))
     parts = _axes(x_max, y_max, "distance from origin, km", "time since departure, days")
+    placed: list[tuple[float, float, float]] = []  # labels drawn: x, y, width (a place is named once)
+    named: set[str] = set()
     for i, (_, points) in enumerate(profiles.items()):
         colour = PALETTE[i % len(PALETTE)]
         d = " ".join(
@@ -114,10 +116,15 @@ def time_distance(profiles: Mapping[str, Sequence[tuple[float, float, str]]], *,
         )
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{d}"/>')
         for (km, day, label), (_, next_day, _) in itertools.pairwise(points):
-            if label and next_day - day > 0.75:  # name the long stops
-                x = LEFT + (W - LEFT - RIGHT) * km / x_max
+            if label and next_day - day > 0.75 and label not in named:  # name the long stops, once
+                x = LEFT + (W - LEFT - RIGHT) * km / x_max + 4
                 y = H - BOTTOM - (H - TOP - BOTTOM) * (day + next_day) / 2 / y_max
-                parts.append(f'<text x="{x + 4:.1f}" y="{y:.1f}" font-size="10" fill="{colour}">{esc(label)}</text>')
+                width = 6.0 * len(label)
+                if any(abs(y - py) < 11 and x < px + pw and px < x + width for px, py, pw in placed):
+                    continue  # it would overprint another label
+                placed.append((x, y, width))
+                named.add(label)
+                parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="10" fill="{colour}">{esc(label)}</text>')
     parts += _legend(list(profiles))
     return _svg(parts, title)
 
