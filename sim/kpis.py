@@ -220,7 +220,8 @@ def _nodes(
         r = rep_index[rep]
         if "start" in ev and "arrive" in ev:
             waits[place][r].append(ev["start"] - ev["arrive"])
-            busy[place] += ev.get("end", scenario.horizon_h) - ev["start"]  # service still under way at the horizon
+            # server-hours within the services' departure window (a service under way at the horizon runs to it)
+            busy[place] += max(0.0, min(ev.get("end", scenario.horizon_h), scenario.end_h) - max(ev["start"], 0.0))
         if "leave" in ev:
             since = ev.get("end", ev.get("arrive"))
             if since is not None:

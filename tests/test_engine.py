@@ -210,6 +210,8 @@ def test_largest_queue_at_a_station(tmp_path: Path) -> None:
     # arrivals at 10..33 h, one server of 2 h: started by 33 h are those due at 10, 12, ..., 32
     node = simulate(load_scenario(write_scenario(tmp_path, exact_network())), replications=1, seed=1).summary["nodes"]
     assert node["B"]["largest_queue"] == 12
+    # busy from 10 h (the first start) to the end of the 24 h departure window: 14 of 24 server-hours
+    assert node["B"]["utilisation"] == round(14 / 24, 4)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
