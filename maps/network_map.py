@@ -209,8 +209,8 @@ def _legend_html(results: bool = False, closed: bool = False) -> str:
 CSS = f"""
 .folium-map.leaflet-container {{ background: {SEA}; }}
 .corridors-legend {{ position: absolute; bottom: 44px; left: 10px; z-index: 1000; background: rgba(255,255,255,.92);
-  padding: 6px 10px; border-radius: 4px; font: 12px/1.5 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3);
-  max-height: 60vh; max-width: 290px; overflow-y: auto; }}
+  padding: 5px 9px; border-radius: 4px; font: 11px/1.35 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3);
+  max-height: 50vh; max-width: 260px; overflow-y: auto; }}
 .corridors-legend summary {{ cursor: pointer; font-weight: bold; }}
 .corridors-legend .sw {{ display: inline-block; width: 28px; margin: 0 6px 3px 0; vertical-align: middle; }}
 .corridors-legend .dot {{ display: inline-block; border-radius: 50%; margin: 0 6px 0 0; vertical-align: middle;
@@ -265,14 +265,15 @@ def build_network_map(
     for corridor in network.corridors.values():
         for leg_id in corridor.leg_ids:
             on_corridors.setdefault(leg_id, []).append(corridor.name)
-    bounds: list[tuple[float, float]] = []
+    bounds: list[tuple[float, float]] = []  # the view opens on the land routes (sea lanes: when alone)
+    sea_bounds: list[tuple[float, float]] = []
     for name in names:
         corridor = network.corridors[name]
         group = folium.FeatureGroup(name=f'<span title="{esc(corridor.title)}">{esc(name)}</span>', show=True)
         for leg_id in corridor.leg_ids:
             leg = network.legs[leg_id]
             _draw_leg(network, leg, on_corridors.get(leg_id, []), name).add_to(group)
-            bounds += leg.path
+            (bounds if leg.mode != "sea" else sea_bounds).extend(leg.path)
         group.add_to(m)
     shown = {n for name in names for n in network.corridors[name].node_ids}
     if not corridors:  # the whole network: legs on no corridor too (branches such as Kuryk and Batumi)
@@ -311,6 +312,7 @@ def build_network_map(
     _Legend(_legend_html(results is not None, bool(closed)), legend_open).add_to(m)
     Script(f"L.control.scale({{imperial: false, maxWidth: 160}}).addTo({m.get_name()});").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    bounds = bounds or sea_bounds
     if bounds:
         lats = [p[0] for p in bounds]
         lons = [p[1] for p in bounds]
