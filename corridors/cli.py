@@ -483,7 +483,7 @@ def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
     if warning:
         print(warning)
     print(
-        "on time: arrived within the service's promised transit (promised_transit_d in the scenario); "
+        "On time: arrived within the service's promised transit (promised_transit_d in the scenario); "
         "waiting d: queues, vessels, sailings and closures."
     )
 
