@@ -15,7 +15,7 @@ from typing import Any
 
 from corridors import __version__
 from corridors.errors import CorridorsError, InputError
-from corridors.export import network_geojson, write_json_atomic, write_text_atomic, write_texts_atomic
+from corridors.export import json_text, network_geojson, write_json_atomic, write_text_atomic, write_texts_atomic
 from corridors.loader import load_network
 from corridors.model import Network
 from corridors.routing import WEIGHTS, route
@@ -520,7 +520,7 @@ def _write_pair(out: Path, stem: str, data: dict[str, Any], page: str) -> tuple[
     """``stem``.json and ``stem``.html into ``out``: both new, or (on any failure) both as they were."""
     out.mkdir(parents=True, exist_ok=True)
     json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
-    write_texts_atomic({json_path: json.dumps(data, ensure_ascii=False, indent=1) + "\n", html_path: page})
+    write_texts_atomic({json_path: json_text(data), html_path: page})
     return json_path, html_path
 
 

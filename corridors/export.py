@@ -72,9 +72,14 @@ def network_geojson(network: Network) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+def json_text(data: Any) -> str:
+    """JSON as the project writes it to files: UTF-8 text, indented, one trailing newline."""
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:
     """Write JSON to ``path`` through a temporary file, so a failure leaves nothing half-written."""
-    return write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    return write_text_atomic(path, json_text(data))
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
@@ -88,23 +93,9 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     if target.exists() and not target.is_file():
         raise InputError(f"{target}: exists and is not a regular file; give a file name")
     target = target.resolve() if target.is_symlink() else target
-    folder = target.parent
-    if not folder.is_dir():
-        raise InputError(f"{target}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if not target.parent.is_dir():
+        raise InputError(f"{target}: the folder {target.parent} does not exist")
+    write_texts_atomic({target: text})
     return target
 
 
@@ -113,6 +104,8 @@ def write_texts_atomic(files: Mapping[Path, str]) -> None:
     renamed at once, so a failure or Ctrl-C leaves the old set, not a mix of old and new."""
     staged: list[tuple[str, Path]] = []
     target = Path()
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         for target, text in files.items():
             if target.exists() and not target.is_file():
@@ -121,8 +114,6 @@ def write_texts_atomic(files: Mapping[Path, str]) -> None:
             staged.append((tmp, target))
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         for tmp, target in staged:
             os.replace(tmp, target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -281,11 +282,20 @@ class Record:
         return Sourced(dist, sources, note)
 
 
+_FITTED = "fitted to: "
+_FITTED_ID = re.compile(re.escape(_FITTED) + r"([^\s,;:()]+)")
+
+
 def _with_fit(note: str, fitted_to: str) -> str:
-    """A calibrated value says which published figure it was fitted to."""
+    """A calibrated value says which published figure it was fitted to (read back by ``fitted_targets``)."""
     if not fitted_to:
         return note
-    return (note + "; " if note else "") + f"fitted to: {fitted_to}"
+    return (note + "; " if note else "") + _FITTED + fitted_to
+
+
+def fitted_targets(note: str) -> list[str]:
+    """The calibration target ids a value's note says it was fitted to (its ``fitted_to``)."""
+    return _FITTED_ID.findall(note)
 
 
 def _fmt(value: Any) -> str:

@@ -17,6 +17,7 @@ from maps.svg import ecdf, lines, stacked_bars, time_distance
 from sim.compare import change_note
 from sim.kpis import overload_note
 from sim.runner import RunResult
+from sim.scenario import Scenario
 from sim.sweep import moved_services
 from sim.whatif import main_mode
 
@@ -54,19 +55,21 @@ def run_map(result: RunResult, corridors: Sequence[str] | None = None, *, embedd
     )
 
 
+def _day(scenario: Scenario, hours: float) -> str:
+    """The calendar day ``hours`` into a scenario, as ISO text (digits and dashes: safe in HTML)."""
+    return scenario.date_at(hours).strftime("%Y-%m-%d")
+
+
 def closed_places(result: RunResult) -> dict[str, str]:
     """Node and leg ids a scenario closes or bans, with when or why."""
     sc = result.scenario
     net = sc.network
     out: dict[str, list[str]] = defaultdict(list)
 
-    def day(hours: float) -> str:
-        return sc.date_at(min(hours, sc.horizon_h)).strftime("%Y-%m-%d")
-
     for c in sc.closures:
         ident = c.node or c.leg
         if ident:
-            out[ident].append(f"closed {day(c.start_h)} to {day(c.end_h)}")
+            out[ident].append(f"closed {_day(sc, c.start_h)} to {_day(sc, min(c.end_h, sc.horizon_h))}")
     banned = set(sc.banned_countries)
     for node in net.nodes.values():
         if node.id in sc.banned_nodes or banned & {node.country, *node.countries}:
@@ -194,12 +197,12 @@ def _assumptions(result: RunResult) -> str:
         )
     parts.append("<table>" + "".join(rows) + "</table>")
 
-    def day(hours: float) -> str:
-        return esc(sc.date_at(hours).strftime("%Y-%m-%d"))
-
-    changes = [f"closed {esc(c.node or c.leg or '')}: {day(c.start_h)} to {day(c.end_h)}" for c in sc.closures]
+    changes = [
+        f"closed {esc(c.node or c.leg or '')}: {_day(sc, c.start_h)} to {_day(sc, c.end_h)}" for c in sc.closures
+    ]
     changes += [
-        f"capacity × {c.factor:g} at {esc(c.node)}: {day(c.start_h)} to {day(c.end_h)}" for c in sc.capacity_cuts
+        f"capacity × {c.factor:g} at {esc(c.node)}: {_day(sc, c.start_h)} to {_day(sc, c.end_h)}"
+        for c in sc.capacity_cuts
     ]
     changes += [
         f"storms at {esc(w.node)} in months {', '.join(map(str, w.months))}: {w.stoppages_per_month:g} a month"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Any
 
 from corridors import DataError, Network, bundled_data_dir
 from corridors.loader import display_path, read_toml
-from corridors.schema import Record
+from corridors.schema import Record, fitted_targets
 from sim.engine import Replication
 from sim.kpis import ci95_of_mean, node_visits
 
@@ -267,9 +266,6 @@ def evaluate(targets: Sequence[Target], reps: Sequence[Replication]) -> list[Tar
     return results
 
 
-_FITTED = re.compile(r"fitted to: ([^\s,;:()]+)")
-
-
 def fitted_parameters(network: Network) -> dict[str, list[str]]:
     """Per target id, the network's parameters fitted to it ("M02 transit_h"), from their
     ``fitted_to`` in the data: a row they were fitted to checks the fit, not independent evidence."""
@@ -279,8 +275,8 @@ def fitted_parameters(network: Network) -> dict[str, list[str]]:
     notes += [(leg.id, leg.notes) for leg in network.legs.values()]
     for where, fields in notes:
         for field, note in fields.items():
-            for match in _FITTED.finditer(note):
-                out.setdefault(match.group(1), []).append(f"{where} {field}")
+            for target_id in fitted_targets(note):
+                out.setdefault(target_id, []).append(f"{where} {field}")
     return out
 
 
