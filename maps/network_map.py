@@ -6,12 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import folium
-from branca.element import Element, MacroElement
-from jinja2 import Template
 
 from corridors import Distribution, Leg, Network, Node
 from maps.basemap import countries
-from maps.elements import Script
+from maps.elements import Legend, Raw, Script
 from maps.escape import esc
 from maps.results import Results, add_results
 
@@ -153,20 +151,6 @@ def _basemap() -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-class _Legend(MacroElement):
-    _template = Template(
-        """{% macro html(this, kwargs) %}
-<details class="corridors-legend"{{ " open" if this.open else "" }}><summary>Legend</summary>{{ this.body }}</details>
-{% endmacro %}"""
-    )
-
-    def __init__(self, body: str, open_: bool = True) -> None:
-        super().__init__()
-        self._name = "CorridorsLegend"
-        self.body = body
-        self.open = open_
-
-
 def _legend_html(results: bool = False, closed: bool = False) -> str:
     lines = ["<b>Legs</b>"]
     for mode, colour in MODE_COLOURS.items():
@@ -245,7 +229,7 @@ def build_network_map(
     title = (
         "corridors: " + (f"results of {results.summary.get('scenario', '')}, " if results else "") + ", ".join(names)
     )
-    root.header.add_child(Element(f"<title>{esc(title)}</title><style>{CSS}</style>"), name="corridors_css")
+    root.header.add_child(Raw(f"<title>{esc(title)}</title><style>{CSS}</style>"), name="corridors_css")
     folium.map.CustomPane("basemap", z_index=350).add_to(m)
     folium.map.CustomPane("nodes", z_index=450).add_to(m)  # markers stay above the lines, whatever is re-ticked
     countries_layer = folium.FeatureGroup(name="Countries", show=True)
@@ -309,7 +293,7 @@ def build_network_map(
         add_results(m, network, results, nodes=shown, legs=legs_drawn, window_d=window_d)
     if closed:
         _draw_closed(m, network, closed)
-    _Legend(_legend_html(results is not None, bool(closed)), legend_open).add_to(m)
+    Legend(_legend_html(results is not None, bool(closed)), open_=legend_open).add_to(m)
     Script(f"L.control.scale({{imperial: false, maxWidth: 160}}).addTo({m.get_name()});").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     bounds = bounds or sea_bounds

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import folium
-from branca.element import Element
 
 from corridors import DataError, Leg, Network
-from maps.elements import Script
+from maps.elements import DataBlock, Raw, Script
 from maps.escape import esc
 
 __all__ = ["WAIT_COLOURS", "Results", "add_results", "load_results"]
@@ -36,9 +35,18 @@ class Results:
 
 
 def _number(file: str, record: str, field: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise DataError(file, record, field, value, "must be a finite number")
+    """A finite, non-negative number from a results file (times, shares and counts are never below 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise DataError(file, record, field, value, "must be a finite number, 0 or more")
     return float(value)
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def load_results(folder: str | Path, network: Network) -> Results:
@@ -51,11 +59,15 @@ def load_results(folder: str | Path, network: Network) -> Results:
     summary_path = root / "summary.json"
     shown = str(summary_path)
     try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        summary = json.loads(summary_path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
         raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(shown, None, None, None, f"not valid JSON: {exc}") from None
+    except IsADirectoryError:
+        raise DataError(shown, None, None, None, "is a folder, not a file") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, NaN/Infinity, an integer too long to read
+        raise DataError(shown, None, None, None, f"not valid JSON: {_clip(str(exc))}") from None
+    except RecursionError:
+        raise DataError(shown, None, None, None, "not valid JSON: nested too deeply") from None
     if not isinstance(summary, dict):
         raise DataError(shown, None, None, summary, "must be a JSON object")
     for key in ("services", "nodes", "legs", "start_date"):
@@ -75,6 +87,18 @@ def load_results(folder: str | Path, network: Network) -> Results:
                 raise DataError(shown, f"node {node_id}", "wait_h", wait, "must be an object")
             for k in ("mean", "p95"):
                 _number(shown, f"node {node_id}", f"wait_h.{k}", wait.get(k))
+        hold = row.get("hold_h")
+        if hold is not None:
+            if not isinstance(hold, dict):
+                raise DataError(shown, f"node {node_id}", "hold_h", hold, "must be an object")
+            for k in ("mean", "p95"):
+                _number(shown, f"node {node_id}", f"hold_h.{k}", hold.get(k))
+        for k in ("stay_h_mean", "utilisation"):
+            if row.get(k) is not None:
+                _number(shown, f"node {node_id}", k, row.get(k))
+        queue = row.get("largest_queue")
+        if queue is not None and (isinstance(queue, bool) or not isinstance(queue, int) or not 0 <= queue < 10**9):
+            raise DataError(shown, f"node {node_id}", "largest_queue", queue, "must be a whole number of trains")
     for leg_id, row in summary["legs"].items():
         if leg_id not in network.legs:
             raise DataError(shown, f"leg {leg_id}", "legs", leg_id, "is not a leg of the network")
@@ -82,6 +106,8 @@ def load_results(folder: str | Path, network: Network) -> Results:
             raise DataError(shown, f"leg {leg_id}", "legs", row, "must be an object")
         for k in ("trains_per_week", "teu_per_week"):
             _number(shown, f"leg {leg_id}", k, row.get(k))
+    if not isinstance(summary.get("scenario", ""), str):
+        raise DataError(shown, None, "scenario", summary["scenario"], "must be a text")
     start = summary.get("start", summary["start_date"])
     if not isinstance(start, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?", start):
         raise DataError(shown, None, "start", start, "must be a date such as 2025-01-01 or 2025-01-01T06:00")
@@ -169,7 +195,8 @@ def add_results(
         node = network.nodes[node_id]
         wait = row.get("wait_h") or {}
         hold = row.get("hold_h") or {}
-        stay = float(row.get("stay_h_mean", float(wait.get("mean", 0.0)) + float(hold.get("mean", 0.0))))
+        given = row.get("stay_h_mean")
+        stay = float(given) if given is not None else float(wait.get("mean", 0.0)) + float(hold.get("mean", 0.0))
         util = row.get("utilisation")
         lines = [f"<b>Results ({esc(summary.get('scenario', ''))})</b>: mean stay beyond service {stay:.1f} h"]
         if wait:
@@ -223,13 +250,12 @@ def add_results(
         m, network, results.events, window_d * 24, step_h, max_trains, results.start_date, node_set, leg_set
     )
     data["label"] = f"{summary.get('scenario', '')}, replication 1"
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    script = (STATIC / "animation.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+    script = (STATIC / "animation.js").read_text(encoding="utf-8")
     root: Any = m.get_root()
-    root.html.add_child(Element(f'<script type="application/json" id="corridors-anim-data">{payload}</script>'))
+    root.html.add_child(DataBlock("corridors-anim-data", data))
     Script(script).add_to(m)
     root.header.add_child(
-        Element(
+        Raw(
             "<style>.corridors-anim{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
             "font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
             ".corridors-anim input[type=range]{width:240px;vertical-align:middle;margin:0 8px}"

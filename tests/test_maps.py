@@ -120,7 +120,7 @@ def test_names_from_data_files_are_escaped(tmp_path: Path, tiny: dict[str, Any])
     html = render_offline(build_network_map(net))
     page = without_vendored(html)
     assert "<img src=x" not in page and 'onerror="' not in page and "${alert" not in page
-    assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt; &#96;&#36;{alert(2)}&#96;" in html
+    assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt; &#96;&#36;&#123;alert(2)&#125;&#96;" in html
 
 
 def test_map_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
