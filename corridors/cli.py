@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from corridors import __version__
-from corridors.errors import CorridorsError, InputError
+from corridors.errors import CorridorsError, InputError, printable
 from corridors.export import json_text, network_geojson, write_json_atomic, write_text_atomic, write_texts_atomic
 from corridors.loader import load_network
-from corridors.model import Network
+from corridors.model import NODE_KINDS, Network
 from corridors.routing import WEIGHTS, route
 from corridors.schema import ESTIMATE
 from corridors.summary import PathSummary, node_dict, summarize_corridor, summarize_path
@@ -209,7 +209,11 @@ _positive_int = _whole_number(1)
 
 def _emit(data: dict[str, Any]) -> None:
     utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
-    print(json.dumps({"schema_version": SCHEMA_VERSION, **data}, ensure_ascii=not utf8, indent=2))
+    from corridors.export import check_finite
+
+    data = {"schema_version": SCHEMA_VERSION, **data}
+    check_finite(data)  # never NaN or Infinity (not JSON): an error naming the field instead
+    print(json.dumps(data, ensure_ascii=not utf8, indent=2, allow_nan=False))
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -235,7 +239,7 @@ def _check(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(f"ok: {network.root}")
+    _say(f"ok: {network.root}")
     print(
         f"  {len(network.nodes)} nodes, {len(network.legs)} legs, {len(network.corridors)} corridors, "
         f"{len(network.sources)} sources"
@@ -250,10 +254,24 @@ def _check(args: argparse.Namespace) -> int:
 
 def _nodes(args: argparse.Namespace) -> int:
     network = load_network(args.network)
+    country = args.country.strip().upper() if args.country else None
+    kind = args.kind.strip().lower() if args.kind else None
+    countries = sorted({c for n in network.nodes.values() for c in n.countries})
+    if country is not None and country not in countries:
+        raise InputError(
+            f"--country {args.country!r}: no node is in this country; the nodes are in: {', '.join(countries)}"
+        )
+    kinds = [k for k in NODE_KINDS if any(n.has_kind(k) for n in network.nodes.values())]
+    if kind is not None and kind not in kinds:
+        raise InputError(
+            f"--kind {args.kind!r}: "
+            + ("no node is of this kind" if kind in NODE_KINDS else "not a node kind")
+            + f"; the kinds are: {', '.join(kinds)}"
+        )
     nodes = [
         n
         for n in network.nodes.values()
-        if (not args.country or args.country.upper() in n.countries) and (not args.kind or n.has_kind(args.kind))
+        if (country is None or country in n.countries) and (kind is None or n.has_kind(kind))
     ]
     if args.json:
         _emit({"nodes": [node_dict(n) for n in nodes]})
@@ -320,7 +338,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         _emit({"name": corridor.name, "title": corridor.title, **s.to_dict()})
         return 0
-    print(f"{corridor.name}: {corridor.title}")
+    _say(f"{corridor.name}: {corridor.title}")
     _print_path(s)
     return 0
 
@@ -347,7 +365,7 @@ def _route(args: argparse.Namespace) -> int:
         weight = f"{r.weight / 24:.1f} d" if r.by == "time" else f"{r.weight:,.0f} {unit}"
         if r.by == "generalised":
             weight += " at 100 USD/FEU a day"
-        print(f"Route {i + 1} of {len(routes)} by {r.by} ({weight}): " + " – ".join(r.node_ids))
+        _say(f"Route {i + 1} of {len(routes)} by {r.by} ({weight}): " + " – ".join(r.node_ids))
         _print_path(s)
     return 0
 
@@ -388,7 +406,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.json:
         _emit({"written": str(path), "features": len(data["features"])})
     else:
-        print(f"wrote {path}: {len(network.nodes)} nodes and {len(network.legs)} legs as GeoJSON")
+        _say(f"wrote {path}: {len(network.nodes)} nodes and {len(network.legs)} legs as GeoJSON")
     return 0
 
 
@@ -800,24 +818,30 @@ def _print_path(s: PathSummary) -> None:
     if any(step.leg.distance_computed for step in s.steps):
         print("  * distance computed from the leg's geometry × circuity factor")
     if s.gauge_breaks:
-        print("Gauge breaks: " + "; ".join(f"{g.node_id} {g.from_gauge_mm}→{g.to_gauge_mm} mm" for g in s.gauge_breaks))
+        _say("Gauge breaks: " + "; ".join(f"{g.node_id} {g.from_gauge_mm}→{g.to_gauge_mm} mm" for g in s.gauge_breaks))
     else:
         print("Gauge breaks: none")
     if stops:
-        print("Processing at nodes (mean, no queueing): " + ", ".join(stops))
+        _say("Processing at nodes (mean, no queueing): " + ", ".join(stops))
     total = s.total
-    print(
+    _say(
         f"Total: {s.total_distance_km:,.0f} km; moving {_duration(s.moving.mean_h)}, "
         f"processing {_duration(s.processing.mean_h)}; expected {total.mean_h / 24:.1f} d "
         f"(range {total.min_h / 24:.1f}–{total.max_h / 24:.1f} d, no queueing)"
     )
-    print(
+    _say(
         f"Countries: {' – '.join(s.countries)}; cost ≈ {s.cost_usd_per_feu:,.0f} USD/FEU; "
         f"CO2 ≈ {s.co2_kg_per_teu:,.0f} kg/TEU"
     )
 
 
+def _say(text: str) -> None:
+    """Print a line of text that may hold what a data file says: control characters escaped."""
+    print(printable(text))
+
+
 def _print_table(rows: list[list[str]], right: set[int]) -> None:
+    rows = [[printable(cell) for cell in row] for row in rows]  # names come from files a stranger may write
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for _r, row in enumerate(rows):
         cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
 from typing import Any
 
-__all__ = ["CorridorsError", "DataError", "InputError", "show_value"]
+__all__ = ["CorridorsError", "DataError", "InputError", "printable", "show_value"]
+
+#: Characters that must never reach a terminal as they are: C0 controls, DEL, C1 controls, and
+#: the invisible bidirectional-text controls that can make text read differently from what it is.
+UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SAFE_WHITESPACE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: How many characters of a bad value a message shows.
+VALUE_LIMIT = 60
 
 
 class CorridorsError(Exception):
@@ -36,33 +46,82 @@ class DataError(CorridorsError, ValueError):
             parts.append(record)
         if field:
             parts.append(f"{field} = {show_value(value)}")
-        super().__init__(": ".join(parts) + ": " + problem)
+        super().__init__(printable(": ".join(parts) + ": " + problem))
 
 
 class InputError(CorridorsError, ValueError):
     """A command-line argument or API argument is bad (unknown corridor, node, option)."""
 
+    def __init__(self, message: str = "") -> None:
+        super().__init__(printable(str(message), keep_lines=True))
 
-def show_value(value: Any, limit: int = 80) -> str:
-    """Render a bad value for a message: strings quoted, long values cut."""
-    if isinstance(value, str):
-        text = '"' + value.replace('"', '\\"') + '"'
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif value is None:
-        text = "(missing)"
-    elif isinstance(value, dict):
-        text = "{ … }"
-    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        text = "[[ … ]]"
-    elif isinstance(value, list) and all(isinstance(v, (str, int, float, bool)) for v in value):
-        import json
 
-        text = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        text = str(int(value))
-    else:
-        text = repr(value) if not isinstance(value, (int, float)) else str(value)
+def printable(text: str, *, keep_lines: bool = False) -> str:
+    """``text`` safe to print on a terminal: control and bidi characters shown as escapes.
+
+    >>> printable("Almaty\\x1b]0;x\\x07")
+    'Almaty\\\\x1b]0;x\\\\x07'
+    """
+    pattern = _SAFE_WHITESPACE if keep_lines else UNSAFE_CHARS
+    return pattern.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def show_value(value: Any, limit: int = VALUE_LIMIT) -> str:
+    """Render a bad value for a message: plain (as the file writes it), strings quoted, long values cut.
+
+    >>> show_value([None, 100])
+    '[null, 100]'
+    >>> show_value(10**400)
+    'a whole number of 401 digits'
+    """
+    text = printable(_plain(value, depth=0))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
+
+
+def _plain(value: Any, depth: int) -> str:
+    if isinstance(value, str):
+        cut = value if len(value) <= 4 * VALUE_LIMIT else value[: 4 * VALUE_LIMIT]
+        return '"' + cut.replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "(missing)" if depth == 0 else "null"
+    if isinstance(value, int):
+        if abs(value) >= 10**18:
+            digits = math.floor(math.log10(abs(value))) + 1
+            return f"a whole number of {digits:,} digits" if depth == 0 else "…"
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if value.is_integer() and abs(value) < 1e15 and depth == 0:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "{ … }"
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, dict) for v in value):
+            return "[[ … ]]"
+        if depth >= 3:
+            return "[…]"
+        items: list[str] = []
+        size = 0
+        for item in value:
+            if size > 2 * VALUE_LIMIT:
+                items.append("…")
+                break
+            items.append(_plain(item, depth + 1))
+            size += len(items[-1]) + 2
+        return "[" + ", ".join(items) + "]"
+    return type(value).__name__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -73,8 +74,29 @@ def network_geojson(network: Network) -> dict[str, Any]:
 
 
 def json_text(data: Any) -> str:
-    """JSON as the project writes it to files: UTF-8 text, indented, one trailing newline."""
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    """JSON as the project writes it to files: UTF-8 text, indented, one trailing newline.
+
+    Never writes ``NaN`` or ``Infinity`` (not JSON): a value that is not a finite number is an
+    ``InputError`` naming where it is.
+    """
+    check_finite(data)
+    return json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+
+
+def check_finite(data: Any, where: str = "") -> None:
+    """Raise an ``InputError`` naming the first number in ``data`` that is not finite (NaN, ±inf)."""
+    stack: list[tuple[Any, str]] = [(data, where)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(
+                f"cannot write JSON: {path or 'the value'} is {value}, not a finite number "
+                "(a result too large to compute?)"
+            )
+        if isinstance(value, Mapping):
+            stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in reversed(list(value.items())))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(value))))
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:

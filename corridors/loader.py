@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
+import re
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,9 +28,9 @@ from corridors.model import (
     Network,
     Node,
 )
-from corridors.schema import Record, Sourced
+from corridors.schema import MAX_DURATION_H, Record, Sourced
 
-__all__ = ["NETWORK_FILES", "bundled_data_dir", "display_path", "load_network", "read_toml"]
+__all__ = ["NETWORK_FILES", "bundled_data_dir", "display_path", "load_network", "read_json", "read_toml"]
 
 #: The files of a network folder; geometry.geojson is optional.
 NETWORK_FILES = ("sources.toml", "modes.toml", "nodes.toml", "legs.toml", "corridors.toml")
@@ -36,6 +39,25 @@ GEOMETRY_FILE = "geometry.geojson"
 _SPEED_KPH = {"rail": (1, 120), "ferry": (1, 60), "sea": (5, 60), "road": (1, 100)}
 #: How far the first or last point of a leg's geometry may lie from its node.
 GEOMETRY_END_TOLERANCE_KM = 50.0
+#: Upper bounds on the network's numbers, far above any real corridor: they keep every sum and
+#: product (costs, CO2, totals) finite and a simulation quick. Durations: at most a year.
+BOUNDS: Mapping[str, float] = MappingProxyType(
+    {
+        "cost_usd_per_feu_km": 1_000,
+        "co2_kg_per_teu_km": 100,
+        "distance_km": 50_000,
+        "cost_usd_per_feu": 1_000_000,
+        "capacity_trains_per_day": 1_000,
+        "servers": 1_000,
+        "trains_per_day": 1_000,
+        "vessels": 1_000,
+        "vessel_capacity_wagons": 10_000,
+        "vessel_capacity_teu": 50_000,
+        "max_wait_h": MAX_DURATION_H,
+        "sailings_per_week": 1_000,
+        "fee_usd_per_feu": 1_000_000,
+    }
+)
 
 
 def bundled_data_dir() -> Path:
@@ -71,17 +93,134 @@ def load_network(path: str | os.PathLike[str] | None = None) -> Network:
     return _Loader(root).load()
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """A TOML file as a dict; a missing file, bad syntax or bad encoding is a ``DataError`` naming it."""
+#: The largest TOML file read (bytes): far above any network or scenario, and a guard against a
+#: file that would take minutes to parse.
+MAX_TOML_BYTES = 4_000_000
+#: The largest GeoJSON file read (bytes).
+MAX_JSON_BYTES = 64_000_000
+#: The most parts a dotted TOML key (``a.b.c``) or table header may have: the standard library's
+#: parser is quadratic in them, so a key of 200,000 parts would hang it.
+MAX_KEY_PARTS = 64
+#: How deep tables and arrays may nest.
+MAX_NESTING = 32
+
+# strings and comments (blanked before counting key parts, so dots in text do not count)
+_TOML_TEXT = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*')
+_KEY_CHAIN = re.compile(r'[A-Za-z0-9_\-." \t]+')
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A TOML file as a dict; every problem reading it is a ``DataError`` naming the file.
+
+    Refuses, with a message, what would otherwise crash or hang the parser: a missing file, bad
+    syntax or encoding, a file over ``MAX_TOML_BYTES``, a dotted key of more than
+    ``MAX_KEY_PARTS`` parts, nesting deeper than ``MAX_NESTING``, an integer too long to read.
+    """
+    path = Path(path)
     shown = display_path(path)
+    text = _read_text(path, shown, MAX_TOML_BYTES)
+    _check_dotted_keys(text, shown)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise DataError(shown, None, None, None, f"arrays or tables nest more than {MAX_NESTING} deep") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise DataError(shown, None, None, None, f"a value cannot be read: {_number_problem(exc)}") from None
+    _check_nesting(data, shown)
+    return data
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """A JSON (GeoJSON) file; every problem reading it is a ``DataError`` naming the file.
+
+    Also refuses ``NaN`` and ``Infinity`` (not JSON), numbers too large for a float, a file
+    over ``MAX_JSON_BYTES`` and nesting deeper than ``MAX_NESTING``.
+    """
+    path = Path(path)
+    shown = display_path(path)
+    text = _read_text(path, shown, MAX_JSON_BYTES)
+    try:
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise DataError(shown, None, None, None, f"arrays or objects nest more than {MAX_NESTING} deep") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(shown, None, None, None, f"not valid JSON: {exc}") from None
+    except ValueError as exc:  # NaN, Infinity, 1e999, an integer of thousands of digits
+        raise DataError(shown, None, None, None, f"not valid JSON: {_number_problem(exc)}") from None
+    _check_nesting(data, shown)
+    return data
+
+
+def _read_text(path: Path, shown: str, limit: int) -> str:
     if not path.is_file():
         raise DataError(shown, None, None, None, "file not found")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(shown, None, None, None, f"TOML syntax error: {exc}") from None
+        size = path.stat().st_size
+        if size > limit:
+            raise DataError(shown, None, None, None, f"is {size:,} bytes; a data file may have at most {limit:,}")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(shown, None, None, None, f"not UTF-8 text: {exc}") from None
+    except OSError as exc:
+        raise DataError(shown, None, None, None, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _check_dotted_keys(text: str, shown: str) -> None:
+    """Refuse a dotted key or table header of more than ``MAX_KEY_PARTS`` parts (before parsing)."""
+    if text.count(".") < MAX_KEY_PARTS:
+        return
+    blanked = _TOML_TEXT.sub(lambda m: '""' + "\n" * m.group().count("\n"), text)
+    for match in _KEY_CHAIN.finditer(blanked):
+        parts = match.group().count(".") + 1
+        if parts > MAX_KEY_PARTS:
+            line = blanked.count("\n", 0, match.start()) + 1
+            raise DataError(
+                shown,
+                f"line {line}",
+                None,
+                None,
+                f"a dotted key of {parts:,} parts; a key may have at most {MAX_KEY_PARTS}",
+            )
+
+
+def _check_nesting(data: Any, shown: str) -> None:
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise DataError(shown, None, None, None, f"arrays or tables nest more than {MAX_NESTING} deep")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is too large for a number")
+    return value
+
+
+def _clipped(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _number_problem(exc: ValueError) -> str:
+    if "digits" in str(exc):  # Python's int-to-str limit
+        return f"a whole number of more than {sys.get_int_max_str_digits():,} digits"
+    return _short(exc)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def display_path(path: Path) -> str:
@@ -125,7 +264,7 @@ class _Loader:
                     None,
                     None,
                     None,
-                    f"unknown top-level key {key!r} (a typo?); this file holds [[{table}]] records",
+                    f"unknown top-level key {_clipped(key)!r} (a typo?); this file holds [[{table}]] records",
                 )
         records = data.get(table, [])
         if not isinstance(records, list):
@@ -142,7 +281,7 @@ class _Loader:
         key = "name" if table == "corridors" else ("mode" if table == "modes" else "id")
         for index, data in enumerate(self._toml(name, table), start=1):
             first = Record(shown, f"{label} #{index}", data, sources=known)
-            ident = first.ident(key)
+            ident = first.ident(key, safe=True, node=table == "nodes")
             if ident in seen:
                 raise DataError(shown, f"{label} {ident}", key, ident, f"duplicate {key}: another {label} has it")
             seen.add(ident)
@@ -153,7 +292,7 @@ class _Loader:
 
     def load(self) -> Network:
         for rec in self._records("sources.toml", "sources", "source"):
-            self.sources[rec.ident("id")] = rec.text("citation")
+            self.sources[rec.ident("id", safe=True)] = rec.text("citation")
             rec.finish()
         modes = self._modes()
         nodes = {rec.ident("id"): self._node(rec) for rec in self._records("nodes.toml", "nodes", "node")}
@@ -181,8 +320,8 @@ class _Loader:
         for rec in self._records("modes.toml", "modes", "mode"):
             mode = rec.choice("mode", MODES)
             assert mode is not None
-            cost = rec.sourced("cost_usd_per_feu_km")
-            co2 = rec.sourced("co2_kg_per_teu_km")
+            cost = rec.sourced("cost_usd_per_feu_km", hi=BOUNDS["cost_usd_per_feu_km"])
+            co2 = rec.sourced("co2_kg_per_teu_km", hi=BOUNDS["co2_kg_per_teu_km"])
             circuity = rec.sourced("circuity", lo=1.0, hi=3.0)
             rec.text("note", required=False)
             rec.finish()
@@ -193,7 +332,7 @@ class _Loader:
     def _node(self, rec: Record) -> Node:
         sources: dict[str, tuple[str, ...]] = {}
         notes: dict[str, str] = {}
-        ident = rec.ident("id")
+        ident = rec.ident("id", node=True)
         name = rec.text("name")
         country = _country(rec, "country", rec.text("country"))
         countries = tuple(_country(rec, "countries", c) for c in rec.strings("countries", required=False))
@@ -239,15 +378,21 @@ class _Loader:
             if item.note:
                 notes[key] = item.note
 
-        keep("servers", rec.sourced("servers", required=False, integer=True))
+        keep("servers", rec.sourced("servers", required=False, integer=True, hi=BOUNDS["servers"]))
         keep("process_h", rec.duration("process_h", "process_d", required=False))
-        keep("trains_per_day", rec.sourced("trains_per_day", required=False))
-        keep("vessels", rec.sourced("vessels", required=False, integer=True))
-        keep("vessel_capacity_wagons", rec.sourced("vessel_capacity_wagons", required=False, integer=True))
-        keep("vessel_capacity_teu", rec.sourced("vessel_capacity_teu", required=False, integer=True))
-        keep("max_wait_h", rec.sourced("max_wait_h", required=False))
-        keep("sailings_per_week", rec.sourced("sailings_per_week", required=False))
-        keep("fee_usd_per_feu", rec.sourced("fee_usd_per_feu", required=False))
+        keep("trains_per_day", rec.sourced("trains_per_day", required=False, hi=BOUNDS["trains_per_day"]))
+        keep("vessels", rec.sourced("vessels", required=False, integer=True, hi=BOUNDS["vessels"]))
+        keep(
+            "vessel_capacity_wagons",
+            rec.sourced("vessel_capacity_wagons", required=False, integer=True, hi=BOUNDS["vessel_capacity_wagons"]),
+        )
+        keep(
+            "vessel_capacity_teu",
+            rec.sourced("vessel_capacity_teu", required=False, integer=True, hi=BOUNDS["vessel_capacity_teu"]),
+        )
+        keep("max_wait_h", rec.sourced("max_wait_h", required=False, hi=BOUNDS["max_wait_h"]))
+        keep("sailings_per_week", rec.sourced("sailings_per_week", required=False, hi=BOUNDS["sailings_per_week"]))
+        keep("fee_usd_per_feu", rec.sourced("fee_usd_per_feu", required=False, hi=BOUNDS["fee_usd_per_feu"]))
         keep("observed_dwell_h", rec.duration("observed_dwell_h", "observed_dwell_d", required=False))
         dispatch = rec.choice("dispatch", DISPATCH_RULES, required=False)
         note = rec.text("note", required=False)
@@ -273,10 +418,7 @@ class _Loader:
         if not path.is_file():
             return {}
         shown = display_path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(shown, None, None, None, f"not valid GeoJSON: {exc}") from None
+        data = read_json(path)
         if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
             raise DataError(
                 shown,
@@ -297,6 +439,7 @@ class _Loader:
             leg_id = props.get("leg") if isinstance(props, dict) else None
             if not isinstance(leg_id, str) or not leg_id:
                 raise DataError(shown, label, "properties.leg", leg_id, "must name the leg this line draws")
+            Record(shown, label, props, prefix="properties.").ident("leg", safe=True)
             label = f"feature {leg_id}"
             if leg_id in out:
                 raise DataError(shown, label, "properties.leg", leg_id, "duplicate: another feature draws this leg")
@@ -348,10 +491,10 @@ class _Loader:
     ) -> Leg:
         sources: dict[str, tuple[str, ...]] = {}
         notes: dict[str, str] = {}
-        ident = rec.ident("id")
+        ident = rec.ident("id", safe=True)
         ends = []
         for key in ("from", "to"):
-            node_id = rec.ident(key)
+            node_id = rec.ident(key, node=True)
             if node_id not in nodes:
                 raise rec.error(key, node_id, "is not a node in nodes.toml")
             ends.append(nodes[node_id])
@@ -379,7 +522,7 @@ class _Loader:
             path = self._oriented(ident, drawn, start, end)
             sources["path"] = geo_sources
 
-        distance = rec.sourced("distance_km", required=False)
+        distance = rec.sourced("distance_km", required=False, hi=BOUNDS["distance_km"])
         circuity = rec.sourced("circuity", required=False, lo=1.0, hi=3.0)
         if distance is not None and circuity is not None:
             raise rec.error("circuity", circuity.value, "give distance_km or circuity, not both")
@@ -402,11 +545,13 @@ class _Loader:
             if distance.note:
                 notes["distance_km"] = distance.note
 
-        co2 = rec.sourced("co2_kg_per_teu_km", required=False) or (default.co2_kg_per_teu_km if default else None)
+        co2 = rec.sourced("co2_kg_per_teu_km", required=False, hi=BOUNDS["co2_kg_per_teu_km"]) or (
+            default.co2_kg_per_teu_km if default else None
+        )
         if co2 is None:
             raise rec.error("co2_kg_per_teu_km", None, f"is required (no default for mode {mode} in modes.toml)")
         sources["co2_kg_per_teu_km"] = co2.sources
-        cost = rec.sourced("cost_usd_per_feu", required=False)
+        cost = rec.sourced("cost_usd_per_feu", required=False, hi=BOUNDS["cost_usd_per_feu"])
         if cost is not None:
             cost_usd = float(cost.value)
             sources["cost_usd_per_feu"] = cost.sources
@@ -428,13 +573,14 @@ class _Loader:
         speed = distance_km / transit.value.mean_h
         low, high = _SPEED_KPH[mode]
         if not low <= speed <= high:
+            shown_speed = f"{speed:,.1f}" if speed < 1e6 else "over 1,000,000"
             raise rec.error(
                 "distance_km" if distance is not None else "transit_h",
                 distance_km if distance is not None else round(transit.value.mean_h, 2),
-                f"gives an average speed of {speed:,.1f} km/h over {distance_km:,.0f} km in "
+                f"gives an average speed of {shown_speed} km/h over {distance_km:,.0f} km in "
                 f"{transit.value.mean_h:,.1f} h; a {mode} leg should be within {low}-{high} km/h",
             )
-        capacity = rec.sourced("capacity_trains_per_day", required=False)
+        capacity = rec.sourced("capacity_trains_per_day", required=False, hi=BOUNDS["capacity_trains_per_day"])
         if capacity is not None:
             sources["capacity_trains_per_day"] = capacity.sources
         leg_sources = rec.sources_of("source", required=False)
@@ -513,7 +659,7 @@ class _Loader:
                     )
 
     def _corridor(self, rec: Record, nodes: Mapping[str, Node], legs: Mapping[str, Leg]) -> Corridor:
-        name = rec.ident("name")
+        name = rec.ident("name", safe=True)
         title = rec.text("title")
         node_ids = rec.strings("nodes")
         note = rec.text("note", required=False)
@@ -522,7 +668,8 @@ class _Loader:
             raise rec.error("nodes", list(node_ids), "must list at least two nodes")
         for node_id in node_ids:
             if node_id not in nodes:
-                raise rec.error("nodes", node_id, "is not a node in nodes.toml")
+                hint = " (node ids are upper case)" if node_id.upper() in nodes else ""
+                raise rec.error("nodes", node_id, f"is not a node in nodes.toml{hint}")
         if len(set(node_ids)) != len(node_ids):
             twice = next(n for n in node_ids if node_ids.count(n) > 1)
             raise rec.error("nodes", twice, "appears twice: a corridor visits each node once")

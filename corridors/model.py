@@ -181,4 +181,5 @@ def _unknown(what: str, key: str, known: Mapping[str, object], listing: str) -> 
 
     close = difflib.get_close_matches(str(key).upper() if what == "node" else str(key), list(known), n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(close)}? " if close else ""
-    return f"unknown {what} {key!r}; {hint}`{listing}` shows them all"
+    shown = str(key) if len(str(key)) <= 60 else str(key)[:59] + "…"
+    return f"unknown {what} {shown!r}; {hint}`{listing}` shows them all"

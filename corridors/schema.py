@@ -8,12 +8,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from corridors.distributions import SHAPES, Distribution
-from corridors.errors import DataError
+from corridors.errors import UNSAFE_CHARS, DataError, show_value
 
 __all__ = ["ESTIMATE", "Record", "Sourced"]
 
 #: The source key that marks a value as the author's estimate rather than a published figure.
 ESTIMATE = "ESTIMATE"
+#: Identifiers (leg ids, corridor and service names, source keys): letters, digits, ``_ . -``.
+IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+#: Node ids: upper case, so that a lookup that upper-cases what a user typed always finds them.
+NODE_ID = re.compile(r"[A-Z][A-Z0-9_]*")
+IDENT_MAX_CHARS = 64
+#: Free-text fields that may run over several lines (the others must be one line).
+PROSE_KEYS = frozenset({"note", "citation", "description", "what", "applies_to", "fitted_to", "title"})
+#: No number in a data file is larger than this (a guard for fields without a tighter bound):
+#: sums and products of such numbers stay finite, and whole numbers stay exact as floats.
+MAX_NUMBER = 1e15
+#: The longest duration (hours) a data file may give: a year.
+MAX_DURATION_H = 366 * 24.0
 
 
 class Sourced:
@@ -77,10 +89,11 @@ class Record:
         for key in self.data:
             if key not in self._read:
                 expected = ", ".join(sorted(self._read)) or "nothing"
+                shown = str(key) if len(str(key)) <= 60 else str(key)[:59] + "…"
                 raise DataError(
                     self.file,
                     self.label,
-                    self.prefix + str(key),
+                    self.prefix + shown,
                     self.data[key],
                     f"unknown key (a typo?); this record takes: {expected}",
                 )
@@ -106,12 +119,38 @@ class Record:
             raise self.error(key, value, "must be a string")
         if required and not value.strip():
             raise self.error(key, value, "must not be empty")
+        self._check_chars(key, value, lines=key in PROSE_KEYS)
         return value
 
-    def ident(self, key: str) -> str:
+    def _check_chars(self, key: str, value: str, *, lines: bool = False) -> None:
+        """Refuse control characters (C0, DEL, C1) and bidi overrides: they would reach a terminal."""
+        for bad in UNSAFE_CHARS.finditer(value):
+            if lines and bad.group() in "\n\t":
+                continue
+            raise self.error(key, value, f"holds the control character U+{ord(bad.group()):04X}; write plain text")
+
+    def ident(self, key: str, *, safe: bool = False, node: bool = False) -> str:
+        """An identifier without spaces; with ``safe``, only letters, digits, ``_ . -`` (first a
+        letter or digit); with ``node``, a node id: upper-case letters, digits and ``_``, first a
+        letter."""
         value = self.text(key)
         if value != value.strip() or any(c.isspace() for c in value):
             raise self.error(key, value, "must be an identifier without spaces")
+        if node:
+            if not NODE_ID.fullmatch(value) or len(value) > IDENT_MAX_CHARS:
+                raise self.error(
+                    key,
+                    value,
+                    "a node id must be upper case: letters A-Z, digits and _, first a letter "
+                    f"(such as KZ_ALTYNKOL), at most {IDENT_MAX_CHARS} characters",
+                )
+        elif safe and (not IDENT.fullmatch(value) or len(value) > IDENT_MAX_CHARS):
+            raise self.error(
+                key,
+                value,
+                "must be an identifier: letters, digits, _ . and -, first a letter or digit, "
+                f"at most {IDENT_MAX_CHARS} characters",
+            )
         return value
 
     def choice(self, key: str, options: Sequence[str], *, required: bool = True) -> str | None:
@@ -139,6 +178,8 @@ class Record:
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise self.error(key, value, "must be a list of strings")
+        for item in value:
+            self._check_chars(key, item)
         return tuple(value)
 
     def number(
@@ -170,14 +211,24 @@ class Record:
     ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(key, value, "must be a number")
+        if isinstance(value, int) and abs(value) > MAX_NUMBER:  # before float(): it may not fit one
+            raise self.error(key, value, f"is too large (at most {_fmt(hi if hi is not None else MAX_NUMBER)})")
         if not math.isfinite(value):
             raise self.error(key, value, "must be a finite number")
+        if abs(value) > MAX_NUMBER:
+            raise self.error(key, value, f"is too large (at most {_fmt(hi if hi is not None else MAX_NUMBER)})")
         if integer and value != int(value):
             raise self.error(key, value, "must be a whole number")
         if positive and value <= 0:
             raise self.error(key, value, "must be greater than 0")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise self.error(key, value, f"must be within [{_fmt(lo)}, {_fmt(hi)}]")
+            if lo is not None and hi is not None:
+                raise self.error(key, value, f"must be within [{_fmt(lo)}, {_fmt(hi)}]")
+            if hi is not None and positive:
+                raise self.error(key, value, f"must be within (0, {_fmt(hi)}]: above 0, at most {_fmt(hi)}")
+            if hi is not None:
+                raise self.error(key, value, f"must be at most {_fmt(hi)}")
+            raise self.error(key, value, f"must be at least {_fmt(lo)}")
         return float(value)
 
     # -- sourced values -------------------------------------------------------------------
@@ -224,12 +275,14 @@ class Record:
             return None
         if not isinstance(table, Mapping):
             raise self.error(
-                key, table, f'every number needs a source: write {{ value = {_fmt(table)}, source = ["{ESTIMATE}"] }}'
+                key,
+                table,
+                f'every number needs a source: write {{ value = {show_value(table)}, source = ["{ESTIMATE}"] }}',
             )
         rec = Record(self.file, self.label, table, sources=self.known_sources, prefix=f"{self.prefix}{key}.")
         value = rec.number("value", positive=positive, integer=integer, lo=lo, hi=hi)
-        low = rec.number("min", positive=positive, integer=integer, required=False)
-        high = rec.number("max", positive=positive, integer=integer, required=False)
+        low = rec.number("min", positive=positive, integer=integer, hi=hi, required=False)
+        high = rec.number("max", positive=positive, integer=integer, hi=hi, required=False)
         if low is not None and value is not None and low > value:
             raise rec.error("min", low, f"is above value ({_fmt(value)})")
         if high is not None and value is not None and high < value:
@@ -241,11 +294,14 @@ class Record:
         number: float | int = int(value) if integer else value
         return Sourced(number, sources, note)
 
-    def duration(self, key_h: str, key_d: str, *, required: bool = True) -> Sourced | None:
+    def duration(
+        self, key_h: str, key_d: str, *, required: bool = True, max_h: float = MAX_DURATION_H
+    ) -> Sourced | None:
         """A three-point duration in hours (``key_h``) or days (``key_d``), as a Distribution.
 
         Written ``{ min = 4, typical = 5, max = 7, source = [...] }``; ``typical`` may be left
-        out (then the midpoint, said so in the note), ``shape`` is ``pert`` unless given.
+        out (then the midpoint, said so in the note), ``shape`` is ``pert`` unless given. No
+        value may exceed ``max_h`` hours (a year by default).
         """
         has_h, has_d = self.has(key_h), self.has(key_d)
         self._read.update((key_h, key_d))
@@ -263,9 +319,10 @@ class Record:
         if not isinstance(table, Mapping):
             raise self.error(key, table, "must be a table { min = ..., typical = ..., max = ..., source = [...] }")
         rec = Record(self.file, self.label, table, sources=self.known_sources, prefix=f"{self.prefix}{key}.")
-        low = rec.number("min", positive=True)
-        high = rec.number("max", positive=True)
-        typical = rec.number("typical", positive=True, required=False)
+        bound = max_h / factor
+        low = rec.number("min", positive=True, hi=bound)
+        high = rec.number("max", positive=True, hi=bound)
+        typical = rec.number("typical", positive=True, hi=bound, required=False)
         shape = rec.choice("shape", SHAPES, required=False) or "pert"
         sources = rec.sources_of("source")
         note = _with_fit(rec.text("note", required=False), rec.text("fitted_to", required=False))
@@ -299,6 +356,8 @@ def fitted_targets(note: str) -> list[str]:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not -1e9 < value < 1e9:
+        return f"{value:,.0f}" if math.isfinite(value) and abs(value) <= MAX_NUMBER else show_value(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return show_value(value) if isinstance(value, str) else str(value)

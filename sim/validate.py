@@ -19,6 +19,8 @@ __all__ = ["Target", "TargetResult", "evaluate", "load_targets"]
 MEASURES = ("transit", "segment", "dwell", "difference")
 KINDS = ("end_to_end", "node")
 EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
+#: The widest published range a target may give, in hours (ten years).
+MAX_RANGE_H = 10 * 366 * 24.0
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def load_targets(
     seen: set[str] = set()
     for i, raw in enumerate(rows, start=1):
         rec = Record(shown, f"target #{i}", raw, sources=network.sources)
-        ident = rec.ident("id")
+        ident = rec.ident("id", safe=True)
         rec.label = f"target {ident}"
         if ident in seen:
             raise rec.error("id", ident, "duplicate: another target has this id")
@@ -110,14 +112,16 @@ def load_targets(
         key = "range_h" if has_h else "range_d"
         pair = rec.raw(key)
         rec.raw("range_h" if key == "range_d" else "range_d")
+        factor = 1.0 if has_h else 24.0
+        top = MAX_RANGE_H / factor
         if (
             not isinstance(pair, list)
             or len(pair) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+            or not all(-1 < v <= top for v in pair)  # big integers compare safely; NaN and inf fail
             or not 0 <= pair[0] <= pair[1]
         ):
-            raise rec.error(key, pair, "must be [low, high] numbers with 0 <= low <= high")
-        factor = 1.0 if has_h else 24.0
+            raise rec.error(key, pair, f"must be [low, high] finite numbers with 0 <= low <= high <= {top:g}")
         sources = rec.sources_of("source")
         note = rec.text("note", required=False)
         applies = rec.text("applies_to", required=False)
@@ -128,8 +132,8 @@ def load_targets(
                 what,
                 kind or "end_to_end",
                 how,
-                pair[0] * factor,
-                pair[1] * factor,
+                float(pair[0]) * factor,
+                float(pair[1]) * factor,
                 "h" if has_h else "d",
                 sources,
                 note,

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import corridors
+from corridors.export import json_text, network_geojson
 from tests.conftest import tiny_records, write_network
 
 TOML_SCALARS = st.one_of(
@@ -19,6 +20,10 @@ TOML_SCALARS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.text(max_size=12),
     st.booleans(),
+    # hostile: huge and non-finite numbers, control and bidi characters
+    st.integers(-(10**400), 10**400),
+    st.floats(),
+    st.sampled_from([1e306, 1e308, 10**309, 5e-324, "\x1b]0;x\x07", "\u202e", "a\nb", "lower_case"]),
 )
 TOML_VALUES = st.recursive(
     TOML_SCALARS,
@@ -102,10 +107,13 @@ def test_random_changes_give_only_data_errors(changes: list[tuple[str, int, list
         except corridors.DataError as exc:
             assert str(exc).split(":")[0].endswith(".toml") or "geojson" in str(exc)
             return
-        # what loads is consistent
+        # what loads is consistent, and every output of it finite
         for leg in net.legs.values():
             assert leg.distance_km > 0 and leg.transit_h.min_h > 0
             assert leg.from_id in net.nodes and leg.to_id in net.nodes
+        json_text(network_geojson(net))
+        for corridor in net.corridors.values():
+            json_text(corridors.summarize_corridor(net, corridor).to_dict())
 
 
 @settings(max_examples=150, deadline=None)
