@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import json
 import math
 import re
 from collections import defaultdict
@@ -16,6 +15,7 @@ from typing import Any
 import folium
 
 from corridors import DataError, Leg, Network
+from corridors.loader import read_json
 from maps.elements import DataBlock, Raw, Script
 from maps.escape import esc
 
@@ -41,14 +41,6 @@ def _number(file: str, record: str, field: str, value: Any) -> float:
     return float(value)
 
 
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def load_results(folder: str | Path, network: Network) -> Results:
     """Read summary.json and the first replication of events.csv.gz from a `corridors simulate` folder."""
     root = Path(folder)
@@ -58,16 +50,11 @@ def load_results(folder: str | Path, network: Network) -> Results:
         raise DataError(str(root), None, None, None, "no such results folder (give the --out folder of a simulate run)")
     summary_path = root / "summary.json"
     shown = str(summary_path)
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"), parse_constant=_no_constant)
-    except FileNotFoundError:
-        raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?") from None
-    except IsADirectoryError:
-        raise DataError(shown, None, None, None, "is a folder, not a file") from None
-    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, NaN/Infinity, an integer too long to read
-        raise DataError(shown, None, None, None, f"not valid JSON: {_clip(str(exc))}") from None
-    except RecursionError:
-        raise DataError(shown, None, None, None, "not valid JSON: nested too deeply") from None
+    if summary_path.is_dir():
+        raise DataError(shown, None, None, None, "is a folder, not a file")
+    if not summary_path.exists():
+        raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?")
+    summary = read_json(summary_path)  # NaN, Infinity, deep nesting and huge numbers refused in one line
     if not isinstance(summary, dict):
         raise DataError(shown, None, None, summary, "must be a JSON object")
     for key in ("services", "nodes", "legs", "start_date"):
