@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import textwrap
 import time
@@ -15,7 +16,15 @@ from typing import Any
 
 from corridors import __version__
 from corridors.errors import CorridorsError, InputError, printable
-from corridors.export import json_text, network_geojson, write_json_atomic, write_text_atomic, write_texts_atomic
+from corridors.export import (
+    check_output_dir,
+    check_output_file,
+    json_text,
+    network_geojson,
+    staged_folder,
+    write_json_atomic,
+    write_text_atomic,
+)
 from corridors.loader import load_network
 from corridors.model import NODE_KINDS, Network
 from corridors.routing import WEIGHTS, route
@@ -26,7 +35,8 @@ SCHEMA_VERSION = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 bad data or input, 2 usage)."""
+    """Run the command line; returns the exit code (0 ok, 1 bad data or input, 2 usage, 130 Ctrl-C,
+    143 SIGTERM, 129 SIGHUP)."""
     parser = _parser()
     if not (sys.argv[1:] if argv is None else argv):  # a bare `corridors`: what it can do (still exit 2: no command)
         parser.print_help()
@@ -35,8 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # never a traceback for a character the terminal lacks
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    previous = _catch_stop_signals()
     try:
         return int(args.run(args))
+    except _Stopped as exc:  # SIGTERM or SIGHUP, unwound like Ctrl-C: workers ended, nothing half-written
+        _STATUS.clear()
+        print(f"corridors: stopped by {signal.Signals(exc.signum).name}; nothing was half-written", file=sys.stderr)
+        return 128 + exc.signum
     except CorridorsError as exc:
         _STATUS.clear()
         print(f"corridors: error: {exc}", file=sys.stderr)
@@ -53,6 +68,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"corridors: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the run is so that it unwinds as Ctrl-C does."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+def _stop(signum: int, _frame: Any) -> None:
+    for other in (signal.SIGINT, *_STOP_SIGNALS):  # once stopping, a second signal cannot cut the clean-up short
+        signal.signal(other, signal.SIG_IGN)
+    raise _Stopped(signum)
+
+
+def _catch_stop_signals() -> dict[int, Any]:
+    """Turn SIGTERM and SIGHUP into ``_Stopped`` for this run; returns the handlers to put back."""
+    import threading
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for signum in (signal.SIGINT, *_STOP_SIGNALS):
+        previous[signum] = signal.getsignal(signum)
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, _stop)
+    return {k: v for k, v in previous.items() if v is not None}
 
 
 class _Status:
@@ -92,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="corridors",
         description="Freight corridors between China, Central Asia, the Middle East and Europe: the network, "
         "routes, simulation of container trains, what-ifs, and offline HTML maps and reports.",
-        epilog="Exit codes: 0 ok, 1 bad data or input, 2 usage. Every command takes --json.",
+        epilog="Exit codes: 0 ok, 1 bad data or input, 2 usage, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP. "
+        "Every command takes --json.",
     )
     parser.add_argument("--version", action="version", version=f"corridors {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -384,6 +434,7 @@ def _map(args: argparse.Namespace) -> int:
         if not 0 < args.window_d <= 3660:
             raise InputError(f"--window-d {args.window_d}: must be between 0 and 3660 days")
         results = load_results(args.results, network)
+    check_output_file(args.out, label="--out ")
     html = render_offline(build_network_map(network, args.names or None, results=results, window_d=args.window_d))
     path = write_text_atomic(args.out, html)
     if args.json:
@@ -400,6 +451,7 @@ def _map(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    check_output_file(args.geojson, label="--geojson ")
     network = load_network(args.network)
     data = network_geojson(network)
     path = write_json_atomic(args.geojson, data)
@@ -411,14 +463,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from sim.runner import simulate, write_run
+    from sim.runner import RUN_FILES, simulate, write_run
     from sim.scenario import load_scenario
 
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     out = Path(args.out) if args.out else Path("out") / scenario.name
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
+    check_output_dir(out, names=[*RUN_FILES, "map.html", "report.html"], label="--out ")
     if not args.out:
         out.parent.mkdir(exist_ok=True)
     status = _STATUS.progress()
@@ -535,11 +586,12 @@ def _signed(value: float | None, digits: int = 2, plain: bool = False) -> str:
 
 
 def _write_pair(out: Path, stem: str, data: dict[str, Any], page: str) -> tuple[Path, Path]:
-    """``stem``.json and ``stem``.html into ``out``: both new, or (on any failure) both as they were."""
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, html_path = out / f"{stem}.json", out / f"{stem}.html"
-    write_texts_atomic({json_path: json_text(data), html_path: page})
-    return json_path, html_path
+    """``stem``.json and ``stem``.html into ``out``: both new, or (on any failure) both as they were
+    (and no ``out`` folder if there was none)."""
+    with staged_folder(out, label="--out ") as tmp:
+        (tmp / f"{stem}.json").write_text(json_text(data), encoding="utf-8")
+        (tmp / f"{stem}.html").write_text(page, encoding="utf-8")
+    return out / f"{stem}.json", out / f"{stem}.html"
 
 
 def _without_version(data: dict[str, Any]) -> dict[str, Any]:
@@ -555,8 +607,7 @@ def _compare(args: argparse.Namespace) -> int:
     base = load_scenario(args.base, network=network)
     whatifs = [load_scenario(w, network=network) for w in args.whatifs]
     out = Path(args.out) if args.out else Path("out") / ("compare-" + "-".join([base.name, *[w.name for w in whatifs]]))
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
+    check_output_dir(out, names=["compare.json", "compare.html"], label="--out ")
     status = _STATUS.progress()
     report, runs = compare(
         base, whatifs, replications=args.replications, seed=args.seed, workers=args.workers, progress=status
@@ -658,8 +709,7 @@ def _sweep(args: argparse.Namespace) -> int:
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
+    check_output_dir(out, names=["sweep.json", "sweep.html"], label="--out ")
     data = sweep(
         scenario,
         args.param,

@@ -15,6 +15,7 @@ from typing import Any
 import folium
 
 from corridors import DataError, Leg, Network
+from corridors.export import unspreadsheet_text
 from corridors.loader import read_json
 from maps.elements import DataBlock, Raw, Script
 from maps.escape import esc
@@ -117,7 +118,7 @@ def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, floa
                 first = first if first is not None else rep
                 if rep != first:
                     continue
-                place, event = row.get("place") or "", row.get("event") or ""
+                place, event = unspreadsheet_text(row.get("place") or ""), row.get("event") or ""
                 if place not in network.nodes:
                     raise DataError(shown, record, "place", place, "is not a node of the network")
                 if event not in EVENTS:
@@ -128,7 +129,7 @@ def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, floa
                     raise DataError(shown, record, "time_h", row.get("time_h"), "must be a number") from None
                 if not math.isfinite(t):
                     raise DataError(shown, record, "time_h", t, "must be a finite number")
-                out.append((str(row.get("train") or ""), place, event, t))
+                out.append((unspreadsheet_text(row.get("train") or ""), place, event, t))
     except FileNotFoundError:
         raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?") from None
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:

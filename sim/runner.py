@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import gc
@@ -13,8 +14,8 @@ import multiprocessing
 import os
 import platform
 import re
-import shutil
-import tempfile
+import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -23,13 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from corridors import InputError, bundled_data_dir
+from corridors.export import check_output_dir, spreadsheet_text, staged_folder
 from corridors.loader import display_path
 from sim.engine import Replication, run_replication
 from sim.kpis import summarize
 from sim.records import Event, TrainRecord
 from sim.scenario import Scenario
 
-__all__ = ["RunResult", "simulate", "write_run"]
+__all__ = ["RUN_FILES", "RunResult", "simulate", "write_run"]
+
+#: The files ``write_run`` writes (besides its ``extra`` ones).
+RUN_FILES = ("events.csv.gz", "trains.csv", "summary.json", "manifest.json")
 
 _SCENARIO: Scenario | None = None  # set in the parent before forking workers
 
@@ -52,6 +57,48 @@ def _one(args: tuple[int, int]) -> tuple[Replication, list[tuple[Any, ...]]]:
     columns = list(zip(*rep.events, strict=True))
     rep.events = []
     return rep, columns
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker: Ctrl-C is the parent's to handle (it stops the workers), SIGTERM and SIGHUP
+    end the worker at once, and on Linux so does the parent's death, however it dies."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's workers now, without waiting for their replications (or for one blocked
+    writing its result to a pipe nobody reads)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(2)
+            if process.is_alive():
+                process.kill()
+                process.join(1)
+    # A worker ended while sending its result leaves half a message in the result pipe, and the
+    # pool's thread waits for the rest for ever: with every worker gone, the parent's own copy of
+    # the pipe's writing end is the last one, and closing it ends that wait.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        with contextlib.suppress(Exception):
+            writer.close()
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=True)  # the pool marks the unfinished futures broken and stops its thread
 
 
 def _whole(sent: tuple[Replication, list[tuple[Any, ...]]]) -> Replication:
@@ -93,10 +140,23 @@ def simulate(
         if frozen_here:
             gc.freeze()  # the workers' collector leaves the parent's objects alone (no copy-on-write)
         try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                for sent in pool.map(_one, jobs):
-                    reps.append(_whole(sent))
+            pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_start,
+                initargs=(os.getpid(),),
+            )
+            try:
+                # submit, not map: map cancels its futures when interrupted, and Python 3.11's pool
+                # then fails (in a thread, with a traceback) to mark them broken as it stops
+                futures = [pool.submit(_one, job) for job in jobs]
+                for future in futures:
+                    reps.append(_whole(future.result()))
                     tell(f"{scenario.name}: replication {len(reps)}/{replications}")
+            except BaseException:  # Ctrl-C, SIGTERM, SIGHUP or a failure: the workers stop with us
+                _stop_workers(pool)
+                raise
+            pool.shutdown()
         finally:
             _SCENARIO = None
             if frozen_here:
@@ -172,33 +232,31 @@ def write_run(
     argv: list[str] | None = None,
     extra: dict[str, str] | None = None,
 ) -> list[Path]:
-    """Write the run's files into ``out_dir``, all or nothing (through a temporary folder).
+    """Write the run's files into ``out_dir``, all or nothing (through a staging folder on the same
+    file system; files already in ``out_dir`` that a run does not write are kept).
 
-    ``extra`` maps further file names to their text (the CLI adds ``map.html``).
+    ``extra`` maps further file names to their text (the CLI adds ``map.html``). Text cells that a
+    spreadsheet would run as a formula are written with a leading ``'`` (see ``spreadsheet_text``).
     """
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder")
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{out}: cannot create {parent}: {exc.strerror or exc}") from None
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    names = [*RUN_FILES, *(extra or {})]
+    check_output_dir(out, names=names)
     start = result.scenario.start
-    try:
+    with staged_folder(out) as tmp:
         with gzip.open(tmp / "events.csv.gz", "wt", newline="", encoding="utf-8", compresslevel=5) as f:
             w = csv.writer(f)
             w.writerow([*Event._fields, "time"])
             when = _minute_clock(start)
             for rep in result.replications:
                 events = sorted(rep.events, key=lambda e: (e.time_h, e.train))
-                names = {e.train for e in events} | {e.place for e in events}
-                if any(_NEEDS_QUOTES.search(name) for name in names):
+                names_here = {e.train for e in events} | {e.place for e in events}
+                if any(_NEEDS_QUOTES.search(name) or spreadsheet_text(name) != name for name in names_here):
+                    safe = {name: spreadsheet_text(name) for name in names_here}
                     w.writerows(
-                        (e.replication, e.train, e.place, e.event, round(e.time_h, 4), when(e.time_h)) for e in events
+                        (e.replication, safe[e.train], safe[e.place], e.event, round(e.time_h, 4), when(e.time_h))
+                        for e in events
                     )
-                else:  # the same bytes as csv.writer, twice as fast: nothing here needs quoting
+                else:  # the same bytes as csv.writer, twice as fast: nothing here needs quoting or guarding
                     f.write(
                         "".join(
                             [
@@ -214,19 +272,19 @@ def write_run(
             for rep in result.replications:
                 for t in rep.trains:
                     transit = round((t.arrive_h - t.depart_h) / 24, 4) if t.arrive_h is not None else ""
-                    w.writerow(
-                        [*(round(v, 4) if isinstance(v, float) else ("" if v is None else v) for v in t), transit]
-                    )
+                    w.writerow([*map(_cell, t), transit])
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1) + "\n", encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(_manifest(result, argv), indent=1) + "\n", encoding="utf-8")
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
-        out.mkdir(exist_ok=True)
-        written = []
-        for path in sorted(tmp.iterdir()):
-            target = out / path.name
-            os.replace(path, target)
-            written.append(target)
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return [out / name for name in sorted(names)]
+
+
+def _cell(value: Any) -> Any:
+    """A trains.csv cell: floats rounded, None empty, text guarded against spreadsheet formulas
+    (numbers, negative ones too, stay numbers)."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, str):
+        return spreadsheet_text(value)
+    return "" if value is None else value
