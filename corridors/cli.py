@@ -220,13 +220,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
+    most = 100_000  # sim.limits.MAX_REPLICATIONS, without importing the engine to parse the arguments
+
+    def replications(text: str) -> int:
+        value = int(_positive_int(text))
+        if value > most:
+            raise argparse.ArgumentTypeError(f"{value} is more than {most:,}, the most a run takes")
+        return value
+
     p.add_argument(
         "--replications",
         "-r",
-        type=_positive_int,
+        type=replications,
         default=10,
         metavar="R",
-        help="independent replications (default 10)",
+        help="independent replications (default 10, at most 100,000)",
     )
     p.add_argument("--seed", type=_seed, default=1, metavar="S", help="random seed (default 1)")
     p.add_argument(
@@ -235,6 +243,12 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help="worker processes (default 1; results do not depend on it)",
+    )
+    p.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run beyond the run-size limit (5,000,000 train visits: replications × trains × places), "
+        "as far as the machine's memory allows",
     )
 
 
@@ -463,11 +477,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from sim.limits import check_run_size
     from sim.runner import RUN_FILES, simulate, write_run
     from sim.scenario import load_scenario
 
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
+    check_run_size([scenario], args.replications, allow_large=args.allow_large)
     out = Path(args.out) if args.out else Path("out") / scenario.name
     check_output_dir(out, names=[*RUN_FILES, "map.html", "report.html"], label="--out ")
     if not args.out:
@@ -610,7 +626,13 @@ def _compare(args: argparse.Namespace) -> int:
     check_output_dir(out, names=["compare.json", "compare.html"], label="--out ")
     status = _STATUS.progress()
     report, runs = compare(
-        base, whatifs, replications=args.replications, seed=args.seed, workers=args.workers, progress=status
+        base,
+        whatifs,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=status,
+        allow_large=args.allow_large,
     )
     from maps.report import compare_report
 
@@ -695,6 +717,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    import math
+
     from maps.report import sweep_report
     from sim.scenario import load_scenario
     from sim.sweep import moved_services, parse_param, sweep
@@ -704,8 +728,8 @@ def _sweep(args: argparse.Namespace) -> int:
         values = [float(v) for v in args.values.split(",")]
     except ValueError:
         raise InputError(f"--values {args.values!r}: give numbers separated by commas, e.g. 5,10,20") from None
-    if not values or any(v <= 0 for v in values):
-        raise InputError(f"--values {args.values!r}: give one or more numbers above 0")
+    if not values or any(not math.isfinite(v) or v <= 0 for v in values):
+        raise InputError(f"--values {args.values!r}: give one or more finite numbers above 0")
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
@@ -718,6 +742,7 @@ def _sweep(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         progress=_STATUS.progress(),
+        allow_large=args.allow_large,
     )
     path, html_path = _write_pair(out, "sweep", data, sweep_report(data))
     _STATUS.clear()
@@ -754,6 +779,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from sim.limits import check_run_size
     from sim.runner import simulate
     from sim.scenario import load_scenario
     from sim.validate import evaluate, load_targets, result_rows
@@ -761,6 +787,7 @@ def _validate(args: argparse.Namespace) -> int:
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     targets, skipped = load_targets(args.targets, scenario.network, {s.name: s.node_ids for s in scenario.services})
+    check_run_size([scenario], args.replications, allow_large=args.allow_large)
     result = simulate(
         scenario, replications=args.replications, seed=args.seed, workers=args.workers, progress=_STATUS.progress()
     )

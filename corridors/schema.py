@@ -361,3 +361,42 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return show_value(value) if isinstance(value, str) else str(value)
+
+
+# -- bounds shared by every way in ------------------------------------------------------------
+# The network loader, a what-if's [[overrides]] and `corridors sweep` all set these fields: they
+# check them against the same ranges and the same cross-field rules, so a value refused in
+# nodes.toml is refused as an override too.
+
+#: (low, high) of each facility and leg field; a duration's min and max, in hours.
+FIELD_BOUNDS: Mapping[str, tuple[float, float]] = {
+    "servers": (1, 200),
+    "process_h": (0.001, 8784),
+    "trains_per_day": (0.01, 1000),
+    "vessels": (1, 200),
+    "vessel_capacity_wagons": (1, 10_000),
+    "vessel_capacity_teu": (1, 100_000),
+    "max_wait_h": (0.01, 8784),
+    "sailings_per_week": (0.01, 1000),
+    "fee_usd_per_feu": (0, 1_000_000),
+    "transit_h": (0.001, 8784),
+    "capacity_trains_per_day": (0.01, 1000),
+    "cost_usd_per_feu": (0, 1_000_000),
+}
+
+
+def dispatch_problem(
+    dispatch: str | None, *, vessel_capacity: bool, vessels: bool, max_wait_h: bool, sailings_per_week: bool
+) -> str | None:
+    """What a facility's ``dispatch`` rule lacks to work (None: nothing)."""
+    if dispatch is None:
+        return None
+    if not vessel_capacity:
+        return "needs vessel_capacity_wagons or vessel_capacity_teu"
+    if dispatch == "max_wait" and not max_wait_h:
+        return "needs max_wait_h"
+    if dispatch == "timetable" and not sailings_per_week:
+        return "needs sailings_per_week"
+    if dispatch in ("when_full", "max_wait") and not vessels:
+        return "needs vessels"
+    return None

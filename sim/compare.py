@@ -9,6 +9,7 @@ from typing import Any
 
 from corridors import summarize_path
 from sim.kpis import ci95_of_mean
+from sim.limits import check_run_size
 from sim.runner import RunResult, simulate
 from sim.scenario import Scenario
 
@@ -181,8 +182,14 @@ def compare(
     seed: int = 1,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    allow_large: bool = False,
 ) -> tuple[dict[str, Any], list[RunResult]]:
-    """Run the base and every what-if with the same seed (common random numbers) and compare them."""
+    """Run the base and every what-if with the same seed (common random numbers) and compare them.
+
+    The runs pass the run-size guard first (``sim.limits.check_run_size``; ``allow_large`` lifts
+    its limit, not the machine's memory).
+    """
+    check_run_size([base, *whatifs], replications, allow_large=allow_large)
     runs = [
         simulate(s, replications=replications, seed=seed, workers=workers, progress=progress) for s in (base, *whatifs)
     ]

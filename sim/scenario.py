@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -27,6 +28,23 @@ __all__ = [
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_DRAIN_D = 120
+#: The longest departure window a scenario may have (about ten years).
+MAX_WINDOW_D = 3660
+#: The most departures a scenario may hold, over all its services (checked as they are built).
+MAX_DEPARTURES = 2_000_000
+#: (low, high) of the service fields a [[services]] table, an override or a sweep may set.
+SERVICE_BOUNDS: Mapping[str, tuple[float, float]] = {
+    "trains_per_week": (0.001, 1000),
+    "headway_h": (168 / 1000, 24 * 366),
+    "wagons": (1, 500),
+    "teu": (0.5, 20_000),
+    "promised_transit_d": (0.01, 366),
+    "value_of_time_usd_per_feu_day": (0.01, 100_000),
+}
+#: TEU a wagon may carry (a 20 ft box on a short wagon to two 40 ft boxes on a long one).
+TEU_PER_WAGON = (0.5, 4.0)
+#: The longest a storm stoppage may last, in hours (a year).
+MAX_STOPPAGE_H = 24 * 366
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,11 @@ class Service:
     #: (from_h, to_h, node_ids, leg_ids): trains leaving in that window take this route instead
     detour: tuple[float, float, tuple[str, ...], tuple[str, ...]] | None = None
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    #: the timetable's inputs, so that a what-if can rebuild it (another window, more trains)
+    trains_per_week: float = 0.0
+    weekdays: tuple[str, ...] = ()
+    #: the service's own start and end dates where it gives them (None: the scenario's)
+    dates: tuple[dt.datetime | None, dt.datetime | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +207,13 @@ def load_scenario(
     head.raw("end_date")
     if end <= start:
         raise head.error("end_date", _when(end), f"must be after start_date ({_when(start)})")
+    if end - start > dt.timedelta(days=MAX_WINDOW_D):
+        raise head.error(
+            "end_date",
+            _when(end),
+            f"is {(end - start).days:,} days after start_date ({_when(start)}); a scenario's departure window "
+            f"is at most {MAX_WINDOW_D:,} days (about ten years)",
+        )
     drain = head.number("drain_d", lo=0, hi=3650, required=False)
     net_path = head.text("network", required=False)
     head.finish()
@@ -212,11 +242,25 @@ def load_scenario(
     overrides = records("overrides", "override")
     described = (*(base.overrides if base else ()), *(_describe_override(r.data) for r in overrides))
     network = apply_overrides(network, [r for r in overrides if not r.has("service")])
-    services: dict[str, Service] = {s.name: s for s in base.services} if base is not None else {}
-    seen: set[str] = set()
     raw_services = top.raw("services")
-    if (raw_services is None and base is None) or (raw_services is not None and not isinstance(raw_services, list)):
-        raise DataError(shown, None, "services", raw_services, "must list at least one [[services]] table")
+    services: dict[str, Service] = {}
+    inherited_closures: list[Closure] = []
+    inherited_cuts: list[CapacityCut] = []
+    if base is not None:
+        redefined = (
+            {r.get("name") for r in raw_services if isinstance(r, dict)} if isinstance(raw_services, list) else set()
+        )
+        services, inherited_closures, inherited_cuts = _rebased(base, start, end, head, redefined)
+    seen: set[str] = set()
+    if (
+        (raw_services is None and base is None)
+        or (raw_services is not None and not isinstance(raw_services, list))
+        or raw_services == []
+    ):
+        problem = "must list at least one [[services]] table"
+        if base is not None:
+            problem += " (leave it out to keep the base's services)"
+        raise DataError(shown, None, "services", raw_services, problem)
     for i, raw in enumerate(raw_services or [], start=1):
         rec = Record(shown, f"service #{i}", raw, sources=known)
         service = _service(rec, network, start, end)
@@ -224,14 +268,16 @@ def load_scenario(
             raise DataError(shown, f"service {service.name}", "name", service.name, "duplicate service name")
         seen.add(service.name)
         services[service.name] = service
+        _check_departures(shown, services)
     apply_service_overrides(services, [r for r in overrides if r.has("service")], start)
+    _check_departures(shown, services)
     horizon = start + dt.timedelta(hours=horizon_h)
     closures = [
-        *(base.closures if base else ()),
+        *inherited_closures,
         *(_closure(r, network, start, horizon) for r in records("closures", "closure")),
     ]
     cuts = [
-        *(base.capacity_cuts if base else ()),
+        *inherited_cuts,
         *(_cut(r, network, start, horizon) for r in records("capacity_cuts", "capacity cut")),
     ]
     weather = [*(base.weather if base else ()), *(_weather(r, network) for r in records("weather", "weather"))]
@@ -261,7 +307,8 @@ def load_scenario(
         threshold_d = rules.number("closure_threshold_d", lo=0, hi=3660, required=False)
         threshold_d = 7.0 if threshold_d is None else threshold_d
         by = rules.choice("by", ("time", "distance", "cost", "generalised"), required=False) or by
-        vot = rules.sourced("value_of_time_usd_per_feu_day", required=False)
+        lo, hi = SERVICE_BOUNDS["value_of_time_usd_per_feu_day"]
+        vot = rules.sourced("value_of_time_usd_per_feu_day", required=False, lo=lo, hi=hi)
         value_of_time = float(vot.value) if vot is not None else value_of_time
         rules.text("note", required=False)
         rules.finish()
@@ -295,6 +342,73 @@ def load_scenario(
         banned_nodes=banned_nodes,
         overrides=described,
     )
+
+
+def _rebased(
+    base: Scenario, start: dt.datetime, end: dt.datetime, head: Record, redefined: set[Any]
+) -> tuple[dict[str, Service], list[Closure], list[CapacityCut]]:
+    """The base's services, closures and capacity cuts in a what-if's window.
+
+    Unchanged when the what-if keeps the base's dates. Otherwise every hour is counted from the
+    what-if's start, and each service's timetable is built again for the new window (a shorter
+    window must not keep the base's departures up to its old end): from the service's own dates
+    when it gave them, which must lie within the new window, else over the whole window. The
+    services the what-if ``redefined`` (its own [[services]] of the same name) are left to it.
+    """
+    base_end = base.start + dt.timedelta(hours=base.end_h)
+    services = {s.name: s for s in base.services}
+    if start == base.start and end == base_end:
+        return services, list(base.closures), list(base.capacity_cuts)
+    shift = (base.start - start).total_seconds() / 3600
+    out: dict[str, Service] = {}
+    for name, s in services.items():
+        if name in redefined:
+            out[name] = s  # replaced by the what-if's own table below
+            continue
+        own_start, own_end = s.dates or (None, None)
+        s_start, s_end = own_start or start, own_end or end
+        if s_start < start or s_end > end or s_start >= s_end:
+            key, when = ("start_date", start) if s_start < start else ("end_date", end)
+            raise head.error(
+                key,
+                _when(when),
+                f"leaves out the base's service {name}, which runs {_when(s_start)} to {_when(s_end)}: "
+                "move its dates with a [[services]] table of the same name",
+            )
+        per_week = s.trains_per_week or _rate(s)
+        detour = s.detour
+        if detour is not None:
+            detour = (detour[0] + shift, detour[1] + shift, detour[2], detour[3])
+        out[name] = dataclasses.replace(
+            s,
+            departures_h=timetable(per_week, s.weekdays, s_start, s_end, start),
+            window_h=((s_start - start).total_seconds() / 3600, (s_end - start).total_seconds() / 3600),
+            detour=detour,
+        )
+    closures = [dataclasses.replace(c, start_h=c.start_h + shift, end_h=c.end_h + shift) for c in base.closures]
+    cuts = [dataclasses.replace(c, start_h=c.start_h + shift, end_h=c.end_h + shift) for c in base.capacity_cuts]
+    return out, closures, cuts
+
+
+def _rate(service: Service) -> float:
+    """Trains a week of a service built without its timetable's inputs: its departures over its window."""
+    window_h = service.window_h[1] - service.window_h[0]
+    return len(service.departures_h) * 168 / window_h if window_h > 0 else 0.0
+
+
+def _check_departures(file: str, services: Mapping[str, Service]) -> None:
+    """Refuse a scenario whose timetables hold more than ``MAX_DEPARTURES`` trains in all."""
+    total = sum(len(s.departures_h) for s in services.values())
+    if total > MAX_DEPARTURES:
+        big = max(services.values(), key=lambda s: len(s.departures_h))
+        raise DataError(
+            file,
+            f"service {big.name}",
+            "trains_per_week",
+            round(big.trains_per_week or _rate(big), 3),
+            f"the services depart {total:,} trains in all ({big.name}: {len(big.departures_h):,}); "
+            f"a scenario holds at most {MAX_DEPARTURES:,}: fewer trains a week or a shorter window",
+        )
 
 
 def _describe_override(data: Any) -> str:
@@ -370,8 +484,8 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
         raise rec.error(
             "trains_per_week", rec.raw("trains_per_week"), "give trains_per_week or headway_h, not both and not neither"
         )
-    per_week = rec.sourced("trains_per_week", lo=0.001, hi=1000, required=False)
-    headway = rec.sourced("headway_h", lo=0.1, hi=24 * 366, required=False)
+    per_week = rec.sourced("trains_per_week", lo=_lo("trains_per_week"), hi=_hi("trains_per_week"), required=False)
+    headway = rec.sourced("headway_h", lo=_lo("headway_h"), hi=_hi("headway_h"), required=False)
     if per_week is not None:
         sources["trains_per_week"] = per_week.sources
         trains_per_week = float(per_week.value)
@@ -385,13 +499,19 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
     for day in weekdays:
         if day not in WEEKDAYS:
             raise rec.error("weekdays", day, f"must be among {', '.join(WEEKDAYS)}")
-    wagons = rec.sourced("wagons", integer=True, hi=500)
-    teu = rec.sourced("teu", hi=20000)
+    if len(set(weekdays)) != len(weekdays):
+        twice = next(d for d in weekdays if weekdays.count(d) > 1)
+        raise rec.error("weekdays", twice, "is listed twice: name each day once")
+    wagons = rec.sourced("wagons", integer=True, lo=_lo("wagons"), hi=_hi("wagons"))
+    teu = rec.sourced("teu", lo=_lo("teu"), hi=_hi("teu"))
     assert wagons is not None and teu is not None
-    if not 0.5 * wagons.value <= teu.value <= 4 * wagons.value:
-        raise rec.error("teu.value", teu.value, f"does not fit on {wagons.value} wagons (0.5 to 4 TEU a wagon)")
+    problem = teu_problem(int(wagons.value), float(teu.value))
+    if problem:
+        raise rec.error("teu.value", teu.value, problem)
     sources["wagons"], sources["teu"] = wagons.sources, teu.sources
-    promised = rec.sourced("promised_transit_d", required=False)
+    promised = rec.sourced(
+        "promised_transit_d", required=False, lo=_lo("promised_transit_d"), hi=_hi("promised_transit_d")
+    )
     if promised is not None:
         sources["promised_transit_d"] = promised.sources
     spread = rec.sourced("departure_spread_h", required=False, positive=False, lo=0, hi=168)
@@ -422,7 +542,29 @@ def _service(rec: Record, network: Network, start: dt.datetime, end: dt.datetime
         departure_spread_h=float(spread.value) if spread else 0.0,
         corridor=corridor_name,
         sources=sources,
+        trains_per_week=trains_per_week,
+        weekdays=weekdays,
+        dates=(
+            s_start if rec.has("start_date") else None,
+            s_end if rec.has("end_date") else None,
+        ),
     )
+
+
+def _lo(key: str) -> float:
+    return SERVICE_BOUNDS[key][0]
+
+
+def _hi(key: str) -> float:
+    return SERVICE_BOUNDS[key][1]
+
+
+def teu_problem(wagons: int, teu: float) -> str | None:
+    """Why ``teu`` does not fit on ``wagons`` wagons (None: it fits)."""
+    lo, hi = TEU_PER_WAGON
+    if not lo * wagons <= teu <= hi * wagons:
+        return f"does not fit on {wagons} wagons ({lo:g} to {hi:g} TEU a wagon)"
+    return None
 
 
 def timetable(
@@ -521,6 +663,10 @@ def _weather(rec: Record, network: Network) -> Weather:
     per_month = rec.sourced("stoppages_per_month", lo=0, hi=30)
     stoppage = rec.duration("stoppage_h", "stoppage_d")
     assert per_month is not None and stoppage is not None
+    if stoppage.value.max_h > MAX_STOPPAGE_H:
+        key = "stoppage_h" if rec.has("stoppage_h") else "stoppage_d"
+        shown_max = stoppage.value.max_h if key == "stoppage_h" else stoppage.value.max_h / 24
+        raise rec.error(f"{key}.max", shown_max, f"a stoppage lasts at most {MAX_STOPPAGE_H:,} hours (a year)")
     rec.text("note", required=False)
     rec.finish()
     return Weather(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from corridors import InputError
 from corridors.schema import Record
+from sim.limits import check_run_size, run_size
 from sim.runner import simulate
 from sim.scenario import Scenario
 from sim.whatif import LEG_FIELDS, NODE_FIELDS, apply_overrides, apply_service_overrides
@@ -38,6 +40,8 @@ def base_value(scenario: Scenario, kind: str, ident: str, field: str) -> float |
         return 1.0
     if kind == "service":
         for s in scenario.services:
+            if s.name == ident and s.trains_per_week:
+                return round(s.trains_per_week, 3)
             if s.name == ident and len(s.departures_h) > 1:  # the timetable's rate: 168 h over the mean gap
                 gaps_h = (max(s.departures_h) - min(s.departures_h)) / (len(s.departures_h) - 1)
                 return round(168.0 / gaps_h, 3) if gaps_h > 0 else None
@@ -78,11 +82,22 @@ def sweep(
     seed: int = 1,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    allow_large: bool = False,
 ) -> dict[str, Any]:
-    """Run every value with the same seed; per value and service: mean, P50 and P95 transit, throughput."""
+    """Run every value with the same seed; per value and service: mean, P50 and P95 transit, throughput.
+
+    Every value passes the checks of a what-if's ``[[overrides]]`` before anything runs, and the
+    whole sweep the run-size guard (``sim.limits.check_run_size``; ``allow_large`` lifts its limit).
+    """
     kind, ident, field = parse_param(param)
     if not values:
         raise InputError("--values: give at least one value")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise InputError(f"--values: {value!r} is not a finite number above 0")
+    # every value checked and sized before anything runs; the variants are built again one at a time
+    sizes = [run_size(variant(scenario, kind, ident, field, value)) for value in values]
+    check_run_size(sizes, replications, allow_large=allow_large, at_once=False)
     rows = []
     for value in values:
         result = simulate(

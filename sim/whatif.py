@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from corridors import DataError, Distribution, InputError, Network, route
-from corridors.schema import Record
+from corridors import DataError, Distribution, InputError, Network, Node, route
+from corridors.loader import _SPEED_KPH
+from corridors.schema import FIELD_BOUNDS, Record, dispatch_problem
 
 if TYPE_CHECKING:
     from sim.scenario import Closure, Service
@@ -51,10 +52,15 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
 
     An override names a ``node`` (its facility) or a ``leg``, a ``field``, and either ``value``
     (with a ``source``: every number names one) or ``factor`` (a multiplier; for a duration it
-    scales min, typical and max).
+    scales min, typical and max). What comes out must pass the network loader's checks: each
+    field within ``FIELD_BOUNDS`` (a factor too: factor × the data's value), a leg's speed
+    plausible for its mode, and a facility's dispatch rule complete (timetable needs sailings,
+    max_wait a maximum wait, vessels to dispatch).
     """
     nodes = dict(network.nodes)
     legs = dict(network.legs)
+    touched: dict[str, Record] = {}  # node id -> the last override that changed it
+    dispatched: dict[str, Record] = {}  # node id -> the override that set its dispatch rule
     for rec in records:
         node_id = rec.text("node", required=False) or None
         leg_id = rec.text("leg", required=False) or None
@@ -71,13 +77,12 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
             if has_factor:
                 raise rec.error("factor", rec.raw("factor"), "dispatch takes a value")
         elif has_value:
-            number = rec.number(
-                "value", positive=True, integer=field in _INTEGER, hi=1e5 if field in _INTEGER else None
-            )
+            lo, hi = FIELD_BOUNDS[field]
+            number = rec.number("value", positive=True, integer=field in _INTEGER, lo=lo, hi=hi)
             rec.sources_of("source")
             new = int(number) if field in _INTEGER and number is not None else number
         else:
-            factor = rec.number("factor", positive=True, hi=100)
+            factor = rec.number("factor", positive=True, lo=0, hi=100)
             assert factor is not None
             new = ("factor", factor)
         rec.sources_of("source", required=False)
@@ -102,53 +107,114 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
             value = _changed(rec, field, current, new)
             changes: dict[str, Any] = {field: value}
             nodes[node_id] = dataclasses.replace(node, facility=dataclasses.replace(node.facility, **changes))
+            touched[node_id] = rec
+            if field == "dispatch":
+                dispatched[node_id] = rec
         else:
             assert leg_id is not None
             leg = legs.get(leg_id)
             if leg is None:
                 raise rec.error("leg", leg_id, "is not a leg of the network")
             leg_changes: dict[str, Any] = {field: _changed(rec, field, getattr(leg, field), new)}
-            legs[leg_id] = dataclasses.replace(leg, **leg_changes)
+            changed = dataclasses.replace(leg, **leg_changes)
+            if field == "transit_h":
+                _check_speed(rec, changed)
+            legs[leg_id] = changed
+    for node_id, rec in touched.items():
+        _check_dispatch(dispatched.get(node_id, rec), nodes[node_id])
     return dataclasses.replace(network, nodes=MappingProxyType(nodes), legs=MappingProxyType(legs))
 
 
+def _check_speed(rec: Record, leg: Any) -> None:
+    """A leg's new transit time must give a speed the loader would accept for its mode."""
+    low, high = _SPEED_KPH[leg.mode]
+    speed = leg.distance_km / leg.transit_h.mean_h
+    if not low <= speed <= high:
+        key = "factor" if rec.has("factor") else "value"
+        raise rec.error(
+            key,
+            rec.raw(key),
+            f"gives leg {leg.id} an average speed of {speed:,.1f} km/h over {leg.distance_km:,.0f} km in "
+            f"{leg.transit_h.mean_h:,.1f} h; a {leg.mode} leg should be within {low}-{high} km/h",
+        )
+
+
+def _check_dispatch(rec: Record, node: Node) -> None:
+    """After the overrides, a node's dispatch rule must have what it needs (as in nodes.toml)."""
+    f = node.facility
+    assert f is not None
+    problem = dispatch_problem(
+        f.dispatch,
+        vessel_capacity=bool(f.vessel_capacity_wagons or f.vessel_capacity_teu),
+        vessels=bool(f.vessels),
+        max_wait_h=f.max_wait_h is not None,
+        sailings_per_week=f.sailings_per_week is not None,
+    )
+    if problem:
+        raise rec.error(
+            "value" if rec.has("value") else "factor",
+            rec.raw("value") if rec.has("value") else rec.raw("factor"),
+            f"leaves {node.id} with dispatch {f.dispatch!r}, which {problem}: trains would wait there for "
+            "ever (set that field too, or keep the data's dispatch)",
+        )
+
+
 def apply_service_overrides(services: dict[str, Service], records: Iterable[Record], start: Any) -> None:
-    """Apply ``[[overrides]]`` records that name a ``service`` (its trains a week, wagons or TEU)."""
-    from sim.scenario import timetable
+    """Apply ``[[overrides]]`` records that name a ``service`` (its trains a week, wagons or TEU).
+
+    The result must pass the [[services]] checks: each field within ``SERVICE_BOUNDS`` (factor ×
+    the service's value too), and the TEU fitting on the wagons. More or fewer trains a week
+    rebuild the service's timetable over its own window and weekdays.
+    """
+    from sim.scenario import SERVICE_BOUNDS, _rate, teu_problem, timetable
 
     for rec in records:
         name = rec.text("service")
         if name not in services:
             raise rec.error("service", name, f"is not a service of the scenario ({', '.join(services)})")
         field = rec.choice("field", SERVICE_FIELDS)
+        assert field is not None
+        lo, hi = SERVICE_BOUNDS[field]
         has_value, has_factor = rec.has("value"), rec.has("factor")
         if has_value == has_factor:
             raise rec.error("factor" if has_factor else "value", None, "give value or factor, not both and not neither")
         if has_value:
-            number = rec.number("value", positive=True)
+            number = rec.number("value", positive=True, lo=lo, hi=hi, integer=field == "wagons")
             rec.sources_of("source")
         else:
-            number = rec.number("factor", positive=True, hi=100)
+            number = rec.number("factor", positive=True, lo=0, hi=100)
             rec.sources_of("source", required=False)
         rec.text("note", required=False)
         rec.finish()
         assert number is not None
         s = services[name]
-        window = s.window_h[1] - s.window_h[0]
         current = {
-            "trains_per_week": len(s.departures_h) * 168 / window if window > 0 else 0.0,
+            "trains_per_week": s.trains_per_week or _rate(s),
             "wagons": float(s.wagons),
             "teu": s.teu,
-        }[field or ""]
+        }[field]
         value = number if has_value else current * number
+        if field == "wagons":
+            value = float(max(1, round(value)))
+        key = "value" if has_value else "factor"
+        if not lo <= value <= hi:
+            raise rec.error(
+                key,
+                number,
+                f"gives {name} {field} = {value:g} (× its {current:g}); it must be within [{lo:g}, {hi:g}]",
+            )
         if field == "trains_per_week":
             begin = start + dt.timedelta(hours=s.window_h[0])
             end = start + dt.timedelta(hours=s.window_h[1])
-            services[name] = dataclasses.replace(s, departures_h=timetable(value, (), begin, end, start))
-        elif field == "wagons":
-            services[name] = dataclasses.replace(s, wagons=max(1, round(value)))
-        else:
-            services[name] = dataclasses.replace(s, teu=value)
+            services[name] = dataclasses.replace(
+                s, departures_h=timetable(value, s.weekdays, begin, end, start), trains_per_week=value
+            )
+            continue
+        wagons, teu = (int(value), s.teu) if field == "wagons" else (s.wagons, value)
+        problem = teu_problem(wagons, teu)
+        if problem:
+            raise rec.error(key, number, f"gives {name} {teu:g} TEU on {wagons} wagons, which {problem}")
+        services[name] = dataclasses.replace(s, wagons=wagons, teu=teu)
 
 
 def _changed(rec: Record, field: str, current: object, new: object) -> object:
@@ -159,13 +225,25 @@ def _changed(rec: Record, field: str, current: object, new: object) -> object:
     factor = float(new[1])
     if current is None:
         raise rec.error("field", field, "is not set there, so there is nothing to scale: give a value")
+    lo, hi = FIELD_BOUNDS.get(field, (0.0, float("inf")))
     if isinstance(current, Distribution):
-        return current.scaled(factor)
+        scaled_dist = current.scaled(factor)
+        if scaled_dist.min_h < lo or scaled_dist.max_h > hi:
+            raise rec.error(
+                "factor",
+                factor,
+                f"gives {field} {scaled_dist.min_h:g}-{scaled_dist.max_h:g} h; it must lie within [{lo:g}, {hi:g}] h",
+            )
+        return scaled_dist
     if isinstance(current, bool) or not isinstance(current, (int, float)):
         raise rec.error("field", field, "cannot be scaled")
     scaled = current * factor
     if field in _INTEGER:
-        return max(1, round(scaled))
+        scaled = max(1, round(scaled))
+    if not lo <= scaled <= hi:
+        raise rec.error(
+            "factor", factor, f"gives {field} = {scaled:g} (× {current:g}); it must be within [{lo:g}, {hi:g}]"
+        )
     return scaled
 
 

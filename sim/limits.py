@@ -1,0 +1,157 @@
+"""How much work a run asks for, estimated before it starts, and the limit it may not pass unasked.
+
+The engine keeps a few records for every place a train visits (arrive, start, end, leave), and
+summaries and reports read them all at once, so a run's memory and time grow with
+replications × trains × places. ``check_run_size`` refuses a run beyond ``MAX_VISITS`` train
+visits unless it is allowed to be large, and one whose estimated memory is beyond the machine's
+whatever it is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from corridors import InputError
+from sim.scenario import Scenario, Service
+
+__all__ = [
+    "MAX_REPLICATIONS",
+    "MAX_VISITS",
+    "VISIT_BYTES",
+    "RunSize",
+    "check_run_size",
+    "run_size",
+]
+
+#: Memory one train's visit to one place costs, from the engine to the written report: about
+#: 400 bytes stay in the records (3.1 events a visit) and about 500 more are needed while the
+#: summary is computed (measured on the bundled baseline: 1 KB a visit at 20 replications).
+VISIT_BYTES = 1000
+#: Train visits (replications × trains × places, over every run of a command) a run may ask for
+#: without ``--allow-large``: about 5 GB of memory if held at once. The bundled baseline is
+#: 38,912 visits a replication, so 128 replications fit.
+MAX_VISITS = 5_000_000
+#: The most replications a command takes, even with ``--allow-large``.
+MAX_REPLICATIONS = 100_000
+
+_VESSEL_DISPATCH = ("when_full", "max_wait")
+
+
+@dataclass(frozen=True)
+class RunSize:
+    """Train visits per replication of one scenario, and its busiest service."""
+
+    scenario: str
+    trains: int
+    visits: int
+    window_d: float
+    busiest: str
+    busiest_trains_per_week: float
+    busiest_trains: int
+    busiest_places: int
+
+
+def _places(scenario: Scenario, service: Service, node_ids: Sequence[str], leg_ids: Sequence[str]) -> int:
+    """Places a train of ``service`` visits on a route, counting each vessel it is split over."""
+    net = scenario.network
+    places = len(node_ids)
+    for i, leg_id in enumerate(leg_ids):
+        f = net.nodes[node_ids[i]].facility
+        if f is None or net.legs[leg_id].mode not in ("ferry", "sea"):
+            continue
+        vessel = (f.dispatch in _VESSEL_DISPATCH and f.vessels) or (f.dispatch == "timetable" and f.sailings_per_week)
+        capacity = f.vessel_capacity_wagons or f.vessel_capacity_teu
+        if vessel and capacity:
+            units = service.wagons if f.vessel_capacity_wagons else service.teu
+            places += max(0, math.ceil(units / capacity) - 1)
+    return places
+
+
+def run_size(scenario: Scenario) -> RunSize:
+    """The train visits of one replication of ``scenario`` (a detour counts as its longer route)."""
+    trains = visits = 0
+    busiest: tuple[int, Service, int] | None = None
+    for s in scenario.services:
+        places = _places(scenario, s, s.node_ids, s.leg_ids)
+        if s.detour is not None:
+            places = max(places, _places(scenario, s, s.detour[2], s.detour[3]))
+        n = len(s.departures_h)
+        trains += n
+        visits += n * places
+        if busiest is None or n * places > busiest[0]:
+            busiest = (n * places, s, places)
+    name, per_week, n_busy, places_busy = "", 0.0, 0, 0
+    if busiest is not None:
+        _, s, places_busy = busiest
+        name, n_busy = s.name, len(s.departures_h)
+        window_h = s.window_h[1] - s.window_h[0]
+        per_week = s.trains_per_week or (n_busy * 168 / window_h if window_h > 0 else 0.0)
+    return RunSize(scenario.name, trains, visits, scenario.end_h / 24, name, per_week, n_busy, places_busy)
+
+
+def _memory_bytes() -> int:
+    """The machine's physical memory (64 GB where it cannot be read)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 64 * 10**9
+
+
+def _gb(n_bytes: float) -> str:
+    return f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e8 else f"{n_bytes / 1e6:,.0f} MB"
+
+
+def check_run_size(
+    scenarios: Sequence[Scenario | RunSize],
+    replications: int,
+    *,
+    allow_large: bool = False,
+    at_once: bool = True,
+    limit: int = MAX_VISITS,
+    memory_bytes: int | None = None,
+) -> int:
+    """Refuse, with an ``InputError`` naming the knobs, a run beyond ``limit`` train visits.
+
+    ``scenarios`` are every run the command makes with ``replications`` each (a comparison's
+    base and what-ifs, a sweep's variants), or their ``run_size``; ``at_once`` says whether their records are held
+    together (a comparison) or one run at a time (a sweep). ``allow_large`` lifts ``limit`` but
+    not the machine's memory (``memory_bytes``, default: its physical memory). Returns the
+    estimated train visits.
+    """
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise InputError(f"replications ({replications!r}) must be a whole number of at least 1")
+    if replications > MAX_REPLICATIONS:
+        raise InputError(f"-r {replications}: at most {MAX_REPLICATIONS:,} replications")
+    sizes = [s if isinstance(s, RunSize) else run_size(s) for s in scenarios]
+    if not sizes:
+        return 0
+    visits = replications * sum(z.visits for z in sizes)
+    held = visits if at_once else replications * max(z.visits for z in sizes)
+    need = held * VISIT_BYTES
+    memory = _memory_bytes() if memory_bytes is None else memory_bytes
+    if visits <= limit and need <= memory:
+        return visits
+    if not allow_large or need > memory:
+        busy = max(sizes, key=lambda z: z.busiest_trains * z.busiest_places)
+        runs = f" × {len(sizes)} runs" if len(sizes) > 1 else ""
+        trains = max(z.trains for z in sizes)
+        places = max(z.visits for z in sizes) / max(trains, 1)
+        what = (
+            f"about {visits:,} train visits, {_gb(need)} of memory (-r {replications}{runs} × {trains:,} trains "
+            f"in the {max(z.window_d for z in sizes):,.0f}-day window × {places:.1f} places; the most from "
+            f"service {busy.busiest} of {busy.scenario}: trains_per_week {busy.busiest_trains_per_week:g}, "
+            f"{busy.busiest_trains:,} trains × {busy.busiest_places} places)"
+        )
+        if need > memory:
+            raise InputError(
+                f"the run is too large for this machine: {what}, beyond its {_gb(memory)} of memory even with "
+                "--allow-large: lower -r, shorten the window or lower trains_per_week"
+            )
+        raise InputError(
+            f"the run is too large: {what}; the limit is {limit:,} visits (about {_gb(limit * VISIT_BYTES)}): "
+            "lower -r, shorten the window or lower trains_per_week, or pass --allow-large"
+        )
+    return visits
