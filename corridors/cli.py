@@ -489,7 +489,14 @@ def _simulate(args: argparse.Namespace) -> int:
     if not args.out:
         out.parent.mkdir(exist_ok=True)
     status = _STATUS.progress()
-    result = simulate(scenario, replications=args.replications, seed=args.seed, workers=args.workers, progress=status)
+    result = simulate(
+        scenario,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=status,
+        allow_large=args.allow_large,
+    )
     from maps.report import run_map, run_report
 
     if status:
@@ -779,7 +786,6 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from sim.limits import check_run_size
     from sim.runner import simulate
     from sim.scenario import load_scenario
     from sim.validate import evaluate, load_targets, result_rows
@@ -787,9 +793,13 @@ def _validate(args: argparse.Namespace) -> int:
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     targets, skipped = load_targets(args.targets, scenario.network, {s.name: s.node_ids for s in scenario.services})
-    check_run_size([scenario], args.replications, allow_large=args.allow_large)
     result = simulate(
-        scenario, replications=args.replications, seed=args.seed, workers=args.workers, progress=_STATUS.progress()
+        scenario,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=_STATUS.progress(),
+        allow_large=args.allow_large,
     )
     _STATUS.clear()
     rows = result_rows(evaluate(targets, result.replications), scenario.network)

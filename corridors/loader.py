@@ -28,7 +28,7 @@ from corridors.model import (
     Network,
     Node,
 )
-from corridors.schema import MAX_DURATION_H, Record, Sourced
+from corridors.schema import FIELD_BOUNDS, Record, Sourced, dispatch_problem
 
 __all__ = ["NETWORK_FILES", "bundled_data_dir", "display_path", "load_network", "read_json", "read_toml"]
 
@@ -36,26 +36,19 @@ __all__ = ["NETWORK_FILES", "bundled_data_dir", "display_path", "load_network", 
 NETWORK_FILES = ("sources.toml", "modes.toml", "nodes.toml", "legs.toml", "corridors.toml")
 GEOMETRY_FILE = "geometry.geojson"
 #: Plausible average speeds (km/h, stops included) by mode: a leg outside them has a typo.
-_SPEED_KPH = {"rail": (1, 120), "ferry": (1, 60), "sea": (5, 60), "road": (1, 100)}
+SPEED_KPH = {"rail": (1, 120), "ferry": (1, 60), "sea": (5, 60), "road": (1, 100)}
 #: How far the first or last point of a leg's geometry may lie from its node.
 GEOMETRY_END_TOLERANCE_KM = 50.0
 #: Upper bounds on the network's numbers, far above any real corridor: they keep every sum and
-#: product (costs, CO2, totals) finite and a simulation quick. Durations: at most a year.
+#: product (costs, CO2, totals) finite and a simulation quick. Durations: at most a year. The
+#: facility and leg fields a what-if or a sweep may also set take their bounds from one table,
+#: ``FIELD_BOUNDS``, so a value refused here is refused there too.
 BOUNDS: Mapping[str, float] = MappingProxyType(
     {
         "cost_usd_per_feu_km": 1_000,
         "co2_kg_per_teu_km": 100,
         "distance_km": 50_000,
-        "cost_usd_per_feu": 1_000_000,
-        "capacity_trains_per_day": 1_000,
-        "servers": 1_000,
-        "trains_per_day": 1_000,
-        "vessels": 1_000,
-        "vessel_capacity_wagons": 10_000,
-        "vessel_capacity_teu": 50_000,
-        "max_wait_h": MAX_DURATION_H,
-        "sailings_per_week": 1_000,
-        "fee_usd_per_feu": 1_000_000,
+        **{field: high for field, (_low, high) in FIELD_BOUNDS.items()},
     }
 )
 
@@ -399,13 +392,15 @@ class _Loader:
         if note:
             notes["facility"] = note
         rec.finish()
-        if dispatch is not None:
-            if "vessel_capacity_wagons" not in values and "vessel_capacity_teu" not in values:
-                raise rec.error("dispatch", dispatch, "needs vessel_capacity_wagons or vessel_capacity_teu")
-            if dispatch == "max_wait" and "max_wait_h" not in values:
-                raise rec.error("dispatch", dispatch, "needs max_wait_h")
-            if dispatch == "timetable" and "sailings_per_week" not in values:
-                raise rec.error("dispatch", dispatch, "needs sailings_per_week")
+        problem = dispatch_problem(  # the same rule a what-if's override of `dispatch` meets
+            dispatch,
+            vessel_capacity="vessel_capacity_wagons" in values or "vessel_capacity_teu" in values,
+            vessels="vessels" in values,
+            max_wait_h="max_wait_h" in values,
+            sailings_per_week="sailings_per_week" in values,
+        )
+        if problem:
+            raise rec.error("dispatch", dispatch, problem)
         return Facility(
             dispatch=dispatch,
             sources=MappingProxyType(sources),
@@ -571,7 +566,7 @@ class _Loader:
                     f"is shorter than the leg's own geometry ({drawn_km:,.0f} km): check the number or the waypoints",
                 )
         speed = distance_km / transit.value.mean_h
-        low, high = _SPEED_KPH[mode]
+        low, high = SPEED_KPH[mode]
         if not low <= speed <= high:
             shown_speed = f"{speed:,.1f}" if speed < 1e6 else "over 1,000,000"
             raise rec.error(

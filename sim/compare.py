@@ -191,7 +191,8 @@ def compare(
     """
     check_run_size([base, *whatifs], replications, allow_large=allow_large)
     runs = [
-        simulate(s, replications=replications, seed=seed, workers=workers, progress=progress) for s in (base, *whatifs)
+        simulate(s, replications=replications, seed=seed, workers=workers, progress=progress, allow_large=True)
+        for s in (base, *whatifs)  # all of them passed the guard above
     ]
     return compare_results(runs[0], runs[1:]), runs
 

@@ -28,6 +28,7 @@ from corridors.export import check_output_dir, spreadsheet_text, staged_folder
 from corridors.loader import display_path
 from sim.engine import Replication, run_replication
 from sim.kpis import summarize
+from sim.limits import check_run_size
 from sim.records import Event, TrainRecord
 from sim.scenario import Scenario
 
@@ -114,10 +115,12 @@ def simulate(
     seed: int = 1,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    allow_large: bool = False,
 ) -> RunResult:
     """Run ``replications`` replications; the same seed gives the same result whatever ``workers`` is.
 
-    ``progress``, if given, is told after each replication and before the summary.
+    ``progress``, if given, is told after each replication and before the summary. The run passes
+    the run-size guard first (``sim.limits.check_run_size``; ``allow_large`` lifts its limit).
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise InputError(f"replications ({replications!r}) must be a whole number of at least 1")
@@ -125,6 +128,7 @@ def simulate(
         raise InputError(f"seed ({seed!r}) must be a whole number of at least 0")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"workers ({workers!r}) must be a whole number of at least 1")
+    check_run_size([scenario], replications, allow_large=allow_large)
     jobs = [(seed, r) for r in range(replications)]
     workers = max(1, min(workers, replications))
     tell = progress or (lambda _message: None)

@@ -432,13 +432,22 @@ def _base_path(path: Path, base: str, head: Record) -> Path:
     raise head.error("base", base, "no such scenario (a file beside this one, or a bundled name)")
 
 
+#: Years a scenario's dates may fall in: wide enough for any history or plan, and far enough from
+#: the calendar's end (9999) that the window, the drain time and the reports' dates stay on it.
+YEARS = (1900, 2200)
+
+
 def _datetime(rec: Record, key: str, *, required: bool = True) -> dt.datetime:
     value = rec.raw(key)
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day)
-    raise rec.error(key, value, "must be a TOML date such as 2025-01-01 (no quotes)")
+        value = value.replace(tzinfo=None)
+    elif isinstance(value, dt.date):
+        value = dt.datetime(value.year, value.month, value.day)
+    else:
+        raise rec.error(key, value, "must be a TOML date such as 2025-01-01 (no quotes)")
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise rec.error(key, value, f"must fall in the years {YEARS[0]} to {YEARS[1]}")
+    return value
 
 
 def _name(rec: Record, key: str) -> str:

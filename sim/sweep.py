@@ -106,6 +106,7 @@ def sweep(
             seed=seed,
             workers=workers,
             progress=_prefixed(progress, f"{param} = {value:g}, "),
+            allow_large=True,  # the whole sweep passed the guard above
         )
         rows.append(
             {

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from corridors import DataError, Distribution, InputError, Network, Node, route
-from corridors.loader import _SPEED_KPH
+from corridors.loader import SPEED_KPH
 from corridors.schema import FIELD_BOUNDS, Record, dispatch_problem
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
 
 def _check_speed(rec: Record, leg: Any) -> None:
     """A leg's new transit time must give a speed the loader would accept for its mode."""
-    low, high = _SPEED_KPH[leg.mode]
+    low, high = SPEED_KPH[leg.mode]
     speed = leg.distance_km / leg.transit_h.mean_h
     if not low <= speed <= high:
         key = "factor" if rec.has("factor") else "value"

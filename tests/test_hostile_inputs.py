@@ -171,7 +171,7 @@ def test_geojson_refuses_non_finite_numbers(tmp_path: Path, literal: str) -> Non
         ),
         (
             lambda r: node(r, "B")["facility"].update(servers={"value": 100_000_000, "source": "SRC1"}),
-            "node B: facility.servers.value = 100000000: must be within (0, 1000]",
+            "node B: facility.servers.value = 100000000: must be within (0, 200]",
         ),
         (
             lambda r: node(r, "B")["facility"].update(servers={"value": 1e308, "source": "SRC1"}),
@@ -231,7 +231,7 @@ def test_the_largest_allowed_numbers_stay_finite_in_every_output(
     mode["cost_usd_per_feu_km"] = {"value": 1000, "source": "SRC1"}
     mode["co2_kg_per_teu_km"] = {"value": 100, "source": "SRC1"}
     node(tiny, "B")["facility"].update(
-        servers={"value": 1000, "source": "SRC1"}, fee_usd_per_feu={"value": 1_000_000, "source": "SRC1"}
+        servers={"value": 200, "source": "SRC1"}, fee_usd_per_feu={"value": 1_000_000, "source": "SRC1"}
     )
     leg(tiny, "L1").update(
         distance_km={"value": 50_000, "source": "SRC1"},
