@@ -386,6 +386,10 @@ class _Loader:
         keep("max_wait_h", rec.sourced("max_wait_h", required=False, hi=BOUNDS["max_wait_h"]))
         keep("sailings_per_week", rec.sourced("sailings_per_week", required=False, hi=BOUNDS["sailings_per_week"]))
         keep("fee_usd_per_feu", rec.sourced("fee_usd_per_feu", required=False, hi=BOUNDS["fee_usd_per_feu"]))
+        keep(
+            "yard_capacity_trains",
+            rec.sourced("yard_capacity_trains", required=False, integer=True, hi=BOUNDS["yard_capacity_trains"]),
+        )
         keep("observed_dwell_h", rec.duration("observed_dwell_h", "observed_dwell_d", required=False))
         dispatch = rec.choice("dispatch", DISPATCH_RULES, required=False)
         note = rec.text("note", required=False)
@@ -401,6 +405,13 @@ class _Loader:
         )
         if problem:
             raise rec.error("dispatch", dispatch, problem)
+        if "yard_capacity_trains" in values and dispatch is not None:
+            raise rec.error(
+                "yard_capacity_trains",
+                values["yard_capacity_trains"],
+                "a yard is for trains on rails: not at a node "
+                "with vessels (a ferry terminal's or a port's capacity is its vessels and sailings)",
+            )
         return Facility(
             dispatch=dispatch,
             sources=MappingProxyType(sources),

@@ -40,6 +40,8 @@ class Facility:
     ``process_h`` is the time one server spends on one train (inspection, transshipment,
     loading), without queueing. ``observed_dwell_h`` is what published sources report as
     the whole stay at the node, queueing included: a calibration target, not an input.
+    ``yard_capacity_trains`` is how many trains the node's yard holds, counted from when they
+    leave for it until they leave it: when it is full, the next train waits where it is.
     """
 
     servers: int = 1
@@ -52,6 +54,7 @@ class Facility:
     max_wait_h: float | None = None
     sailings_per_week: float | None = None
     fee_usd_per_feu: float | None = None
+    yard_capacity_trains: int | None = None
     observed_dwell_h: Distribution | None = None
     sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
     notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)

@@ -379,6 +379,7 @@ FIELD_BOUNDS: Mapping[str, tuple[float, float]] = {
     "max_wait_h": (0.01, 8784),
     "sailings_per_week": (0.01, 1000),
     "fee_usd_per_feu": (0, 1_000_000),
+    "yard_capacity_trains": (1, 1000),
     "transit_h": (0.001, 8784),
     "capacity_trains_per_day": (0.01, 1000),
     "cost_usd_per_feu": (0, 1_000_000),

@@ -93,6 +93,8 @@ def node_popup(network: Network, node: Node) -> str:
             items.append(("processing a train", _triple(f.process_h), "process_h"))
         if f.trains_per_day:
             items.append(("trains/day", f"{f.trains_per_day:g}", "trains_per_day"))
+        if f.yard_capacity_trains:
+            items.append(("yard", f"{f.yard_capacity_trains} trains", "yard_capacity_trains"))
         if f.vessels:
             items.append(("vessels", str(f.vessels), "vessels"))
         if f.vessel_capacity_wagons:

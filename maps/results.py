@@ -15,6 +15,7 @@ from typing import Any
 import folium
 
 from corridors import DataError, Leg, Network
+from corridors.errors import UNSAFE_CHARS
 from corridors.export import unspreadsheet_text
 from corridors.loader import read_json
 from maps.elements import DataBlock, Raw, Script
@@ -96,6 +97,8 @@ def load_results(folder: str | Path, network: Network) -> Results:
             _number(shown, f"leg {leg_id}", k, row.get(k))
     if not isinstance(summary.get("scenario", ""), str):
         raise DataError(shown, None, "scenario", summary["scenario"], "must be a text")
+    if UNSAFE_CHARS.search(summary.get("scenario", "")):  # what the loaders refuse in any text
+        raise DataError(shown, None, "scenario", summary["scenario"], "holds a control character; write plain text")
     start = summary.get("start", summary["start_date"])
     if not isinstance(start, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?", start):
         raise DataError(shown, None, "start", start, "must be a date such as 2025-01-01 or 2025-01-01T06:00")

@@ -14,7 +14,8 @@ import numpy as np
 import simpy
 
 from corridors import Leg, Node
-from sim.facilities import Cut, FerryLine, Sailings, Station, Windows
+from sim.facilities import Cut, FerryLine, Sailings, Station, Windows, Yard
+from sim.places import ClosedLeg, Ferry, Held, Line, Liner, Place, Served, Train, YardEntry, catch_up
 from sim.records import Event, TrainRecord
 from sim.scenario import Scenario, Service
 from sim.streams import draw, stream
@@ -25,19 +26,16 @@ VESSEL_DISPATCH = ("when_full", "max_wait")
 
 
 @dataclass(frozen=True)
-class _Step:
-    """One leg of a service's route and the node after it, resolved to runtime components."""
+class _Route:
+    """A service's route resolved to the places its trains visit, looked up once per service.
 
-    leg_id: str
-    leg_draws: list[float]
-    leg_closed: Windows | None
-    chain: tuple[Leg, ...]
-    liner: Sailings | None
-    ferry: FerryLine | None
-    station: Station | None
-    node_draws: list[float] | None
-    held: Windows | None
-    gate: Station | None
+    ``departures[i]`` is what a train meets leaving node ``i`` (a closed leg, a full yard ahead,
+    then the move: a line, a ferry or a liner's voyage, which brings it to a later node);
+    ``arrivals[j]`` is what it meets at node ``j`` (servers, or a closure that may hold it).
+    """
+
+    departures: tuple[tuple[Place, ...], ...]
+    arrivals: tuple[Place | None, ...]
 
 
 @dataclass
@@ -80,6 +78,11 @@ class _Model:
             self.stations[node.id] = Station(
                 node.id, f.servers, f.trains_per_day, self.node_closed.get(node.id), cuts.get(node.id, ())
             )
+        self.yards = {
+            node.id: Yard(self.env, node.id, node.facility.yard_capacity_trains)
+            for node in self.net.nodes.values()
+            if node.facility is not None and node.facility.yard_capacity_trains
+        }
         self.ferries: dict[str, FerryLine] = {}
         self.gates: dict[str, Station] = {}
         self._open_trains: dict[str, tuple[Service, float]] = {}
@@ -187,7 +190,7 @@ class _Model:
         last = service.window_h[1] - 1e-6 if service.window_h[1] > service.window_h[0] else float("inf")
         times = sorted((min(t + offsets[k], max(t, last)), k) for k, t in enumerate(service.departures_h))
         plan = self._plan(service, draws)
-        detour: tuple[float, float, Service, list[_Step]] | None = None
+        detour: tuple[float, float, Service, _Route] | None = None
         if service.detour is not None:
             lo, hi, nodes, legs = service.detour
             other = dataclasses.replace(service, node_ids=nodes, leg_ids=legs, detour=None)
@@ -214,141 +217,79 @@ class _Model:
                 rng = stream(self.seed, self.rep, "service", service.name, "node", node_id)
                 draws["node:" + node_id] = draw(f.process_h, rng, n)
 
-    def _plan(self, service: Service, draws: dict[str, list[float]]) -> list[_Step]:
-        """What each leg of the route and the node after it hold, looked up once per service."""
+    def _plan(self, service: Service, draws: dict[str, list[float]]) -> _Route:
+        """The places of each leg of the route and of the node after it."""
         nodes, legs = service.node_ids, service.leg_ids
-        plan = []
+        departures: list[tuple[Place, ...]] = []
+        arrivals: list[Place | None] = [None] * len(nodes)
         for i, leg_id in enumerate(legs):
-            here = self.net.nodes[nodes[i]]
+            leg = self.net.legs[leg_id]
             chain = self._voyage(i, nodes, legs)
-            liner = self.liner(here, chain) if chain else None
-            ferry = None if liner else self.ferry(self.net.legs[leg_id])
-            nxt = nodes[i + 1]
-            plan.append(
-                _Step(
-                    leg_id=leg_id,
-                    leg_draws=draws["leg:" + leg_id],
-                    leg_closed=self.leg_closed.get(leg_id),
-                    chain=chain,
-                    liner=liner,
-                    ferry=ferry,
-                    station=self.stations.get(nxt),
-                    node_draws=draws.get("node:" + nxt),
-                    held=self.node_closed.get(nxt) or self.storms.get(nxt),
-                    gate=self._gate(self.net.legs[leg_id]),
+            sailings = self.liner(self.net.nodes[nodes[i]], chain) if chain else None
+            ferry = None if sailings else self.ferry(leg)
+            move: Place
+            if sailings is not None:
+                move, ahead = Liner(sailings, self.node_closed.get), i + len(chain)
+            elif ferry is not None:
+                move, ahead = Ferry(ferry), i + 1
+            else:
+                move, ahead = Line(draws["leg:" + leg_id], self._gate(leg)), i + 1
+            closed = self.leg_closed.get(leg_id)
+            yard = self.yards.get(nodes[ahead])
+            departures.append(
+                (
+                    *((ClosedLeg(closed),) if closed else ()),
+                    *((YardEntry(yard, ahead),) if yard is not None else ()),
+                    move,
                 )
             )
-        return plan
+            nxt = nodes[i + 1]
+            station = self.stations.get(nxt)
+            held = self.node_closed.get(nxt) or self.storms.get(nxt)
+            if station is not None:
+                arrivals[i + 1] = Served(station, draws.get("node:" + nxt))
+            elif held:
+                arrivals[i + 1] = Held(held)
+        return _Route(tuple(departures), tuple(arrivals))
 
-    def _train(self, service: Service, k: int, plan: list[_Step]) -> Generator[simpy.Event, Any, None]:
-        env, rep = self.env, self.rep
-        log = self.events.append
-        tid = f"{service.name}-{k + 1:04d}"
+    def _train(self, service: Service, k: int, route: _Route) -> Generator[simpy.Event, Any, None]:
+        """A train walks its route: at each node what it leaves through, then what it arrives at."""
+        env = self.env
         nodes = service.node_ids
+        tid = f"{service.name}-{k + 1:04d}"
+        train = Train(
+            env, self.events.append, rep=self.rep, tid=tid, k=k, nodes=nodes, wagons=service.wagons, teu=service.teu
+        )
         depart = env.now
-        moving = waiting = processing = 0.0
-        parts = 0
         self._open_trains[tid] = (service, depart)
-        log(Event(rep, tid, nodes[0], "depart", depart))
-        t = depart  # the train's own clock; the engine's catches up at stations and ferries
-        i = 0
+        train.event(nodes[0], "depart", depart)
         last = len(nodes) - 1
-        while i < last:
-            step = plan[i]
-            here = nodes[i]
-            if step.leg_closed:  # a closed leg holds the train at the node
-                opened = step.leg_closed.open_at(t)
-                waiting += opened - t
-                t = opened
-            liner, ferry = step.liner, step.ferry
-            if liner is not None:  # timetabled sailings over a voyage of water legs
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                booked = liner.book(t, service.wagons if liner.unit == "wagons" else service.teu)
-                parts += len(booked)
-                j = max((j for j, _ in booked), key=liner.departure_h)
-                sailed = liner.departure_h(j)
-                if i:
-                    log(Event(rep, tid, here, "leave", sailed))
-                waiting += sailed - t
-                t = sailed
-                durations = liner.durations(j)
-                for s, hours in enumerate(durations):
-                    t += hours
-                    moving += hours
-                    at = nodes[i + s + 1]
-                    log(Event(rep, tid, at, "arrive", t))
-                    if s + 1 < len(durations):  # a waypoint of the voyage (a canal, a strait)
-                        held = self.node_closed.get(at)
-                        if held:
-                            opened = held.open_at(t)
-                            waiting += opened - t
-                            t = opened
-                        log(Event(rep, tid, at, "leave", t))
-                i += len(durations)
-                step = plan[i - 1]
-            elif ferry is not None:  # vessels that leave by their dispatch rule
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                done, crossing = ferry.cross(here, service.wagons if ferry.unit == "wagons" else service.teu)
-                landed = yield done
-                parts += crossing.parts
-                sailed = max(dep for dep, _ in crossing.loads)
-                if i:
-                    log(Event(rep, tid, here, "leave", sailed))
-                waiting += sailed - t
-                moving += landed - sailed
-                t = landed
-                i += 1
-                log(Event(rep, tid, nodes[i], "arrive", t))
-            else:  # a leg with its own transit time
-                if step.gate is not None:  # a line with a capacity: trains enter it spaced out
-                    if t > env.now:
-                        yield env.timeout(t - env.now)
-                    entry, _ = step.gate.admit(t, 0.0)
-                    waiting += entry - t
-                    t = entry
-                if i:
-                    log(Event(rep, tid, here, "leave", t))
-                hours = step.leg_draws[k]
-                moving += hours
-                t += hours
-                i += 1
-                log(Event(rep, tid, nodes[i], "arrive", t))
-            if i >= last:
+        while train.i < last:
+            for place in route.departures[train.i]:  # the move, last, brings the train to a later node
+                yield from place.visit(train)
+            if train.i >= last:
                 break
-            station = step.station
-            if station is not None:  # queue and service
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                start, end = station.admit(t, step.node_draws[k] if step.node_draws else 0.0)
-                log(Event(rep, tid, nodes[i], "start", start))
-                log(Event(rep, tid, nodes[i], "end", end))
-                waiting += start - t
-                processing += end - start
-                t = end
-            elif step.held:  # a pass-through, which a closure or a storm may hold
-                opened = step.held.open_at(t)
-                waiting += opened - t
-                t = opened
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        log(Event(rep, tid, nodes[-1], "complete", t))
+            arrival = route.arrivals[train.i]
+            if arrival is not None:
+                yield from arrival.visit(train)
+        yield from catch_up(train)
+        yield from train.release_at(last, train.t)
+        train.event(nodes[-1], "complete", train.t)
         del self._open_trains[tid]
         self.trains.append(
             TrainRecord(
-                rep,
+                self.rep,
                 tid,
                 service.name,
                 depart,
-                t,
+                train.t,
                 "arrived",
                 service.wagons,
                 service.teu,
-                moving,
-                waiting,
-                processing,
-                parts,
+                train.moving_h,
+                train.waiting_h,
+                train.processing_h,
+                train.parts,
                 nodes[-1],
             )
         )

@@ -3,7 +3,7 @@
 The static description lives in ``corridors`` (a frozen ``Facility``); these classes hold the
 runtime state of one replication. A ``Station`` and a ``Sailings`` schedule decide a train's
 times when it arrives (first come, first served), so a train costs one engine event per node.
-A ``FerryLine`` runs its vessels as SimPy processes.
+A ``FerryLine`` runs its vessels as SimPy processes; a ``Yard`` is a SimPy resource of tracks.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-__all__ = ["FerryLine", "Sailings", "Station", "Windows"]
+__all__ = ["FerryLine", "Sailings", "Station", "Windows", "Yard"]
 
 INF = float("inf")
 
@@ -288,3 +288,24 @@ class FerryLine:
                 if crossing.landed >= crossing.total - 1e-9 and not crossing.done.triggered:
                     crossing.done.succeed(env.now)
             side = self.far if side == self.home else self.home
+
+
+class Yard:
+    """A yard's tracks at a node: at most ``capacity_trains`` trains from the moment they leave for
+    it until they leave it. A full yard holds the next train where it is (the line behind blocks).
+    """
+
+    def __init__(self, env: simpy.Environment, node_id: str, capacity_trains: int) -> None:
+        self.node_id = node_id
+        self.capacity_trains = capacity_trains
+        self._tracks = simpy.Resource(env, capacity_trains)
+
+    def request(self) -> Any:
+        return self._tracks.request()
+
+    def release(self, request: Any) -> None:
+        self._tracks.release(request)
+
+    @property
+    def occupied(self) -> int:
+        return int(self._tracks.count)

@@ -33,6 +33,7 @@ NODE_FIELDS = (
     "servers",
     "process_h",
     "trains_per_day",
+    "yard_capacity_trains",
     "vessels",
     "vessel_capacity_wagons",
     "vessel_capacity_teu",
@@ -41,10 +42,10 @@ NODE_FIELDS = (
     "dispatch",
 )
 #: The facility fields that only a node with vessels has.
-VESSEL_FIELDS = frozenset(NODE_FIELDS[3:])
+VESSEL_FIELDS = frozenset(NODE_FIELDS[4:])
 #: Leg fields an override may set (value) or scale (factor).
 LEG_FIELDS = ("transit_h", "capacity_trains_per_day", "cost_usd_per_feu")
-_INTEGER = {"servers", "vessels", "vessel_capacity_wagons", "vessel_capacity_teu"}
+_INTEGER = {"servers", "yard_capacity_trains", "vessels", "vessel_capacity_wagons", "vessel_capacity_teu"}
 
 
 def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
@@ -101,6 +102,8 @@ def apply_overrides(network: Network, records: Iterable[Record]) -> Network:
                     field,
                     f"does not apply: {node_id} has no vessels (not a ferry terminal or port with sailings)",
                 )
+            if field == "yard_capacity_trains" and f.dispatch is not None:
+                raise rec.error("field", field, f"does not apply: {node_id} moves trains by vessel, not through a yard")
             if field in ("servers", "process_h") and f.process_h is None:
                 raise rec.error("field", field, f"does not apply: {node_id} processes no trains")
             current = getattr(node.facility, field)

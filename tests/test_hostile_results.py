@@ -40,6 +40,7 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], Any], str]] = {
     "largest queue a fraction": (lambda s: _first(s, "nodes").__setitem__("largest_queue", 1.5), "largest_queue"),
     "negative trains (sqrt)": (lambda s: _first(s, "legs").__setitem__("trains_per_week", -1), "trains_per_week"),
     "scenario not text": (lambda s: s.__setitem__("scenario", {"a": 1}), "scenario"),
+    "scenario sets a terminal's title": (lambda s: s.__setitem__("scenario", "x\x1b]0;HACKED\x07"), "scenario"),
 }
 
 

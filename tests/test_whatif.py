@@ -21,6 +21,7 @@ WHATIFS = [
     "lake-van-ferry-out",
     "no-russia-transit",
     "southern-demand-x10",
+    "malaszewicze-yard-full",
 ]
 
 
