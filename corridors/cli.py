@@ -27,7 +27,7 @@ from corridors.export import (
 )
 from corridors.loader import load_network
 from corridors.model import NODE_KINDS, Network
-from corridors.routing import WEIGHTS, route
+from corridors.routing import DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY, WEIGHTS, route
 from corridors.schema import ESTIMATE
 from corridors.summary import PathSummary, node_dict, summarize_corridor, summarize_path
 
@@ -428,7 +428,7 @@ def _route(args: argparse.Namespace) -> int:
         unit = WEIGHTS[r.by]
         weight = f"{r.weight / 24:.1f} d" if r.by == "time" else f"{r.weight:,.0f} {unit}"
         if r.by == "generalised":
-            weight += " at 100 USD/FEU a day"
+            weight += f" at {DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY:g} USD/FEU a day"
         _say(f"Route {i + 1} of {len(routes)} by {r.by} ({weight}): " + " – ".join(r.node_ids))
         _print_path(s)
     return 0

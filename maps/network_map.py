@@ -11,7 +11,7 @@ from corridors import Distribution, Leg, Network, Node
 from maps.basemap import countries
 from maps.elements import Legend, Raw, Script
 from maps.escape import esc
-from maps.results import Results, add_results
+from maps.results import WAIT_COLOURS, Results, add_results
 
 __all__ = ["KIND_STYLE", "MODE_COLOURS", "build_network_map", "node_popup", "node_style"]
 
@@ -172,8 +172,6 @@ def _legend_html(results: bool = False, closed: bool = False) -> str:
         size = 2 * radius
         lines.append(f'<span class="dot" style="background:{colour};width:{size}px;height:{size}px"></span>{label}')
     if results:
-        from maps.results import WAIT_COLOURS
-
         lines.append("<b>Results: mean stay at a node</b>")
         lines.append("<small>(queue + waiting for a vessel, sailing or opening)</small>")
         for (hours, colour), size in zip(WAIT_COLOURS, (10, 14, 18, 22, 26), strict=True):
@@ -292,7 +290,7 @@ def build_network_map(
     nodes_group.add_to(m)
     if results is not None:
         legs_drawn = {leg_id for name in names for leg_id in network.corridors[name].leg_ids}
-        add_results(m, network, results, nodes=shown, legs=legs_drawn, window_d=window_d)
+        add_results(m, network, results, nodes=shown, legs=legs_drawn, window_d=window_d, node_popup=node_popup)
     if closed:
         _draw_closed(m, network, closed)
     Legend(_legend_html(results is not None, bool(closed)), open_=legend_open).add_to(m)

@@ -7,14 +7,14 @@ import gzip
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import folium
 
-from corridors import DataError, Leg, Network
+from corridors import DataError, Leg, Network, Node
 from corridors.errors import UNSAFE_CHARS
 from corridors.export import unspreadsheet_text
 from corridors.loader import read_json
@@ -169,13 +169,13 @@ def add_results(
     window_d: float = 60.0,
     step_h: float = 2.0,
     max_trains: int = 1500,
+    node_popup: Callable[[Network, Node], str] = lambda network, node: "",
 ) -> None:
     """Add the stay at nodes, traffic on legs and one replication's trains to a network map.
 
     Only ``nodes`` and ``legs`` (those drawn) are shown, and only trains whose route lies on them.
+    ``node_popup`` gives a node's facility popup, which the results extend (the network map's).
     """
-    from maps.network_map import node_popup  # the facility popup, extended with the results
-
     summary = results.summary
     node_set = set(nodes) if nodes is not None else set(network.nodes)
     leg_set = set(legs) if legs is not None else set(network.legs)

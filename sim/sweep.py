@@ -12,7 +12,8 @@ from corridors.schema import Record
 from sim.limits import check_run_size, run_size
 from sim.runner import simulate
 from sim.scenario import Scenario
-from sim.whatif import LEG_FIELDS, NODE_FIELDS, apply_overrides, apply_service_overrides
+from sim.spec import LEG_FIELDS, NODE_FIELDS, parse_override
+from sim.whatif import apply_overrides, apply_service_overrides
 
 __all__ = ["base_value", "moved_services", "parse_param", "sweep", "variant"]
 
@@ -64,13 +65,14 @@ def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float)
         {kind: ident, "field": field, key: value, "source": "ESTIMATE"},
         sources=scenario.network.sources,
     )
+    override = parse_override(rec, [])  # its source is checked as it is read (the record knows the network's)
     if kind == "service":
         services = {s.name: s for s in scenario.services}
         if ident not in services:
             raise InputError(f"--param service.{ident}: no such service in {scenario.name}")
-        apply_service_overrides(services, [rec], scenario.start)
+        apply_service_overrides(services, [override], scenario.start)
         return dataclasses.replace(scenario, services=tuple(services.values()))
-    return dataclasses.replace(scenario, network=apply_overrides(scenario.network, [rec]))
+    return dataclasses.replace(scenario, network=apply_overrides(scenario.network, [override]))
 
 
 def sweep(

@@ -1,0 +1,165 @@
+"""The compiled scenario the engine runs: services, closures, capacity cuts and weather, as plain frozen data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corridors import Distribution, Network
+
+__all__ = [
+    "WEEKDAYS",
+    "CapacityCut",
+    "Closure",
+    "RerouteReason",
+    "Scenario",
+    "Service",
+    "Weather",
+    "service_rate",
+    "timetable",
+]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class RerouteReason(enum.Enum):
+    """Why a service left the route its scenario gave it (the places and dates are in ``reroute_reason``)."""
+
+    #: its route touched a banned country or node: every train takes the new route
+    BAN = "ban"
+    #: a closure longer than the rerouting threshold lay on it: every train, or (with a
+    #: ``detour``) the trains that would meet the closure, take the new route
+    CLOSURE = "closure"
+
+
+@dataclass(frozen=True)
+class Service:
+    """Trains on one route: when they leave, how big they are, what was promised."""
+
+    name: str
+    node_ids: tuple[str, ...]
+    leg_ids: tuple[str, ...]
+    departures_h: tuple[float, ...]
+    wagons: int
+    teu: float
+    window_h: tuple[float, float] = (0.0, 0.0)
+    promised_transit_h: float | None = None
+    departure_spread_h: float = 0.0
+    corridor: str | None = None
+    rerouted_from: tuple[str, ...] | None = None
+    #: why it was rerouted, in words naming the places (empty when it was not)
+    reroute_reason: str = ""
+    #: why it was rerouted, for code to read (None when it was not)
+    rerouted_by: RerouteReason | None = None
+    #: (from_h, to_h, node_ids, leg_ids): trains leaving in that window take this route instead
+    detour: tuple[float, float, tuple[str, ...], tuple[str, ...]] | None = None
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    #: the timetable's inputs, so that a what-if can rebuild it (another window, more trains)
+    trains_per_week: float = 0.0
+    weekdays: tuple[str, ...] = ()
+    #: the service's own start and end dates where it gives them (None: the scenario's)
+    dates: tuple[dt.datetime | None, dt.datetime | None] | None = None
+
+
+@dataclass(frozen=True)
+class Closure:
+    """Nothing starts service at ``node`` (or enters ``leg``) from ``start_h`` to ``end_h``."""
+
+    start_h: float
+    end_h: float
+    node: str | None = None
+    leg: str | None = None
+
+
+@dataclass(frozen=True)
+class CapacityCut:
+    """Servers and the trains/day cap at ``node`` multiplied by ``factor`` from ``start_h`` to ``end_h``."""
+
+    node: str
+    start_h: float
+    end_h: float
+    factor: float
+
+
+@dataclass(frozen=True)
+class Weather:
+    """Storms that stop departures from a ferry terminal or port in some months of the year."""
+
+    node: str
+    months: tuple[int, ...]
+    stoppages_per_month: float
+    stoppage_h: Distribution
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A network, the services on it, and what disturbs them, in hours from ``start``.
+
+    Services depart until ``end_h``; the simulation runs on to ``horizon_h`` so that late trains
+    can arrive (a train still running then is reported as in the system, not lost).
+    """
+
+    name: str
+    description: str
+    start: dt.datetime
+    end_h: float
+    horizon_h: float
+    network: Network
+    services: tuple[Service, ...]
+    closures: tuple[Closure, ...] = ()
+    capacity_cuts: tuple[CapacityCut, ...] = ()
+    weather: tuple[Weather, ...] = ()
+    path: Path | None = None
+    base: str | None = None
+    banned_countries: tuple[str, ...] = ()
+    banned_nodes: tuple[str, ...] = ()
+    #: what the scenario's [[overrides]] (and its base's) change, in words, with their sources
+    overrides: tuple[str, ...] = ()
+
+    def hours(self, when: dt.datetime) -> float:
+        """Hours since the scenario start (the engine's one clock)."""
+        return (when - self.start).total_seconds() / 3600
+
+    def date_at(self, hours: float) -> dt.datetime:
+        """The date and time ``hours`` after the scenario start."""
+        return self.start + dt.timedelta(hours=hours)
+
+
+def service_rate(service: Service) -> float:
+    """Trains a week of a service: its timetable's input, else its departures over its window."""
+    if service.trains_per_week:
+        return service.trains_per_week
+    window_h = service.window_h[1] - service.window_h[0]
+    return len(service.departures_h) * 168 / window_h if window_h > 0 else 0.0
+
+
+def timetable(
+    per_week: float, weekdays: tuple[str, ...], s_start: dt.datetime, s_end: dt.datetime, origin: dt.datetime
+) -> tuple[float, ...]:
+    """Departure times in hours since ``origin``: evenly spaced, or spread over the given weekdays."""
+    first = (s_start - origin).total_seconds() / 3600
+    last = (s_end - origin).total_seconds() / 3600
+    if not weekdays:
+        headway = 168 / per_week
+        n = int((last - first) / headway - 1e-9) + 1
+        return tuple(first + i * headway for i in range(n) if first + i * headway < last)
+    # weekdays: per_week trains spread evenly over those days, departing through each day
+    days = sorted(WEEKDAYS.index(d) for d in weekdays)
+    per_day = per_week / len(days)
+    out: list[float] = []
+    day = s_start.replace(hour=0, minute=0, second=0, microsecond=0)
+    carry = 0.0
+    while day < s_end:
+        if day.weekday() in days:
+            carry += per_day
+            count = int(carry + 1e-9)
+            carry -= count
+            for k in range(count):
+                t = (day - origin).total_seconds() / 3600 + 24 * (k + 0.5) / count
+                if first <= t < last:
+                    out.append(t)
+        day += dt.timedelta(days=1)
+    return tuple(out)
