@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CorridorsError", "DataError", "InputError", "printable", "show_value"]
+__all__ = ["CorridorsError", "DataError", "InputError", "Parameter", "printable", "show_value"]
 
 #: Characters that must never reach a terminal as they are: C0 controls, DEL, C1 controls, and
 #: the invisible bidirectional-text controls that can make text read differently from what it is.
@@ -17,15 +18,54 @@ _SAFE_WHITESPACE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2
 VALUE_LIMIT = 60
 
 
+class Parameter(str):
+    """An API parameter named in an error message: it reads as its name (``allow_large``), or as
+    ``shown`` where the message needs more (``allow_large=True``). A front end that calls the API
+    with options of its own shows the message with its option instead (``CorridorsError.render``).
+
+    >>> Parameter("allow_large", "allow_large=True") + " lifts the limit"
+    'allow_large=True lifts the limit'
+    """
+
+    name: str
+
+    def __new__(cls, name: str, shown: str = "") -> Parameter:
+        self = super().__new__(cls, shown or name)
+        self.name = name
+        return self
+
+
 class CorridorsError(Exception):
-    """Base class for every error the project raises on bad input."""
+    """Base class for every error the project raises on bad input.
+
+    Its message is made of ``parts``: text, and ``Parameter``s where it names an API parameter.
+    """
+
+    parts: tuple[str, ...] = ()
+
+    def render(self, options: Mapping[str, str] | None = None) -> str:
+        """The message, each ``Parameter`` in it shown as ``options`` names it (a command line's
+        flags: ``{"avoid": "--avoid"}``), or as the API names it.
+
+        >>> InputError(Parameter("k"), " 0 must be at least 1").render({"k": "-k"})
+        '-k 0 must be at least 1'
+        """
+        if not self.parts:  # a subclass that gave its message whole
+            return str(self)
+        text = "".join(options.get(p.name, p) if options and isinstance(p, Parameter) else str(p) for p in self.parts)
+        return self._printable(text)
+
+    @staticmethod
+    def _printable(text: str) -> str:
+        return printable(text)
 
 
 class DataError(CorridorsError, ValueError):
     """A data file (network, geometry, scenario) holds a bad record.
 
     The message names the file, the record, the field and the bad value:
-    ``legs.toml: leg S05: transit_d.max = 3: is below transit_d.min (5)``.
+    ``legs.toml: leg S05: transit_d.max = 3: is below transit_d.min (5)``. ``file`` is a
+    ``Parameter`` where the record came from an API argument rather than a file.
     """
 
     def __init__(
@@ -43,17 +83,27 @@ class DataError(CorridorsError, ValueError):
         self.problem = problem
         parts = [file]
         if record:
-            parts.append(record)
+            parts.append(f": {record}")
         if field:
-            parts.append(f"{field} = {show_value(value)}")
-        super().__init__(printable(": ".join(parts) + ": " + problem))
+            parts.append(f": {field} = {show_value(value)}")
+        self.parts = (*parts, ": " + problem)
+        super().__init__(self.render())
 
 
 class InputError(CorridorsError, ValueError):
-    """A command-line argument or API argument is bad (unknown corridor, node, option)."""
+    """A command-line argument or API argument is bad (unknown corridor, node, option).
 
-    def __init__(self, message: str = "") -> None:
-        super().__init__(printable(str(message), keep_lines=True))
+    The message may be given in parts, with a ``Parameter`` where it names one:
+    ``InputError(Parameter("avoid"), " 'XX' is neither a node id nor a country")``.
+    """
+
+    def __init__(self, *message: str) -> None:
+        self.parts = message
+        super().__init__(self.render())
+
+    @staticmethod
+    def _printable(text: str) -> str:
+        return printable(text, keep_lines=True)
 
 
 def printable(text: str, *, keep_lines: bool = False) -> str:

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from corridors.errors import InputError
+from corridors.errors import InputError, Parameter
 from corridors.model import Leg, Network
 
 __all__ = ["WEIGHTS", "Route", "resolve_avoid", "route"]
@@ -36,7 +36,7 @@ def resolve_avoid(network: Network, avoid: Iterable[str]) -> tuple[frozenset[str
     known_countries = network.countries
     for raw in avoid:
         if not isinstance(raw, str):
-            raise InputError(f"avoid: {raw!r} is not a country code or node id")
+            raise InputError(Parameter("avoid"), f": {raw!r} is not a country code or node id")
         token = raw.strip()
         if not token:
             continue
@@ -46,8 +46,9 @@ def resolve_avoid(network: Network, avoid: Iterable[str]) -> tuple[frozenset[str
             countries.add(token.upper())
         else:
             raise InputError(
-                f"--avoid {token!r} is neither a node id nor a country on the network "
-                f"(countries: {', '.join(sorted(known_countries))})"
+                Parameter("avoid"),
+                f" {token!r} is neither a node id nor a country on the network "
+                f"(countries: {', '.join(sorted(known_countries))})",
             )
     return frozenset(countries), frozenset(nodes)
 
@@ -72,9 +73,9 @@ def route(
     touch. Returns fewer than ``k`` routes (or none) when fewer exist.
     """
     if by not in WEIGHTS:
-        raise InputError(f"--by {by!r} must be one of: {', '.join(WEIGHTS)}")
+        raise InputError(Parameter("by"), f" {by!r} must be one of: {', '.join(WEIGHTS)}")
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise InputError(f"-k {k!r} must be a whole number of at least 1")
+        raise InputError(Parameter("k"), f" {k!r} must be a whole number of at least 1")
     start, end = network.node(str(origin).upper()), network.node(str(destination).upper())
     if start.id == end.id:
         raise InputError(f"origin and destination are the same node ({origin})")

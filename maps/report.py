@@ -14,11 +14,12 @@ from maps.network_map import build_network_map
 from maps.offline import render_offline
 from maps.results import Results
 from maps.svg import ecdf, lines, stacked_bars, time_distance
-from sim.compare import change_note
+from maps.tables import table_html
 from sim.kpis import overload_note
 from sim.runner import RunResult
 from sim.scenario import Scenario
 from sim.sweep import moved_services
+from sim.tables import changed_services, compare_corridor_table, compare_table, kpi_table, sweep_table
 from sim.whatif import main_mode
 
 __all__ = ["compare_report", "results_from_run", "run_map", "run_report", "sweep_report"]
@@ -29,7 +30,7 @@ h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; }
 td { white-space: nowrap; } td.note { white-space: normal; min-width: 220px; text-align: left; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, th.l, td.l { text-align: left; }
 .note { color: #555; font-size: 12px; } .bad { color: #b2182b; } .good { color: #1b7837; }
 iframe { width: 100%; height: 600px; border: 1px solid #ccc; margin-bottom: 10px; }
 """
@@ -144,24 +145,6 @@ def _top_nodes(by_node_h: dict[str, float], top: int = 6) -> dict[str, float]:
     return out
 
 
-def _kpi_table(summary: dict[str, Any]) -> str:
-    rows = [
-        "<tr><th>service</th><th>trains/wk</th><th>mean d</th><th>P50</th><th>P95</th><th>95% CI of mean</th>"
-        "<th>on time</th><th>waiting d</th><th>in system</th><th>USD/TEU</th><th>kg CO2/TEU</th></tr>"
-    ]
-    for name, s in summary["services"].items():
-        t = s["transit_d"]
-        ci = f"{t['ci95'][0]:.2f}–{t['ci95'][1]:.2f}" if t.get("ci95") else "–"
-        on_time = f"{100 * s['on_time_share']:.1f}%" if s["on_time_share"] is not None else "–"
-        rows.append(
-            f"<tr><td>{esc(name)}</td><td>{s['throughput']['trains_per_week']:.1f}</td><td>{_fmt(t['mean'])}</td>"
-            f"<td>{_fmt(t['p50'])}</td><td>{_fmt(t['p95'])}</td><td>{ci}</td><td>{on_time}</td>"
-            f"<td>{s['days']['waiting']:.2f}</td><td>{s['in_system_at_horizon_per_replication']:g}</td>"
-            f"<td>{s['cost_usd_per_teu']:,.0f}</td><td>{s['co2_kg_per_teu']:,.0f}</td></tr>"
-        )
-    return "<table>" + "".join(rows) + "</table>"
-
-
 def _bottlenecks(summary: dict[str, Any], top: int = 12) -> str:
     nodes = sorted(summary["nodes"].items(), key=lambda kv: -kv[1]["stay_h_mean"])[:top]
     rows = [
@@ -241,7 +224,7 @@ def run_report(result: RunResult) -> str:
         f"replications, seed {summary['seed']}. Transit statistics cover trains that arrived.</p>",
         "<h2>Key figures</h2>",
         *([f"<p class='bad'><b>{esc(w)}</b></p>"] if (w := overload_note(summary)) else []),
-        _kpi_table(summary),
+        table_html(kpi_table(summary, full=True)),
         "<p class='note'>On time: arrived within the service's promised transit (<code>promised_transit_d</code> "
         "in the scenario).</p>",
         "<h2>Transit-time distributions</h2>",
@@ -300,46 +283,8 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
     base_transits = _transits(base)
     for w, run in zip(report["whatifs"], runs[1:], strict=True):
         body.append(f"<h2>{esc(w['name'])}</h2><p>{esc(w['description'])}</p>")
-        rows = [
-            "<tr><th>service</th><th>base mean&nbsp;d</th><th>what&#8209;if mean&nbsp;d</th><th>Δ mean&nbsp;d</th>"
-            "<th>95% CI</th><th>Δ P95&nbsp;d</th><th>Δ on time</th><th>Δ trains/wk</th>"
-            "<th title='trains of the what-if still on their way at the horizon, per replication: their transit "
-            "is not in the means'>in system</th><th>Δ USD/TEU</th><th>Δ kg CO2/TEU</th><th>changed</th></tr>"
-        ]
-        changed = []
-        for name, row in w["services"].items():
-            if not row["in_whatif"]:
-                rows.append(f"<tr><td>{esc(name)}</td><td colspan='11'>not in the what-if</td></tr>")
-                continue
-            if row.get("in_base") is False:
-                rows.append(
-                    f"<tr><td>{esc(name)} (added)</td><td>–</td><td>{_fmt(row['whatif']['transit_d_mean'])}"
-                    "</td><td colspan='9'>a service the what-if adds</td></tr>"
-                )
-                continue
-            d = row["delta"]
-            mean = d["transit_d_mean"]
-            ci = f"{mean['ci95'][0]:+.2f}…{mean['ci95'][1]:+.2f}" if mean["ci95"] else "–"
-            lo, hi = mean["ci95"] or (0.0, 0.0)
-            significant = lo > 0 or hi < 0  # the paired 95% CI leaves out zero
-            cls = ("bad" if lo > 0 else "good") if significant else ""
-            if row.get("redefined"):
-                cls = ""  # not like for like: neither better nor worse
-            if significant and abs(mean["value"] or 0) > 0.005:
-                changed.append(name)
-            via = esc(change_note(row) or "")
-            on_time = f"{100 * d['on_time_share']:+.1f} pt" if d["on_time_share"] is not None else "–"
-            stuck = row["whatif"].get("in_system_at_horizon_per_replication") or 0
-            stuck_cell = f"<td class='bad'>{stuck:,.1f}</td>" if stuck else "<td>0</td>"
-            rows.append(
-                f"<tr><td>{esc(name)}</td><td>{_fmt(row['base']['transit_d_mean'])}</td>"
-                f"<td>{_fmt(row['whatif']['transit_d_mean'])}</td><td class='{cls}'>{_fmt(mean['value'], signed=True)}"
-                f"</td><td>{ci}</td><td>{_fmt(d['transit_d_p95'], signed=True)}</td><td>{on_time}</td>"
-                f"<td>{_fmt(d['trains_per_week'], 1, True)}</td>{stuck_cell}"
-                f"<td>{_fmt(d['cost_usd_per_teu'], 0, True)}</td>"
-                f"<td>{_fmt(d['co2_kg_per_teu'], 0, True)}</td><td class='note'>{via}</td></tr>"
-            )
-        body.append("<table>" + "".join(rows) + "</table>")
+        changed = changed_services(w)
+        body.append(table_html(compare_table(w)))
         body.append(
             "<p class='note'>Red or green: the 95% confidence interval of the difference leaves out zero. "
             "On time: arrived within the service's promised transit.</p>"
@@ -347,17 +292,7 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
         warning = overload_note(run.summary)
         if warning:
             body.append(f"<p class='bad'><b>{esc(warning)}</b></p>")
-        corridor_rows = [
-            "<tr><th>corridor</th><th>base mean d</th><th>what-if</th><th>Δ mean d</th><th>95% CI</th></tr>"
-        ]
-        for name, c in w.get("corridors", {}).items():
-            m = c["delta"]["transit_d_mean"]
-            ci = f"{m['ci95'][0]:+.2f}…{m['ci95'][1]:+.2f}" if m["ci95"] else "–"
-            corridor_rows.append(
-                f"<tr><td>{esc(name)}</td><td>{_fmt(c['base'])}</td><td>{_fmt(c['whatif'])}</td>"
-                f"<td>{_fmt(m['value'], signed=True)}</td><td>{ci}</td></tr>"
-            )
-        body.append("<h3>By corridor</h3><table>" + "".join(corridor_rows) + "</table>")
+        body.append("<h3>By corridor</h3>" + table_html(compare_corridor_table(w)))
         if changed:
             shown = changed[:6]
             other = _transits(run)
@@ -406,12 +341,6 @@ def sweep_report(data: dict[str, Any]) -> str:
         )
         t = {n: [(r["value"], r["services"][n]["trains_per_week"]) for r in rows] for n in moved[:8]}
         body.append("<h2>Throughput</h2>" + lines(t, x_label=label, y_label="trains a week", title="throughput"))
-    table = ["<tr><th>value</th>" + "".join(f"<th>{esc(n)} P50 / P95 d</th>" for n in moved) + "</tr>"]
-    for r in rows:
-        cells = "".join(
-            f"<td>{_fmt(r['services'][n]['transit_d_p50'])} / {_fmt(r['services'][n]['transit_d_p95'])}</td>"
-            for n in moved
-        )
-        table.append(f"<tr><td>{r['value']:g}</td>{cells}</tr>")
-    body.append("<h2>Figures</h2><table>" + "".join(table) + "</table>")
+    if moved:
+        body.append("<h2>Figures</h2>" + table_html(sweep_table(data)))
     return _page(f"corridors: sweep {data['param']}", "".join(body))

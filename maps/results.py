@@ -49,7 +49,9 @@ def load_results(folder: str | Path, network: Network) -> Results:
     if root.is_file():
         raise DataError(str(root), None, None, None, "is a file: give the folder a `corridors simulate` run wrote")
     if not root.is_dir():
-        raise DataError(str(root), None, None, None, "no such results folder (give the --out folder of a simulate run)")
+        raise DataError(
+            str(root), None, None, None, "no such results folder (give the output folder of a simulate run)"
+        )
     summary_path = root / "summary.json"
     shown = str(summary_path)
     if summary_path.is_dir():

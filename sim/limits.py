@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from corridors import InputError
+from corridors.errors import InputError, Parameter
 from sim.scenario import Scenario, Service
 
 __all__ = [
@@ -31,13 +31,14 @@ __all__ = [
 #: summary is computed (measured on the bundled baseline: 1 KB a visit at 20 replications).
 VISIT_BYTES = 1000
 #: Train visits (replications × trains × places, over every run of a command) a run may ask for
-#: without ``--allow-large``: about 5 GB of memory if held at once. The bundled baseline is
+#: without ``allow_large``: about 5 GB of memory if held at once. The bundled baseline is
 #: 38,912 visits a replication, so 128 replications fit.
 MAX_VISITS = 5_000_000
-#: The most replications a command takes, even with ``--allow-large``.
+#: The most replications a run takes, even with ``allow_large``.
 MAX_REPLICATIONS = 100_000
 
 _VESSEL_DISPATCH = ("when_full", "max_wait")
+_R, _LARGE = Parameter("replications"), Parameter("allow_large", "allow_large=True")
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,9 @@ def check_run_size(
     estimated train visits.
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
-        raise InputError(f"replications ({replications!r}) must be a whole number of at least 1")
+        raise InputError(_R, f" ({replications!r}) must be a whole number of at least 1")
     if replications > MAX_REPLICATIONS:
-        raise InputError(f"-r {replications}: at most {MAX_REPLICATIONS:,} replications")
+        raise InputError(_R, f" {replications}: at most {MAX_REPLICATIONS:,} replications")
     sizes = [s if isinstance(s, RunSize) else run_size(s) for s in scenarios]
     if not sizes:
         return 0
@@ -140,18 +141,29 @@ def check_run_size(
         trains = max(z.trains for z in sizes)
         places = max(z.visits for z in sizes) / max(trains, 1)
         what = (
-            f"about {visits:,} train visits, {_gb(need)} of memory (-r {replications}{runs} × {trains:,} trains "
+            f"about {visits:,} train visits, {_gb(need)} of memory (",
+            _R,
+            f" {replications}{runs} × {trains:,} trains "
             f"in the {max(z.window_d for z in sizes):,.0f}-day window × {places:.1f} places; the most from "
             f"service {busy.busiest} of {busy.scenario}: trains_per_week {busy.busiest_trains_per_week:g}, "
-            f"{busy.busiest_trains:,} trains × {busy.busiest_places} places)"
+            f"{busy.busiest_trains:,} trains × {busy.busiest_places} places)",
         )
         if need > memory:
             raise InputError(
-                f"the run is too large for this machine: {what}, beyond its {_gb(memory)} of memory even with "
-                "--allow-large: lower -r, shorten the window or lower trains_per_week"
+                "the run is too large for this machine: ",
+                *what,
+                f", beyond its {_gb(memory)} of memory even with ",
+                _LARGE,
+                ": lower ",
+                _R,
+                ", shorten the window or lower trains_per_week",
             )
         raise InputError(
-            f"the run is too large: {what}; the limit is {limit:,} visits (about {_gb(limit * VISIT_BYTES)}): "
-            "lower -r, shorten the window or lower trains_per_week, or pass --allow-large"
+            "the run is too large: ",
+            *what,
+            f"; the limit is {limit:,} visits (about {_gb(limit * VISIT_BYTES)}): lower ",
+            _R,
+            ", shorten the window or lower trains_per_week, or pass ",
+            _LARGE,
         )
     return visits

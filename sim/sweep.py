@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from corridors import InputError
+from corridors.errors import InputError, Parameter
 from corridors.schema import Record
 from sim.limits import check_run_size, run_size
 from sim.runner import simulate
@@ -18,18 +18,19 @@ from sim.whatif import apply_overrides, apply_service_overrides
 __all__ = ["base_value", "moved_services", "parse_param", "sweep", "variant"]
 
 _DURATIONS = {"process_h", "transit_h"}
+PARAM, VALUES = Parameter("param"), Parameter("values")
 
 
 def parse_param(text: str) -> tuple[str, str, str]:
     """``node.KZ_ALTYNKOL.trains_per_day``, ``leg.S16.transit_h`` or ``service.NAME.trains_per_week``."""
     parts = text.split(".")
     if len(parts) != 3 or parts[0] not in ("node", "leg", "service"):
-        raise InputError(f"--param {text!r}: write node.ID.FIELD, leg.ID.FIELD or service.NAME.trains_per_week")
+        raise InputError(PARAM, f" {text!r}: write node.ID.FIELD, leg.ID.FIELD or service.NAME.trains_per_week")
     kind, ident, field = parts
     allowed = {"node": NODE_FIELDS, "leg": LEG_FIELDS, "service": ("trains_per_week",)}[kind]
     if field not in allowed or field == "dispatch":
         raise InputError(
-            f"--param {text!r}: a {kind} field is one of {', '.join(f for f in allowed if f != 'dispatch')}"
+            PARAM, f" {text!r}: a {kind} field is one of {', '.join(f for f in allowed if f != 'dispatch')}"
         )
     return kind, ident, field
 
@@ -60,7 +61,7 @@ def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float)
     """The scenario with one parameter set to ``value`` (a duration is scaled by it)."""
     key = "factor" if field in _DURATIONS else "value"
     rec = Record(
-        "--param",
+        PARAM,
         f"{kind}.{ident}.{field}",
         {kind: ident, "field": field, key: value, "source": "ESTIMATE"},
         sources=scenario.network.sources,
@@ -69,7 +70,7 @@ def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float)
     if kind == "service":
         services = {s.name: s for s in scenario.services}
         if ident not in services:
-            raise InputError(f"--param service.{ident}: no such service in {scenario.name}")
+            raise InputError(PARAM, f" service.{ident}: no such service in {scenario.name}")
         apply_service_overrides(services, [override], scenario.start)
         return dataclasses.replace(scenario, services=tuple(services.values()))
     return dataclasses.replace(scenario, network=apply_overrides(scenario.network, [override]))
@@ -93,10 +94,10 @@ def sweep(
     """
     kind, ident, field = parse_param(param)
     if not values:
-        raise InputError("--values: give at least one value")
+        raise InputError(VALUES, ": give at least one value")
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise InputError(f"--values: {value!r} is not a finite number above 0")
+            raise InputError(VALUES, f": {value!r} is not a finite number above 0")
     # every value checked and sized before anything runs; the variants are built again one at a time
     sizes = [run_size(variant(scenario, kind, ident, field, value)) for value in values]
     check_run_size(sizes, replications, allow_large=allow_large, at_once=False)

@@ -324,7 +324,7 @@ def test_allow_large_does_not_allow_beyond_memory(capsys: pytest.CaptureFixture[
     code, err = _cli(["simulate", "-r", "99999", "--allow-large"], capsys)
     assert code == 1 and "too large for this machine" in err and "\n" not in err
     scenario = sim.load_scenario("baseline")
-    with pytest.raises(InputError, match="even with --allow-large"):
+    with pytest.raises(InputError, match="even with allow_large=True"):
         check_run_size([scenario], 10, allow_large=True, memory_bytes=10**6)
     assert check_run_size([scenario], 10) == 10 * run_size(scenario).visits
 
@@ -509,6 +509,6 @@ def test_the_api_passes_the_same_guard() -> None:
     """``sim.simulate`` refuses what the command line refuses, unless ``allow_large`` is given."""
     base = sim.load_scenario("baseline")
     started = time.monotonic()
-    with pytest.raises(CorridorsError, match="--allow-large"):
+    with pytest.raises(CorridorsError, match="allow_large=True"):
         sim.simulate(base, replications=1000)
     assert time.monotonic() - started < 5

@@ -1,0 +1,97 @@
+"""What the ``corridors`` command prints: the status line, JSON, tables and notes, and the files it writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from corridors.errors import printable
+from corridors.export import json_text, staged_folder
+from corridors.tables import Column, Row, Table, render_text
+
+SCHEMA_VERSION = 1
+
+
+class Status:
+    """One line on a terminal's standard error that a long run rewrites as it goes (and nothing
+    when standard error is not a terminal, so pipes, files and tests see only the results)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.shown = False
+
+    def progress(self) -> Any:
+        """The callable to hand to a run, or None off a terminal."""
+        self.started = time.monotonic()
+        return self if sys.stderr.isatty() else None
+
+    def __call__(self, message: str) -> None:
+        line = f"{message} ({time.monotonic() - self.started:.0f} s)"
+        width = shutil.get_terminal_size().columns - 1  # one row: a wrapped line could not be cleared
+        if len(line) > width:
+            line = line[: max(width - 1, 0)] + "…"
+        sys.stderr.write(f"\r\x1b[K{line}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+STATUS = Status()
+
+
+def emit(data: dict[str, Any]) -> None:
+    """Print ``data`` as the command's JSON (with its schema version)."""
+    utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+    from corridors.export import check_finite
+
+    data = {"schema_version": SCHEMA_VERSION, **data}
+    check_finite(data)  # never NaN or Infinity (not JSON): an error naming the field instead
+    print(json.dumps(data, ensure_ascii=not utf8, indent=2, allow_nan=False))
+
+
+def say(text: str) -> None:
+    """Print a line of text that may hold what a data file says: control characters escaped."""
+    print(printable(text))
+
+
+def print_table(rows: list[list[str]], right: set[int]) -> None:
+    """Print a header row and rows, the columns in ``right`` aligned right."""
+    columns = [Column(h, align="right" if i in right else "left") for i, h in enumerate(rows[0])]
+    print(render_text(Table(columns, [Row(r) for r in rows[1:]])))
+
+
+def wrap(text: str) -> str:
+    """A long note as an indented paragraph that fits the terminal."""
+    width = max(min(shutil.get_terminal_size().columns, 110), 60)
+    return textwrap.fill(text, width=width, initial_indent="  ", subsequent_indent="    ")
+
+
+def reps(n: int) -> str:
+    return f"{n} replication" + ("" if n == 1 else "s")
+
+
+def duration(hours: float) -> str:
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
+def write_pair(out: Path, stem: str, data: dict[str, Any], page: str) -> tuple[Path, Path]:
+    """``stem``.json and ``stem``.html into ``out``: both new, or (on any failure) both as they were
+    (and no ``out`` folder if there was none)."""
+    with staged_folder(out, label="--out ") as tmp:
+        (tmp / f"{stem}.json").write_text(json_text(data), encoding="utf-8")
+        (tmp / f"{stem}.html").write_text(page, encoding="utf-8")
+    return out / f"{stem}.json", out / f"{stem}.html"
+
+
+def without_version(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "schema_version"}

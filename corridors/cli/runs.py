@@ -1,0 +1,254 @@
+"""The commands that run the engine: simulate, validate, compare and sweep.
+
+The engine and the reports are imported when a command runs (``corridors list`` stays quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from corridors.cli.output import STATUS, emit, reps, without_version, wrap, write_pair
+from corridors.errors import InputError
+from corridors.export import check_output_dir
+from corridors.loader import load_network
+from corridors.tables import render_text
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from sim.limits import check_run_size
+    from sim.runner import RUN_FILES, simulate, write_run
+    from sim.scenario import load_scenario
+
+    network = load_network(args.network) if args.network else None
+    scenario = load_scenario(args.scenario, network=network)
+    check_run_size([scenario], args.replications, allow_large=args.allow_large)
+    out = Path(args.out) if args.out else Path("out") / scenario.name
+    check_output_dir(out, names=[*RUN_FILES, "map.html", "report.html"], label="--out ")
+    if not args.out:
+        out.parent.mkdir(exist_ok=True)
+    status = STATUS.progress()
+    result = simulate(
+        scenario,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=status,
+        allow_large=args.allow_large,
+    )
+    from maps.report import run_map, run_report
+
+    if status:
+        status(f"{scenario.name}: writing the map, the report and the records")
+    extra = {"map.html": run_map(result), "report.html": run_report(result)}
+    files = write_run(result, out, argv=["corridors", *sys.argv[1:]], extra=extra)
+    STATUS.clear()
+    if args.json:
+        emit({"out": str(out), "files": [f.name for f in files], "summary": result.summary})
+        return 0
+    _print_summary(result.summary, scenario)
+    print(f"\nWrote {out}/: {', '.join(f.name for f in files)}")
+    return 0
+
+
+def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
+    from sim.kpis import overload_note
+    from sim.tables import kpi_table
+
+    end = scenario.date_at(scenario.end_h).date()
+    print(
+        f"Scenario {summary['scenario']}: services {scenario.start.date()} to {end}, "
+        f"{reps(summary['replications'])}, seed {summary['seed']}"
+    )
+    print(render_text(kpi_table(summary)))
+    nodes = sorted(summary["nodes"].items(), key=lambda item: -item[1]["stay_h_mean"])
+    if nodes:
+        print(
+            "Longest stays at nodes, beyond service (queue + waiting for a vessel, sailing or opening): "
+            + "; ".join(f"{n} {v['stay_h_mean']:.1f} h" for n, v in nodes[:5])
+        )
+    stuck = {
+        n: s["in_system_at_horizon_per_replication"]
+        for n, s in summary["services"].items()
+        if s["in_system_at_horizon_per_replication"]
+    }
+    if stuck:
+        print(
+            "Still on their way at the horizon (per replication): "
+            + ", ".join(f"{n} {v:g}" for n, v in stuck.items())
+            + " — transit statistics cover arrived trains only."
+        )
+    warning = overload_note(summary)
+    if warning:
+        print(warning)
+    print(
+        "On time: arrived within the service's promised transit (promised_transit_d in the scenario); "
+        "waiting d: queues, vessels, sailings and closures."
+    )
+
+
+def compare(args: argparse.Namespace) -> int:
+    from sim.compare import compare
+    from sim.kpis import overload_note
+    from sim.scenario import load_scenario
+    from sim.tables import compare_table
+
+    network = load_network(args.network) if args.network else None
+    base = load_scenario(args.base, network=network)
+    whatifs = [load_scenario(w, network=network) for w in args.whatifs]
+    out = Path(args.out) if args.out else Path("out") / ("compare-" + "-".join([base.name, *[w.name for w in whatifs]]))
+    check_output_dir(out, names=["compare.json", "compare.html"], label="--out ")
+    status = STATUS.progress()
+    report, runs = compare(
+        base,
+        whatifs,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=status,
+        allow_large=args.allow_large,
+    )
+    from maps.report import compare_report
+
+    if status:
+        status("writing the comparison")
+    path, html_path = write_pair(out, "compare", report, compare_report(report, runs))
+    STATUS.clear()
+    if args.json:
+        emit({"out": str(out), "files": [path.name, html_path.name], **without_version(report)})
+        return 0
+    print(f"Compared with {base.name}: {reps(args.replications)}, seed {args.seed}, common random numbers")
+    for w, run in zip(report["whatifs"], runs[1:], strict=True):
+        print(f"\n{w['name']}: {w['description']}")
+        if w.get("built_on") and w["built_on"] != base.name:
+            print(
+                f"  note: {w['name']} is built on {w['built_on']}, not on {base.name}: the differences include "
+                "what separates the two bases"
+            )
+        print(render_text(compare_table(w)))
+        warning = overload_note(run.summary)
+        if warning:
+            print(f"  {warning}")
+    print(f"\nWrote {path} and {html_path.name}")
+    return 0
+
+
+def sweep(args: argparse.Namespace) -> int:
+    from maps.report import sweep_report
+    from sim.scenario import load_scenario
+    from sim.sweep import parse_param, sweep
+    from sim.tables import sweep_table
+
+    parse_param(args.param)
+    try:
+        values = [float(v) for v in args.values.split(",")]
+    except ValueError:
+        raise InputError(f"--values {args.values!r}: give numbers separated by commas, e.g. 5,10,20") from None
+    if not values or any(not math.isfinite(v) or v <= 0 for v in values):
+        raise InputError(f"--values {args.values!r}: give one or more finite numbers above 0")
+    network = load_network(args.network) if args.network else None
+    scenario = load_scenario(args.scenario, network=network)
+    out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
+    check_output_dir(out, names=["sweep.json", "sweep.html"], label="--out ")
+    data = sweep(
+        scenario,
+        args.param,
+        values,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=STATUS.progress(),
+        allow_large=args.allow_large,
+    )
+    path, html_path = write_pair(out, "sweep", data, sweep_report(data))
+    STATUS.clear()
+    if args.json:
+        emit({"out": str(out), "files": [path.name, html_path.name], **without_version(data)})
+        return 0
+    print(f"Sweep of {args.param} on {scenario.name}: {reps(args.replications)} per value, seed {args.seed}")
+    table = sweep_table(data)
+    if table.rows:
+        print(render_text(table))
+    else:
+        print("  No service's P95 transit or throughput moves over these values.")
+    print(f"Wrote {path} and {html_path.name}")
+    return 0
+
+
+def validate(args: argparse.Namespace) -> int:
+    from sim.runner import simulate
+    from sim.scenario import load_scenario
+    from sim.tables import validate_table
+    from sim.validate import evaluate, load_targets, result_rows
+
+    network = load_network(args.network) if args.network else None
+    scenario = load_scenario(args.scenario, network=network)
+    targets, skipped = load_targets(args.targets, scenario.network, {s.name: s.node_ids for s in scenario.services})
+    result = simulate(
+        scenario,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        progress=STATUS.progress(),
+        allow_large=args.allow_large,
+    )
+    STATUS.clear()
+    rows = result_rows(evaluate(targets, result.replications), scenario.network)
+    failed = [r["id"] for r in rows if r["kind"] == "end_to_end" and not r["passed"]]
+    if args.json:
+        emit(
+            {
+                "scenario": scenario.name,
+                "replications": args.replications,
+                "seed": args.seed,
+                "rows": rows,
+                "skipped": skipped,
+                "failed": failed,
+                "ok": not failed,
+            }
+        )
+        return 1 if failed else 0
+    print(f"Validation of {scenario.name}: {reps(args.replications)}, seed {args.seed}")
+    print(render_text(validate_table(rows)))
+    for r in rows:
+        if r["kind"] == "node":
+            print(wrap(f"{r['id']} describes {r['applies_to']}; the model's figure is for the simulated trains there."))
+    fitted = [r for r in rows if r["fitted_parameters"]]
+    if fitted:
+        independent = [r["id"] for r in rows if r["kind"] == "end_to_end" and not r["fitted_parameters"]]
+        print(wrap(f"Independent evidence (no parameter was fitted to them): {', '.join(independent)}."))
+        print(
+            wrap(
+                "* parameters were fitted to these figures, so the row checks the fit: "
+                + "; ".join(f"{r['id']}: {', '.join(r['fitted_parameters'])}" for r in fitted)
+            )
+        )
+    if skipped:
+        print(f"  Left out (their services are not in this scenario): {', '.join(skipped)}")
+    if failed:
+        print(f"{len(failed)} end-to-end {'row fails' if len(failed) == 1 else 'rows fail'}: {', '.join(failed)}")
+        for r in rows:
+            if r["id"] in failed:
+                print(wrap(f"{r['id']} ({r['what']}): " + (r["note"] or "") + f" [{', '.join(r['sources'])}]"))
+        _print_days_of_failed(targets, failed, result.summary)
+        return 1
+    print("All end-to-end rows pass.")
+    return 0
+
+
+def _print_days_of_failed(targets: Any, failed: list[str], summary: dict[str, Any]) -> None:
+    """Where the days of a failing door-to-door row's services go, to show what to look at first."""
+    for target in targets:
+        if target.id not in failed or target.how.measure != "transit":
+            continue
+        for name in target.how.services:
+            days = summary["where_days_go"].get(name)
+            if not days:
+                continue
+            countries = ", ".join(f"{c} {h / 24:.1f}" for c, h in days["by_country_h"].items())
+            stays = sorted(days["by_node_h"].items(), key=lambda kv: -kv[1])[:4]
+            print(f"  {target.id} {name}, days by country: {countries}")
+            print(f"  {' ' * len(target.id)} longest stays: {', '.join(f'{n} {h:.0f} h' for n, h in stays)}")

@@ -1,0 +1,208 @@
+"""The tables of a run, a comparison, a sweep and a validation, described once from their results.
+
+Pure functions from a summary, a comparison report, sweep data or validation rows to a
+``corridors.tables.Table``; the command line renders them as text (``corridors.tables.render_text``)
+and the HTML reports as HTML (``maps.tables.table_html``), so both show the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from corridors.tables import Cell, Column, Row, Table
+from sim.compare import change_note
+from sim.sweep import moved_services
+
+__all__ = [
+    "changed_services",
+    "compare_corridor_table",
+    "compare_table",
+    "kpi_table",
+    "sweep_table",
+    "validate_table",
+]
+
+DASH = "–"
+
+
+def _signed(value: float | None, digits: int = 2, plain: bool = False) -> str:
+    """A figure for a table: signed (unless ``plain``), no "-0.00", a dash when missing."""
+    if value is None:
+        return DASH
+    value = round(value, digits) + 0.0
+    return f"{value:,.{digits}f}" if plain else f"{value:+,.{digits}f}"
+
+
+def _service() -> Column:
+    return Column("service", align="left")
+
+
+def kpi_table(summary: dict[str, Any], *, full: bool = False) -> Table:
+    """A run's key figures per service: trains a week, transit mean, P50, P95 and the 95% CI of its
+    mean, on-time share, days waiting and trains still on their way at the horizon. ``full`` (a
+    report's form) adds cost and CO2 per TEU and gives the trains in the system unrounded."""
+    columns = [
+        _service(),
+        Column("trains/wk"),
+        Column("mean d"),
+        Column("P50"),
+        Column("P95"),
+        Column("95% CI of mean"),
+        Column("on time"),
+        Column("waiting d"),
+        Column("in system", help="trains still on their way at the horizon, per replication"),
+    ]
+    if full:
+        columns += [Column("USD/TEU"), Column("kg CO2/TEU")]
+    rows = []
+    for name, s in summary["services"].items():
+        t = s["transit_d"]
+        stuck = s["in_system_at_horizon_per_replication"]
+        per_week = f"{s['throughput']['trains_per_week']:.1f}"
+        in_system = f"{stuck:g}" if full else f"{stuck:.0f}"
+        costs = [_signed(s.get("cost_usd_per_teu"), 0, plain=True), _signed(s.get("co2_kg_per_teu"), 0, plain=True)]
+        if t["n"] == 0:
+            rows.append(Row([name, per_week, *[DASH] * 6, in_system, *(costs if full else [])]))
+            continue
+        ci = f"{t['ci95'][0]:.2f}–{t['ci95'][1]:.2f}" if t["ci95"] else DASH
+        on_time = f"{100 * s['on_time_share']:.1f}%" if s["on_time_share"] is not None else DASH
+        cells = [name, per_week, f"{t['mean']:.2f}", f"{t['p50']:.2f}", f"{t['p95']:.2f}", ci, on_time]
+        cells += [f"{s['days']['waiting']:.2f}", in_system, *(costs if full else [])]
+        rows.append(Row(cells))
+    return Table(columns, rows)
+
+
+def compare_table(whatif: dict[str, Any]) -> Table:
+    """One what-if's services against the base (a comparison report's ``whatifs`` entry): base and
+    what-if mean transit, the difference with its paired 95% CI, and the differences in P95, on-time
+    share, throughput, cost and CO2. A rerouted or redefined service is starred, with a note saying why."""
+    columns = [
+        _service(),
+        Column("base mean d"),
+        Column("what-if", help="the what-if's mean transit, days"),
+        Column("Δ mean d", help="what-if minus base; coloured when its 95% CI leaves out zero"),
+        Column("95% CI", help="of the difference, paired over replications"),
+        Column("Δ P95 d"),
+        Column("Δ on time"),
+        Column("Δ trains/wk"),
+        Column(
+            "in system",
+            help="trains of the what-if still on their way at the horizon, per replication: "
+            "their transit is not in the means",
+        ),
+        Column("Δ USD/TEU"),
+        Column("Δ kg CO2/TEU"),
+    ]
+    blank = [""] * (len(columns) - 3)
+    rows, notes = [], []
+    for name, row in whatif["services"].items():
+        if not row["in_whatif"]:
+            rows.append(Row([name, "", "not in the what-if", *blank]))
+            continue
+        x = row["whatif"]
+        stuck = x["in_system_at_horizon_per_replication"]
+        if row.get("in_base") is False:
+            mean_d = _signed(x["transit_d_mean"], plain=True)
+            rows.append(Row([f"{name} (added)", DASH, mean_d, *[""] * 5, f"{stuck:g}", "", ""]))
+            continue
+        d = row["delta"]
+        mean = d["transit_d_mean"]
+        ci = f"{_signed(mean['ci95'][0])}…{_signed(mean['ci95'][1])}" if mean["ci95"] else DASH
+        lo, hi = mean["ci95"] or (0.0, 0.0)
+        tone: Any = ("bad" if lo > 0 else "good") if (lo > 0 or hi < 0) and not row.get("redefined") else ""
+        on_time = f"{_signed(100 * d['on_time_share'], 1)} pt" if d["on_time_share"] is not None else DASH
+        rows.append(
+            Row(
+                [
+                    name + (" *" if row["rerouted"] or row.get("redefined") else ""),
+                    _signed(row["base"]["transit_d_mean"], plain=True),
+                    _signed(x["transit_d_mean"], plain=True),
+                    Cell(_signed(mean["value"]), tone),
+                    ci,
+                    _signed(d["transit_d_p95"]),
+                    on_time,
+                    _signed(d["trains_per_week"], 1),
+                    Cell(f"{stuck:.1f}", "bad" if stuck else ""),
+                    _signed(d["cost_usd_per_teu"], 0),
+                    _signed(d["co2_kg_per_teu"], 0),
+                ]
+            )
+        )
+        note = change_note(row)
+        if note:
+            notes.append(f"* {name} {note}")
+    return Table(columns, rows, notes)
+
+
+def changed_services(whatif: dict[str, Any]) -> list[str]:
+    """The services of the base whose mean transit a what-if moves beyond its paired 95% CI."""
+    out = []
+    for name, row in whatif["services"].items():
+        if not row["in_whatif"] or row.get("in_base") is False:
+            continue
+        mean = row["delta"]["transit_d_mean"]
+        lo, hi = mean["ci95"] or (0.0, 0.0)
+        if (lo > 0 or hi < 0) and abs(mean["value"] or 0) > 0.005:
+            out.append(name)
+    return out
+
+
+def compare_corridor_table(whatif: dict[str, Any]) -> Table:
+    """One what-if's corridors against the base: mean transit and the difference with its 95% CI."""
+    columns = [Column("corridor", align="left"), Column("base mean d"), Column("what-if")]
+    columns += [Column("Δ mean d"), Column("95% CI")]
+    rows = []
+    for name, c in whatif.get("corridors", {}).items():
+        m = c["delta"]["transit_d_mean"]
+        ci = f"{_signed(m['ci95'][0])}…{_signed(m['ci95'][1])}" if m["ci95"] else DASH
+        rows.append(
+            Row([name, _signed(c["base"], plain=True), _signed(c["whatif"], plain=True), _signed(m["value"]), ci])
+        )
+    return Table(columns, rows)
+
+
+def sweep_table(data: dict[str, Any]) -> Table:
+    """A sweep's services that the parameter moves, a row per value: P50 and P95 transit, trains a
+    week and trains still on their way at the horizon. The scenario's own value is starred. No rows
+    when nothing moves."""
+    base = data.get("base_value")
+    columns = [_service(), Column("× the data's value" if data["scales"] else "value")]
+    columns += [Column("P50 d"), Column("P95 d"), Column("trains/wk"), Column("in system")]
+    rows = []
+    for n in moved_services(data):
+        for k, r in enumerate(data["rows"]):
+            x = r["services"][n]
+            rows.append(
+                Row(
+                    [
+                        n if k == 0 else "",
+                        f"{r['value']:g}" + ("*" if base is not None and abs(r["value"] - base) < 1e-9 else ""),
+                        _signed(x["transit_d_p50"], plain=True),
+                        _signed(x["transit_d_p95"], plain=True),
+                        f"{x['trains_per_week']:.1f}",
+                        f"{x['in_system_at_horizon_per_replication']:g}",
+                    ]
+                )
+            )
+    notes = [f"* the scenario's own value ({base:g}{'×' if data['scales'] else ''})"] if base is not None else []
+    return Table(columns, rows, notes)
+
+
+def validate_table(rows: Sequence[dict[str, Any]]) -> Table:
+    """Validation rows (``sim.validate.result_rows``): each target's published range, the simulated
+    mean with its 95% CI, and the verdict (``*``: parameters were fitted to the figure)."""
+    columns = [Column("id", align="left"), Column("what", align="left", max_chars=60), Column("published")]
+    columns += [Column("simulated mean"), Column("95% CI"), Column("result", align="left")]
+    out = []
+    for r in rows:
+        unit = r["unit"]
+        obs = f"{r['observed'][0]:g}–{r['observed'][1]:g} {unit}"
+        mean = f"{r['simulated_mean']:.2f} {unit}" if r["simulated_mean"] is not None else "no trains"
+        ci = f"{r['ci95'][0]:.2f}–{r['ci95'][1]:.2f}" if r["ci95"] else DASH
+        if r["kind"] == "end_to_end":
+            verdict = "pass" if r["passed"] else "FAIL"
+        else:
+            verdict = "within" if r["passed"] else "differs"
+        out.append(Row([r["id"], r["what"], obs, mean, ci, verdict + ("*" if r["fitted_parameters"] else "")]))
+    return Table(columns, out)
