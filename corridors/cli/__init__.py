@@ -11,14 +11,14 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from corridors import __version__
 from corridors.cli import network, runs
 from corridors.cli.output import SCHEMA_VERSION, STATUS
 from corridors.cli.output import emit as _emit  # noqa: F401 (a name the tests import from here)
 from corridors.cli.output import print_table as _print_table  # noqa: F401
-from corridors.errors import CorridorsError
+from corridors.errors import CorridorsError, printable
 from corridors.routing import WEIGHTS
 from corridors.tables import clip as _clip  # noqa: F401
 
@@ -107,7 +107,7 @@ def _catch_stop_signals() -> dict[int, Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="corridors",
         description="Freight corridors between China, Central Asia, the Middle East and Europe: the network, "
         "routes, simulation of container trains, what-ifs, and offline HTML maps and reports.",
@@ -150,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         help="country codes and node ids to avoid, comma-separated, e.g. RU,BY (may repeat)",
     )
     p.add_argument(
-        "-k", type=_positive_int, default=1, metavar="K", help="how many routes: the best and K-1 alternatives"
+        "-k", type=_routes, default=1, metavar="K", help="how many routes: the best and K-1 alternatives (at most 50)"
     )
     p = command("simulate", "run a scenario (default: the bundled baseline) and write its results", runs.simulate)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
@@ -209,7 +209,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_seed, default=1, metavar="S", help="random seed (default 1)")
     p.add_argument(
         "--workers",
-        type=_positive_int,
+        type=_workers,
         default=1,
         metavar="N",
         help="worker processes (default 1; results do not depend on it)",
@@ -222,23 +222,37 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _whole_number(minimum: int) -> Any:
-    """An argparse type: a whole number of at least ``minimum``."""
+def _whole_number(minimum: int, maximum: int) -> Any:
+    """An argparse type: a whole number from ``minimum`` to ``maximum`` (a long one is shown cut)."""
 
     def parse(text: str) -> int:
+        shown = text if len(text) <= 24 else f"{text[:20]}… ({len(text)} characters)"
         try:
-            value = int(text)
+            value = int(text) if len(text) <= 40 else None
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            value = None
+        if value is None:
+            raise argparse.ArgumentTypeError(f"{shown!r} is not a whole number of at most {maximum:,}")
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{value} must be at least {minimum}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"{shown} is more than {maximum:,}")
         return value
 
     return parse
 
 
-_seed = _whole_number(0)
-_positive_int = _whole_number(1)
+_seed = _whole_number(0, 2**63 - 1)
+_positive_int = _whole_number(1, 2**63 - 1)
+_routes = _whole_number(1, 50)
+_workers = _whole_number(1, 256)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error (exit code 2), pointing to the help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see `{self.prog} --help`)\n")
 
 
 def main_exit() -> None:
