@@ -483,6 +483,9 @@ def parse_override(rec: Record, refs: list[SourceRef]) -> OverrideSpec:
         field = rec.choice("field", NODE_FIELDS if node else LEG_FIELDS)
         assert field is not None
         bounds = FIELD_BOUNDS.get(field, (0.0, float("inf")))
+    target = f"service {service}" if service else f"node {node}" if node else f"leg {leg}"
+    if rec.label.startswith("override"):  # so a bad value's message says what it was for
+        rec.label = f"{rec.label} ({target}, {field})"
     has_value, has_factor = rec.has("value"), rec.has("factor")
     if has_value == has_factor:
         raise rec.error("factor" if has_factor else "value", None, "give value or factor, not both and not neither")

@@ -77,7 +77,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
         ('[scenario]\nname = "x"\nbase = "nothing-like-it"\n', 'base = "nothing-like-it": no such scenario'),
         (
             '[scenario]\nname = "x"\nbase = "baseline"\n[[overrides]]\nnode = "ZZ"\nfield = "servers"\nfactor = 2\n',
-            'override #1: node = "ZZ": is not a node',
+            'override #1 (node ZZ, servers): node = "ZZ": is not a node',
         ),
         (
             '[scenario]\nname = "x"\nbase = "baseline"\n[[overrides]]\nnode = "KZ_ALTYNKOL"\n'
