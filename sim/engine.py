@@ -266,14 +266,28 @@ class _Model:
         last = len(nodes) - 1
         while train.i < last:
             for place in route.departures[train.i]:  # the move, last, brings the train to a later node
-                yield from place.visit(train)
+                if place.shared:  # the clock rule: the engine reaches the train's time first
+                    wait = catch_up(train)
+                    if wait is not None:
+                        yield wait
+                if place.waits or train.slots:
+                    yield from place.visit(train)
+                else:
+                    place.pass_(train)
             if train.i >= last:
                 break
             arrival = route.arrivals[train.i]
             if arrival is not None:
-                yield from arrival.visit(train)
-        yield from catch_up(train)
-        yield from train.release_at(last, train.t)
+                if arrival.shared:
+                    wait = catch_up(train)
+                    if wait is not None:
+                        yield wait
+                arrival.pass_(train)  # servers or a hold: they decide at once
+        wait = catch_up(train)
+        if wait is not None:
+            yield wait
+        if train.slots:
+            yield from train.release_at(last, train.t)
         train.event(nodes[-1], "complete", train.t)
         del self._open_trains[tid]
         self.trains.append(

@@ -1,15 +1,19 @@
-"""What a train visits on its route, behind one small protocol: ``visit(train)`` is a SimPy process step.
+"""What a train visits on its route, behind one small protocol (``Place``).
 
 A train keeps its own clock (``Train.t``), ahead of the engine's when nothing can make it wait:
 a leg's transit time is added to it without an engine event. A place where trains meet (a
-station's servers, a ferry, a liner's sailings, a line's entry gate, a yard's tracks) must see
-trains in the engine's time order, so before it decides anything it brings the engine's clock
-up to the train's: ``catch_up`` is that rule, the one place it lives, and it asserts that the
-engine's clock is not past the train's afterwards (a train acting in the engine's past would
-break first come, first served).
+station's servers, a ferry, a liner's sailings, a line's entry gate, a yard's tracks) is
+``shared``: it must see trains in the engine's time order, so before a train visits it the
+engine's clock is brought up to the train's. ``catch_up`` is that rule, the one place it lives
+(the engine calls it before every shared place), and it asserts that the engine is never past
+the train (a train acting in the engine's past would break first come, first served).
 
-A new kind of place is a class here with a ``visit`` generator (and, if it holds state for a
-replication, a runtime class in ``sim.facilities``); ``sim.engine`` puts it on a route.
+A place that may wait in SimPy after deciding (a ferry's crossing, a yard's free track) ``waits``:
+its ``visit`` is a process step (a generator). The others are a plain call, ``pass_``, so that
+the tens of visits a train makes cost no generator each.
+
+A new kind of place is a class here (and, if it holds state for a replication, a runtime class in
+``sim.facilities``); ``sim.engine`` puts it on a route. See docs/facilities.md.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Train:
 
     __slots__ = (
         "env",
+        "event",
         "i",
         "k",
         "log",
@@ -83,8 +88,11 @@ class Train:
         self.parts = 0
         self.slots: list[tuple[int, Yard, Any]] = []  # (node index, yard, request) held ahead
 
-    def event(self, place: str, kind: str, t: float) -> None:
-        self.log(Event(self.rep, self.tid, place, kind, t))
+        def event(place: str, kind: str, t: float, _log: Callable[[Event], None] = log) -> None:
+            """One row of the event log (a closure: tens of thousands of calls a replication)."""
+            _log(Event(rep, tid, place, kind, t))
+
+        self.event = event
 
     def wait_until(self, t: float) -> None:
         """Stay where the train is until ``t`` (a closure, a storm, an opening): waiting hours."""
@@ -92,11 +100,12 @@ class Train:
             self.waiting_h += t - self.t
             self.t = t
 
-    def leave(self, t: float) -> Generator[simpy.Event, Any, None]:
-        """Leave the current node at ``t``: the event, and the yard tracks it held given back."""
+    def leave(self, t: float) -> bool:
+        """Leave the current node at ``t`` (its event); True when yard tracks held here must be
+        given back (``release_at``), which may need the engine's clock."""
         if self.i:
             self.event(self.nodes[self.i], "leave", t)
-        yield from self.release_at(self.i, t)
+        return bool(self.slots) and any(s[0] == self.i for s in self.slots)
 
     def release_at(self, index: int, t: float) -> Generator[simpy.Event, Any, None]:
         """Give back the yard tracks held at the node ``index`` at time ``t``."""
@@ -107,64 +116,119 @@ class Train:
             self.slots.remove(held)
 
 
-def catch_up(train: Train) -> Generator[simpy.Event, Any, None]:
-    """The clock rule: before a shared place decides, the engine's clock reaches the train's."""
+def catch_up(train: Train) -> simpy.Event | None:
+    """The clock rule: before a shared place decides, the engine's clock must reach the train's.
+
+    Returns the timeout to wait for, or None when the clocks agree already; asserts the engine is
+    never past the train. After the timeout the two agree but for the rounding of now + (t - now):
+    the train keeps its own figure, so the records do not depend on when the engine woke it.
+    """
     env = train.env
     if train.t > env.now:
-        yield env.timeout(train.t - env.now)
-    # equal but for the rounding of now + (t - now); the train keeps its own figure, so the
-    # records do not depend on when the engine happened to wake it
-    assert env.now - train.t <= 1e-9 * (1.0 + train.t), (
-        f"{train.tid}: the engine ({env.now} h) is past it ({train.t} h)"
-    )
+        return env.timeout(train.t - env.now)
+    assert env.now - train.t <= 1e-9 * (1.0 + train.t), f"{train.tid}: engine at {env.now} h, train at {train.t} h"
+    return None
 
 
 class Place(Protocol):
-    """Anything a train visits: it moves the train's clock and hour totals, and may wait in SimPy."""
+    """Anything a train visits: it moves the train's clock, hour totals and records.
+
+    ``shared``: trains meet here, so the engine catches up with the train first (``catch_up``).
+    ``waits``: the visit may wait in SimPy, so it is the process step ``visit``; otherwise the
+    engine calls ``pass_``, which does the same without a generator. A place that a train leaves
+    from gives back yard tracks it held there (``Train.leave``): that may wait too, so the engine
+    uses ``visit`` for a train holding tracks.
+    """
+
+    shared: bool
+    waits: bool
+
+    def pass_(self, train: Train) -> None: ...
 
     def visit(self, train: Train) -> Generator[simpy.Event, Any, None]: ...
 
 
-class ClosedLeg:
+class _Place:
+    """Defaults: not shared, no waiting; ``visit`` is ``pass_`` as a process step."""
+
+    shared = False
+    waits = False
+
+    def pass_(self, train: Train) -> None:
+        raise TypeError(f"{type(self).__name__} may wait in SimPy: visit it as a process step")
+
+    def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
+        self.pass_(train)
+        yield from ()
+
+
+class _Departure(_Place):
+    """A move off a node: up to the moment the train leaves (``until_leave``: that time, and what
+    the rest needs), then the rest (``after_leave``); in between the train leaves, giving back
+    yard tracks it held there."""
+
+    def until_leave(self, train: Train) -> tuple[float, Any]:
+        raise NotImplementedError
+
+    def after_leave(self, train: Train, decided: Any) -> None:
+        raise NotImplementedError
+
+    def pass_(self, train: Train) -> None:
+        t, decided = self.until_leave(train)
+        if train.leave(t):
+            raise RuntimeError(f"{train.tid} gives back yard tracks here: visit it as a process step")
+        self.after_leave(train, decided)
+
+    def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
+        t, decided = self.until_leave(train)
+        if train.leave(t):
+            yield from train.release_at(train.i, t)
+        self.after_leave(train, decided)
+
+
+class ClosedLeg(_Place):
     """A leg closed for a while: the train waits at its node until the leg opens."""
 
     def __init__(self, closed: Windows) -> None:
         self.closed = closed
 
-    def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
+    def pass_(self, train: Train) -> None:
         train.wait_until(self.closed.open_at(train.t))
-        yield from ()
 
 
-class YardEntry:
+class YardEntry(_Place):
     """A yard of finite tracks at the node ahead: a train may leave for it only with a track free
     there, and waits where it is until one is (trains held upstream when the yard is full)."""
+
+    shared = True
+    waits = True
 
     def __init__(self, yard: Yard, index: int) -> None:
         self.yard = yard
         self.index = index  # the yard's node, as an index of the route
 
     def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
-        yield from catch_up(train)
         request = self.yard.request()
         yield request
         train.wait_until(train.env.now)
         train.slots.append((self.index, self.yard, request))
 
 
-class Line:
+class Line(_Departure):
     """A leg with its own transit time; with a line capacity, an entry gate spaces the trains."""
 
     def __init__(self, draws: Sequence[float], gate: Station | None) -> None:
         self.draws = draws
         self.gate = gate
+        self.shared = gate is not None
 
-    def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
+    def until_leave(self, train: Train) -> tuple[float, Any]:
         if self.gate is not None:
-            yield from catch_up(train)
             entry, _ = self.gate.admit(train.t, 0.0)
             train.wait_until(entry)
-        yield from train.leave(train.t)
+        return train.t, None
+
+    def after_leave(self, train: Train, decided: Any) -> None:
         hours = self.draws[train.k]
         train.moving_h += hours
         train.t += hours
@@ -172,21 +236,24 @@ class Line:
         train.event(train.nodes[train.i], "arrive", train.t)
 
 
-class Ferry:
+class Ferry(_Place):
     """Vessels that leave by their dispatch rule (when full, after a maximum wait); a long train
     is split over several and reassembled on the far side."""
+
+    shared = True
+    waits = True
 
     def __init__(self, line: FerryLine) -> None:
         self.line = line
 
     def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
-        yield from catch_up(train)
         here = train.nodes[train.i]
         done, crossing = self.line.cross(here, train.wagons if self.line.unit == "wagons" else train.teu)
         landed = yield done
         train.parts += crossing.parts
         sailed = max(dep for dep, _ in crossing.loads)
-        yield from train.leave(sailed)
+        if train.leave(sailed):
+            yield from train.release_at(train.i, sailed)
         train.wait_until(sailed)
         train.moving_h += landed - sailed
         train.t = landed
@@ -194,23 +261,26 @@ class Ferry:
         train.event(train.nodes[train.i], "arrive", train.t)
 
 
-class Liner:
+class Liner(_Departure):
     """Timetabled sailings over a voyage of water legs (through canals and straits, which a
     closure may hold); the train takes the sailings that have room for it."""
+
+    shared = True
 
     def __init__(self, sailings: Sailings, held: Callable[[str], Windows | None]) -> None:
         self.sailings = sailings
         self.held = held
 
-    def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
-        yield from catch_up(train)
+    def until_leave(self, train: Train) -> tuple[float, Any]:
         liner = self.sailings
         booked = liner.book(train.t, train.wagons if liner.unit == "wagons" else train.teu)
         train.parts += len(booked)
-        j = max((j for j, _ in booked), key=liner.departure_h)
-        sailed = liner.departure_h(j)
-        yield from train.leave(sailed)
-        train.wait_until(sailed)
+        j = max((j for j, _ in booked), key=liner.departure_h)  # the train leaves with its last part
+        return liner.departure_h(j), j
+
+    def after_leave(self, train: Train, decided: Any) -> None:
+        liner, j = self.sailings, int(decided)
+        train.wait_until(liner.departure_h(j))
         durations = liner.durations(j)
         for s, hours in enumerate(durations):
             train.t += hours
@@ -225,15 +295,16 @@ class Liner:
                 train.event(at, "leave", train.t)
 
 
-class Served:
+class Served(_Place):
     """A node's servers: queue, then service (first come, first served)."""
+
+    shared = True
 
     def __init__(self, station: Station, draws: Sequence[float] | None) -> None:
         self.station = station
         self.draws = draws
 
-    def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
-        yield from catch_up(train)
+    def pass_(self, train: Train) -> None:
         start, end = self.station.admit(train.t, self.draws[train.k] if self.draws else 0.0)
         at = train.nodes[train.i]
         train.event(at, "start", start)
@@ -243,12 +314,11 @@ class Served:
         train.t = end
 
 
-class Held:
+class Held(_Place):
     """A node without servers that a closure or a storm may hold."""
 
     def __init__(self, held: Windows) -> None:
         self.held = held
 
-    def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
+    def pass_(self, train: Train) -> None:
         train.wait_until(self.held.open_at(train.t))
-        yield from ()
