@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,10 +117,8 @@ def test_a_cycle_of_bases_is_refused(tmp_path: Path) -> None:
         sim.load_scenario(tmp_path / "a.toml")
 
 
-def test_compare_red_sea_with_common_random_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "cmp"
-    assert main(["compare", "baseline", "red-sea-closure", "-r", "3", "--out", str(out), "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+def test_compare_red_sea_with_common_random_numbers(red_sea_compare: tuple[Path, dict[str, Any]]) -> None:
+    out, data = red_sea_compare
     row = data["whatifs"][0]["services"]["sea-suez-chengdu-rotterdam"]
     delta = row["delta"]["transit_d_mean"]
     assert 7 <= delta["value"] <= 14 and delta["ci95"][0] > 0
@@ -129,25 +128,26 @@ def test_compare_red_sea_with_common_random_numbers(tmp_path: Path, capsys: pyte
     assert json.loads((out / "compare.json").read_text())["base"] == "baseline"
 
 
-def test_compare_writes_a_report_that_needs_no_network(tmp_path: Path) -> None:
+def test_compare_writes_a_report_that_needs_no_network(red_sea_compare: tuple[Path, dict[str, Any]]) -> None:
     from maps.offline import external_references
 
-    out = tmp_path / "cmp"
-    assert main(["compare", "baseline", "lake-van-ferry-out", "-r", "2", "--out", str(out)]) == 0
-    page = (out / "compare.html").read_text(encoding="utf-8")
-    assert "lake-van-ferry-out" in page and "<svg" in page and "Route maps" in page
+    page = (red_sea_compare[0] / "compare.html").read_text(encoding="utf-8")
+    assert "red-sea-closure" in page and "<svg" in page and "Route maps" in page
     assert len(page.encode("utf-8")) < 6e6
     outer = page.split("<iframe")[0]  # the report itself; the maps inside are checked in test_maps
     assert external_references(outer) == []
 
 
-def test_sweep_over_a_service_frequency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sweep_over_a_service_frequency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], short_baseline: Path
+) -> None:
+    """Over the baseline's first month (each value is a run)."""
     out = tmp_path / "sw"
     assert (
         main(
             [
                 "sweep",
-                "baseline",
+                str(short_baseline),
                 "--param",
                 "service.southern-chengdu-lodz.trains_per_week",
                 "--values",
@@ -243,14 +243,17 @@ def test_overrides_that_cannot_apply_are_refused(tmp_path: Path, override: str, 
         sim.load_scenario(write(tmp_path, "x", text))
 
 
-def test_an_added_service_shows_in_the_comparison(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_added_service_shows_in_the_comparison(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], short_baseline: Path
+) -> None:
+    """A what-if of the baseline's first month that adds a service."""
     text = (
-        '[scenario]\nname = "more"\nbase = "baseline"\n[[services]]\nname = "new-xian-tbilisi"\n'
+        f'[scenario]\nname = "more"\nbase = "{short_baseline.as_posix()}"\n[[services]]\nname = "new-xian-tbilisi"\n'
         'origin = "CN_XIAN"\ndestination = "GE_TBILISI"\ntrains_per_week = { value = 2, source = ["ESTIMATE"] }\n'
         'wagons = { value = 51, source = ["ESTIMATE"] }\nteu = { value = 102, source = ["ESTIMATE"] }\n'
     )
     path = write(tmp_path, "more", text)
-    assert main(["compare", "baseline", str(path), "-r", "1", "--out", str(tmp_path / "c")]) == 0
+    assert main(["compare", str(short_baseline), str(path), "-r", "1", "--out", str(tmp_path / "c")]) == 0
     assert "new-xian-tbilisi (added)" in capsys.readouterr().out
 
 
