@@ -145,22 +145,42 @@ def tiny(tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def baseline_run() -> RunResult:
-    """``sim.simulate(sim.load_scenario(), replications=2, seed=1)``: the README's and the golden
-    file's run. Its replication 0 is the one ``corridors simulate -r 1`` runs (streams are keyed
-    by seed and replication)."""
-    return sim.simulate(sim.load_scenario(), replications=2, seed=1)
+def loaded_scenario() -> Callable[[str], sim.Scenario]:
+    """A bundled scenario by name, loaded once a session (scenarios are frozen: read them, or
+    ``dataclasses.replace`` them; loading one reads and checks the whole network)."""
+    loaded: dict[str, sim.Scenario] = {}
+
+    def load(name: str) -> sim.Scenario:
+        if name not in loaded:
+            loaded[name] = sim.load_scenario(name)
+        return loaded[name]
+
+    return load
 
 
 @pytest.fixture(scope="session")
-def bundled_run(baseline_run: RunResult) -> Callable[[str], RunResult]:
+def baseline_scenario(loaded_scenario: Callable[[str], sim.Scenario]) -> sim.Scenario:
+    """The bundled baseline, loaded once a session."""
+    return loaded_scenario("baseline")
+
+
+@pytest.fixture(scope="session")
+def baseline_run(loaded_scenario: Callable[[str], sim.Scenario]) -> RunResult:
+    """``sim.simulate(sim.load_scenario(), replications=2, seed=1)``: the README's and the golden
+    file's run. Its replication 0 is the one ``corridors simulate -r 1`` runs (streams are keyed
+    by seed and replication)."""
+    return sim.simulate(loaded_scenario("baseline"), replications=2, seed=1)
+
+
+@pytest.fixture(scope="session")
+def bundled_run(baseline_run: RunResult, loaded_scenario: Callable[[str], sim.Scenario]) -> Callable[[str], RunResult]:
     """A bundled scenario by name, simulated once a session: one replication at seed 1 (the
     baseline: ``baseline_run``'s two)."""
     runs: dict[str, RunResult] = {"baseline": baseline_run}
 
     def run(name: str) -> RunResult:
         if name not in runs:
-            runs[name] = sim.simulate(sim.load_scenario(name), replications=1, seed=1)
+            runs[name] = sim.simulate(loaded_scenario(name), replications=1, seed=1)
         return runs[name]
 
     return run
@@ -186,10 +206,10 @@ def baseline_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def red_sea_compare(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """``corridors compare baseline red-sea-closure -r 3 --json``, run once a session: its folder
+    """``corridors compare baseline red-sea-closure -r 2 --json``, run once a session: its folder
     (compare.json, compare.html) and the JSON it printed."""
     out = tmp_path_factory.mktemp("compare") / "cmp"
-    printed = run_cli(["compare", "baseline", "red-sea-closure", "-r", "3", "--out", str(out), "--json"])
+    printed = run_cli(["compare", "baseline", "red-sea-closure", "-r", "2", "--out", str(out), "--json"])
     return out, json.loads(printed)
 
 

@@ -84,9 +84,9 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-def network_page(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+def network_page(browser: Any, tmp_path_factory: pytest.TempPathFactory, network: corridors.Network) -> Iterator[Page]:
     path = tmp_path_factory.mktemp("map") / "corridors.html"
-    path.write_text(render_offline(build_network_map(corridors.load_network())), encoding="utf-8")
+    path.write_text(render_offline(build_network_map(network)), encoding="utf-8")
     page = Page(browser, path)
     yield page
     page.page.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import corridors
 from corridors.cli import main
 from tests.test_engine import exact_network, write_scenario
 
@@ -177,11 +178,10 @@ def test_clip_cuts_at_a_word() -> None:
     assert _clip("short", 10) == "short"
 
 
-def test_validate_says_which_rows_parameters_were_fitted_to() -> None:
-    from corridors import load_network
+def test_validate_says_which_rows_parameters_were_fitted_to(network: corridors.Network) -> None:
     from sim.validate import fitted_parameters
 
-    fitted = fitted_parameters(load_network())
+    fitted = fitted_parameters(network)
     assert "M02 transit_h" in fitted["V10"] and "KZ_AKTAU process_h" in fitted["V10"]
     assert set(fitted) == {"V10", "V15", "V15c", "V16"}  # the rest are checked against independent facts
 

@@ -23,8 +23,8 @@ TILE_PATTERNS = ("tile.openstreetmap", "{z}/{x}/{y}", "tiles.stadiamaps", "basem
 
 
 @pytest.fixture(scope="module")
-def network_html() -> str:
-    return render_offline(build_network_map(corridors.load_network()))
+def network_html(network: corridors.Network) -> str:
+    return render_offline(build_network_map(network))
 
 
 def test_no_reference_leaves_the_page(network_html: str) -> None:

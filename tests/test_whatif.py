@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +27,24 @@ WHATIFS = [
 
 
 @pytest.mark.parametrize("name", WHATIFS)
-def test_bundled_whatifs_load_with_a_description(name: str) -> None:
-    scenario = sim.load_scenario(name)
+def test_bundled_whatifs_load_with_a_description(name: str, loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    scenario = loaded_scenario(name)
     assert scenario.base == "baseline" and scenario.description
     assert "#" in bundled_scenario(name).read_text().splitlines()[0]  # the facts behind it come first
 
 
-def test_overrides_change_the_network() -> None:
-    base, doubled = sim.load_scenario("baseline"), sim.load_scenario("altynkol-doubled")
+def test_overrides_change_the_network(loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    base, doubled = loaded_scenario("baseline"), loaded_scenario("altynkol-doubled")
     a, b = base.network.nodes["KZ_ALTYNKOL"].facility, doubled.network.nodes["KZ_ALTYNKOL"].facility
     assert a is not None and b is not None
     assert (b.servers, b.trains_per_day) == (2 * a.servers, 2 * (a.trains_per_day or 0))
-    digitised = sim.load_scenario("middle-corridor-digitised").network.nodes["KZ_AKTAU"].facility
+    digitised = loaded_scenario("middle-corridor-digitised").network.nodes["KZ_AKTAU"].facility
     assert digitised is not None and digitised.process_h is not None
     assert digitised.process_h.mode_h == pytest.approx(base.network.nodes["KZ_AKTAU"].facility.process_h.mode_h / 2)  # type: ignore[union-attr]
 
 
-def test_a_whatif_inherits_and_replaces_services() -> None:
-    base, more = sim.load_scenario("baseline"), sim.load_scenario("southern-demand-x10")
+def test_a_whatif_inherits_and_replaces_services(loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    base, more = loaded_scenario("baseline"), loaded_scenario("southern-demand-x10")
     assert [s.name for s in more.services] == [s.name for s in base.services]
     south = {s.name: s for s in more.services}["southern-chengdu-lodz"]
     assert len(south.departures_h) == pytest.approx(
@@ -52,16 +53,18 @@ def test_a_whatif_inherits_and_replaces_services() -> None:
     assert more.start == base.start and more.horizon_h == base.horizon_h
 
 
-def test_no_russia_reroutes_every_northern_service_and_says_why() -> None:
-    scenario = sim.load_scenario("no-russia-transit")
+def test_no_russia_reroutes_every_northern_service_and_says_why(
+    loaded_scenario: Callable[[str], sim.Scenario],
+) -> None:
+    scenario = loaded_scenario("no-russia-transit")
     for service in scenario.services:
         if service.name.startswith("northern"):
             assert service.rerouted_from and "RU" in service.reroute_reason
             assert not {"KZRU_BORDER", "RUBY_BORDER"} & set(service.node_ids)
 
 
-def test_red_sea_closure_sends_ships_round_the_cape() -> None:
-    moved = {s.name: s for s in sim.load_scenario("red-sea-closure").services}["sea-suez-chengdu-rotterdam"]
+def test_red_sea_closure_sends_ships_round_the_cape(loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    moved = {s.name: s for s in loaded_scenario("red-sea-closure").services}["sea-suez-chengdu-rotterdam"]
     assert moved.node_ids == ("CN_CHENGDU", "CN_SHANGHAI", "ZA_CAPE", "NL_ROTTERDAM")
 
 
@@ -185,9 +188,9 @@ def test_sweep_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv
     assert not (tmp_path / "x").exists()
 
 
-def test_service_overrides_and_their_mistakes(tmp_path: Path) -> None:
-    base = {s.name: s for s in sim.load_scenario("baseline").services}
-    more = {s.name: s for s in sim.load_scenario("southern-demand-x10").services}
+def test_service_overrides_and_their_mistakes(tmp_path: Path, loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    base = {s.name: s for s in loaded_scenario("baseline").services}
+    more = {s.name: s for s in loaded_scenario("southern-demand-x10").services}
     assert len(more["southern-chengdu-lodz"].departures_h) == pytest.approx(
         10 * len(base["southern-chengdu-lodz"].departures_h), rel=0.1
     )
