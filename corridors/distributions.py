@@ -1,10 +1,11 @@
-"""Time distributions built from sourced minimum, typical and maximum values."""
+"""Time distributions built from sourced minimum, typical and maximum values, and their one sampler."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Literal
+
+import numpy as np
 
 __all__ = ["SHAPES", "Distribution"]
 
@@ -21,9 +22,10 @@ class Distribution:
     data that says so; ``fixed`` always gives ``mode_h`` (for exact tests).
 
     >>> d = Distribution(min_h=24, mode_h=36, max_h=72)
-    >>> round(d.mean_h, 2)
-    40.0
-    >>> 24 <= d.sample(random.Random(1)) <= 72
+    >>> round(d.mean_h, 2), round(d.variance_h, 2)
+    (40.0, 73.14)
+    >>> draws = d.draw(np.random.default_rng(1), 3)
+    >>> all(24 <= x <= 72 for x in draws)
     True
     """
 
@@ -43,6 +45,11 @@ class Distribution:
         """A duration that is always ``hours``."""
         return cls(min_h=hours, mode_h=hours, max_h=hours, shape="fixed")
 
+    def _pert_ab(self) -> tuple[float, float]:
+        """The beta parameters of the PERT shape (they sum to 6)."""
+        span = self.max_h - self.min_h
+        return 1 + 4 * (self.mode_h - self.min_h) / span, 1 + 4 * (self.max_h - self.mode_h) / span
+
     @property
     def mean_h(self) -> float:
         """Expected value in hours."""
@@ -55,19 +62,38 @@ class Distribution:
             return (lo + hi) / 2
         return mode
 
-    def sample(self, rng: random.Random) -> float:
-        """Draw one duration in hours from ``rng`` (never a global random state)."""
+    @property
+    def variance_h(self) -> float:
+        """Variance in hours squared (0 for ``fixed`` and for a single value)."""
         lo, mode, hi = self.min_h, self.mode_h, self.max_h
         if self.shape == "fixed" or hi == lo:
-            return mode
+            return 0.0
         if self.shape == "pert":
-            span = hi - lo
-            alpha = 1 + 4 * (mode - lo) / span
-            beta = 1 + 4 * (hi - mode) / span
-            return lo + rng.betavariate(alpha, beta) * span
+            a, b = self._pert_ab()
+            return a * b / ((a + b) ** 2 * (a + b + 1)) * (hi - lo) ** 2
         if self.shape == "triangular":
-            return rng.triangular(lo, hi, mode)
-        return rng.uniform(lo, hi)
+            return (lo * lo + mode * mode + hi * hi - lo * mode - lo * hi - mode * hi) / 18
+        return (hi - lo) ** 2 / 12
+
+    def draw(self, rng: np.random.Generator, n: int) -> list[float]:
+        """``n`` durations in hours from ``rng`` (never a global random state), as Python floats.
+
+        This is the project's one sampler: the engine draws through it (``sim.streams.draw``).
+        Changing the numpy calls here changes every simulated number (and the golden test).
+        """
+        lo, mode, hi = self.min_h, self.mode_h, self.max_h
+        if n == 0:
+            return []
+        if self.shape == "fixed" or hi == lo:
+            return [mode] * n
+        if self.shape == "pert":
+            a, b = self._pert_ab()
+            values = lo + rng.beta(a, b, n) * (hi - lo)
+        elif self.shape == "triangular":
+            values = rng.triangular(lo, mode, hi, n)
+        else:
+            values = rng.uniform(lo, hi, n)
+        return [float(v) for v in values]
 
     def scaled(self, factor: float) -> Distribution:
         """The same shape with every value multiplied by ``factor``."""

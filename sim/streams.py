@@ -29,19 +29,8 @@ def stream(seed: int, replication: int, *parts: str) -> np.random.Generator:
 
 
 def draw(dist: Distribution, rng: np.random.Generator, n: int) -> list[float]:
-    """``n`` durations in hours from ``dist``, as Python floats (kept out of the SimPy clock as numpy)."""
-    lo, mode, hi = dist.min_h, dist.mode_h, dist.max_h
-    if n == 0:
-        return []
-    if dist.shape == "fixed" or hi == lo:
-        return [mode] * n
-    if dist.shape == "pert":
-        span = hi - lo
-        a = 1 + 4 * (mode - lo) / span
-        b = 1 + 4 * (hi - mode) / span
-        values = lo + rng.beta(a, b, n) * span
-    elif dist.shape == "triangular":
-        values = rng.triangular(lo, mode, hi, n) if lo < hi else np.full(n, mode)
-    else:
-        values = rng.uniform(lo, hi, n)
-    return [float(v) for v in values]
+    """``n`` durations in hours from ``dist``, as Python floats (kept out of the SimPy clock as numpy).
+
+    The sampler itself is ``Distribution.draw``, so the model and the engine draw the same way.
+    """
+    return dist.draw(rng, n)

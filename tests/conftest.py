@@ -1,9 +1,18 @@
-"""Shared fixtures: the bundled network and a tiny hand-checkable network written to disk."""
+"""Shared fixtures: the bundled network, a tiny hand-checkable network written to disk, and the
+bundled scenarios simulated once per session (most of the suite's time used to go into
+simulating the same baseline again and again).
+
+The session runs are shared: a test reads them and never changes them (copy a folder first).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +20,12 @@ import pytest
 import tomli_w
 
 import corridors
+import sim
+from corridors.cli import main
+from sim.runner import RunResult
+
+#: The bundled scenarios by name: the baseline and its what-ifs.
+BUNDLED_SCENARIOS = tuple(sorted(p.stem for p in (corridors.bundled_data_dir() / "scenarios").glob("*.toml")))
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +142,83 @@ def one_leg_geometry(leg: str, coordinates: list[list[float]]) -> dict[str, Any]
 def tiny(tmp_path: Path) -> dict[str, Any]:
     """Records of the tiny network, to change before writing them with ``write_network``."""
     return copy.deepcopy(tiny_records())
+
+
+@pytest.fixture(scope="session")
+def loaded_scenario() -> Callable[[str], sim.Scenario]:
+    """A bundled scenario by name, loaded once a session (scenarios are frozen: read them, or
+    ``dataclasses.replace`` them; loading one reads and checks the whole network)."""
+    loaded: dict[str, sim.Scenario] = {}
+
+    def load(name: str) -> sim.Scenario:
+        if name not in loaded:
+            loaded[name] = sim.load_scenario(name)
+        return loaded[name]
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def baseline_scenario(loaded_scenario: Callable[[str], sim.Scenario]) -> sim.Scenario:
+    """The bundled baseline, loaded once a session."""
+    return loaded_scenario("baseline")
+
+
+@pytest.fixture(scope="session")
+def baseline_run(loaded_scenario: Callable[[str], sim.Scenario]) -> RunResult:
+    """``sim.simulate(sim.load_scenario(), replications=2, seed=1)``: the README's and the golden
+    file's run. Its replication 0 is the one ``corridors simulate -r 1`` runs (streams are keyed
+    by seed and replication)."""
+    return sim.simulate(loaded_scenario("baseline"), replications=2, seed=1)
+
+
+@pytest.fixture(scope="session")
+def bundled_run(baseline_run: RunResult, loaded_scenario: Callable[[str], sim.Scenario]) -> Callable[[str], RunResult]:
+    """A bundled scenario by name, simulated once a session: one replication at seed 1 (the
+    baseline: ``baseline_run``'s two)."""
+    runs: dict[str, RunResult] = {"baseline": baseline_run}
+
+    def run(name: str) -> RunResult:
+        if name not in runs:
+            runs[name] = sim.simulate(loaded_scenario(name), replications=1, seed=1)
+        return runs[name]
+
+    return run
+
+
+def run_cli(argv: list[str]) -> str:
+    """``corridors ARGV``, which must succeed; returns what it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(argv)
+    assert code == 0, (argv, out.getvalue())
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def baseline_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder ``corridors simulate -r 1 --out FOLDER`` writes for the bundled baseline
+    (event log, trains, summary, manifest, map.html, report.html), written once a session."""
+    out = tmp_path_factory.mktemp("run") / "baseline"
+    run_cli(["simulate", "-r", "1", "--out", str(out)])
+    return out
+
+
+@pytest.fixture(scope="session")
+def red_sea_compare(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """``corridors compare baseline red-sea-closure -r 2 --json``, run once a session: its folder
+    (compare.json, compare.html) and the JSON it printed."""
+    out = tmp_path_factory.mktemp("compare") / "cmp"
+    printed = run_cli(["compare", "baseline", "red-sea-closure", "-r", "2", "--out", str(out), "--json"])
+    return out, json.loads(printed)
+
+
+@pytest.fixture(scope="session")
+def short_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled baseline cut to its first month (a twelfth of the simulation), as a file, for
+    tests of the command line that need a real scenario but not a whole year of it."""
+    scenario = tomllib.loads((corridors.bundled_data_dir() / "scenarios" / "baseline.toml").read_text("utf-8"))
+    scenario["scenario"]["end_date"] = scenario["scenario"]["start_date"].replace(month=2)
+    path = tmp_path_factory.mktemp("short") / "short.toml"
+    path.write_text(tomli_w.dumps(scenario), encoding="utf-8")
+    return path

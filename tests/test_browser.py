@@ -84,9 +84,9 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-def network_page(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+def network_page(browser: Any, tmp_path_factory: pytest.TempPathFactory, network: corridors.Network) -> Iterator[Page]:
     path = tmp_path_factory.mktemp("map") / "corridors.html"
-    path.write_text(render_offline(build_network_map(corridors.load_network())), encoding="utf-8")
+    path.write_text(render_offline(build_network_map(network)), encoding="utf-8")
     page = Page(browser, path)
     yield page
     page.page.close()
@@ -149,12 +149,8 @@ def test_a_hostile_node_name_runs_nothing(browser: Any, tmp_path: Path, tiny: di
     page.page.close()
 
 
-def test_results_map_animation_clock_advances(browser: Any, tmp_path: Path) -> None:
-    from corridors.cli import main
-
-    out = tmp_path / "run"
-    assert main(["simulate", "-r", "1", "--out", str(out)]) == 0
-    page = Page(browser, out / "map.html")
+def test_results_map_animation_clock_advances(browser: Any, baseline_folder: Path) -> None:
+    page = Page(browser, baseline_folder / "map.html")
     clock = page.page.locator(".corridors-clock")
     before = clock.inner_text()
     page.page.locator(".corridors-play").click()
@@ -171,12 +167,8 @@ def test_results_map_animation_clock_advances(browser: Any, tmp_path: Path) -> N
     page.page.close()
 
 
-def test_run_report_opens_with_no_errors_and_no_requests(browser: Any, tmp_path: Path) -> None:
-    from corridors.cli import main
-
-    out = tmp_path / "run"
-    assert main(["simulate", "-r", "1", "--out", str(out)]) == 0
-    page = Page(browser, out / "report.html")
+def test_run_report_opens_with_no_errors_and_no_requests(browser: Any, baseline_folder: Path) -> None:
+    page = Page(browser, baseline_folder / "report.html")
     page.page.wait_for_timeout(800)
     assert page.page.locator("svg").count() >= 3
     assert page.page.frame_locator("iframe").locator("path.corridors-leg").count() > 40  # the map inside works
@@ -186,12 +178,10 @@ def test_run_report_opens_with_no_errors_and_no_requests(browser: Any, tmp_path:
     page.page.close()
 
 
-def test_compare_report_opens_with_no_errors_and_no_requests(browser: Any, tmp_path: Path) -> None:
-    from corridors.cli import main
-
-    out = tmp_path / "cmp"
-    assert main(["compare", "baseline", "red-sea-closure", "-r", "2", "--out", str(out)]) == 0
-    page = Page(browser, out / "compare.html")
+def test_compare_report_opens_with_no_errors_and_no_requests(
+    browser: Any, red_sea_compare: tuple[Path, dict[str, Any]]
+) -> None:
+    page = Page(browser, red_sea_compare[0] / "compare.html")
     page.page.wait_for_timeout(800)
     assert "sea-suez-chengdu-rotterdam" in page.page.locator("table").first.inner_text()
     assert page.page.locator("iframe").count() == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import corridors
 from corridors.cli import main
 from tests.test_engine import exact_network, write_scenario
 
@@ -78,8 +79,9 @@ def test_bad_run_options_are_usage_errors(argv: list[str]) -> None:
 
 
 def test_validate_reports_every_row_and_fails_on_an_end_to_end_miss(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], short_baseline: Path
 ) -> None:
+    """On the baseline's first month: the rows are about reporting, not about a whole year."""
     targets = tmp_path / "targets.toml"
     targets.write_text("""
 [[targets]]
@@ -100,11 +102,11 @@ services = ["northern-chengdu-lodz"]
 range_d = [1, 2]
 source = ["ESTIMATE"]
 """)
-    assert main(["validate", "--targets", str(targets), "-r", "1", "--json"]) == 1
+    assert main(["validate", str(short_baseline), "--targets", str(targets), "-r", "1", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in data["rows"]] == ["T1", "T2"]
     assert [r["passed"] for r in data["rows"]] == [True, False] and data["failed"] == ["T2"]
-    assert main(["validate", "--targets", str(targets), "-r", "1"]) == 1
+    assert main(["validate", str(short_baseline), "--targets", str(targets), "-r", "1"]) == 1
     text = capsys.readouterr().out
     assert "1 end-to-end row fails: T2" in text and "T2 (An impossible figure)" in text
     # the failing row shows where its trains' days go: by country, and the longest stays
@@ -123,12 +125,10 @@ def test_validate_bad_targets_file(tmp_path: Path, capsys: pytest.CaptureFixture
     assert 'target T1: services = "nope": is not a service of the scenario' in capsys.readouterr().err
 
 
-def test_simulate_writes_a_readable_report(tmp_path: Path) -> None:
+def test_simulate_writes_a_readable_report(baseline_folder: Path) -> None:
     from maps.offline import external_references
 
-    out = tmp_path / "run"
-    assert main(["simulate", "-r", "1", "--out", str(out)]) == 0
-    page = (out / "report.html").read_text(encoding="utf-8")
+    page = (baseline_folder / "report.html").read_text(encoding="utf-8")
     for heading in (
         "Key figures",
         "Transit-time distributions",
@@ -178,11 +178,10 @@ def test_clip_cuts_at_a_word() -> None:
     assert _clip("short", 10) == "short"
 
 
-def test_validate_says_which_rows_parameters_were_fitted_to() -> None:
-    from corridors import load_network
+def test_validate_says_which_rows_parameters_were_fitted_to(network: corridors.Network) -> None:
     from sim.validate import fitted_parameters
 
-    fitted = fitted_parameters(load_network())
+    fitted = fitted_parameters(network)
     assert "M02 transit_h" in fitted["V10"] and "KZ_AKTAU process_h" in fitted["V10"]
     assert set(fitted) == {"V10", "V15", "V15c", "V16"}  # the rest are checked against independent facts
 

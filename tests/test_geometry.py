@@ -16,6 +16,7 @@ END_TOLERANCE_KM = 60.0
 #: Canals are land in the country polygons: (lat_min, lat_max, lon_min, lon_max).
 CANALS = {"Suez Canal": (29.8, 31.35, 32.25, 32.65)}
 STEP_KM = 10.0
+NETWORK = corridors.load_network()  # for the parameters: loaded once, not once per list
 
 
 def sample(path: tuple[tuple[float, float], ...]) -> list[tuple[float, float]]:
@@ -44,7 +45,7 @@ def test_there_are_sea_and_ferry_legs_to_check(network: corridors.Network) -> No
     assert {"X02a", "X02b", "X02c", "X03a", "X03b", "X04", "M02", "M07a"} <= set(water_legs(network))
 
 
-@pytest.mark.parametrize("leg_id", water_legs(corridors.load_network()))
+@pytest.mark.parametrize("leg_id", water_legs(NETWORK))
 def test_sea_and_ferry_legs_stay_on_water(network: corridors.Network, leg_id: str) -> None:
     leg = network.legs[leg_id]
     assert len(leg.path) > 2 or geodesic_km(leg.path[0], leg.path[-1]) < 2 * END_TOLERANCE_KM
@@ -59,7 +60,7 @@ def test_lake_van_ferry_stays_in_turkey(network: corridors.Network) -> None:
     assert {country_at(*p) for p in sample(leg.path)} == {"Turkey"}
 
 
-@pytest.mark.parametrize("leg_id", [leg.id for leg in corridors.load_network().legs.values() if leg.mode == "rail"])
+@pytest.mark.parametrize("leg_id", [leg.id for leg in NETWORK.legs.values() if leg.mode == "rail"])
 def test_rail_legs_stay_on_land(network: corridors.Network, leg_id: str) -> None:
     leg = network.legs[leg_id]
     at_sea = [p for p in far_from_ends(network, leg, 40.0) if country_at(*p) is None]
@@ -82,7 +83,7 @@ def test_caspian_ferry_crosses_water(network: corridors.Network) -> None:
 
 @pytest.mark.parametrize(
     "leg_id",
-    [leg.id for leg in corridors.load_network().legs.values() if not leg.distance_computed and len(leg.path) > 2],
+    [leg.id for leg in NETWORK.legs.values() if not leg.distance_computed and len(leg.path) > 2],
 )
 def test_given_distances_agree_with_the_geometry(network: corridors.Network, leg_id: str) -> None:
     leg = network.legs[leg_id]

@@ -103,8 +103,8 @@ def test_a_dispatch_set_with_what_it_needs_is_accepted(tmp_path: Path) -> None:
     assert f is not None and (f.dispatch, f.sailings_per_week) == ("timetable", 7)
 
 
-def test_bounds_of_the_bundled_network_hold() -> None:
-    net = corridors.load_network()
+def test_bounds_of_the_bundled_network_hold(network: corridors.Network) -> None:
+    net = network
     for node in net.nodes.values():
         for field, (lo, hi) in FIELD_BOUNDS.items():
             value = getattr(node.facility, field, None) if node.facility else None
@@ -207,14 +207,16 @@ def test_a_whatif_that_shortens_the_window_rebuilds_the_timetable(tmp_path: Path
     )
 
 
-def test_a_whatif_that_moves_the_start_counts_its_hours_from_it(tmp_path: Path) -> None:
+def test_a_whatif_that_moves_the_start_counts_its_hours_from_it(
+    tmp_path: Path, baseline_scenario: sim.Scenario
+) -> None:
     path = whatif(
         tmp_path,
         '[[closures]]\nnode = "PL_MALASZEWICZE"\nstart = 2025-09-12\nend = 2025-09-14\n',
         head="start_date = 2025-07-01\n",
     )
     scenario = load_scenario(path)
-    base = sim.load_scenario("baseline")
+    base = baseline_scenario
     shift = (scenario.start - base.start).total_seconds() / 3600
     assert scenario.closures[-1].start_h == (dt.datetime(2025, 9, 12) - scenario.start).total_seconds() / 3600
     for before, after in zip(base.closures, scenario.closures, strict=False):
@@ -258,8 +260,8 @@ def test_too_many_departures_are_refused_while_loading(tmp_path: Path) -> None:
     assert time.monotonic() - started < 30
 
 
-def test_sweep_values_keep_the_bounds() -> None:
-    base = sim.load_scenario("baseline")
+def test_sweep_values_keep_the_bounds(baseline_scenario: sim.Scenario) -> None:
+    base = baseline_scenario
     for param, value, needle in [
         ("service.northern-chengdu-lodz.trains_per_week", 1e308, "at most 1000"),
         ("node.KZ_ALTYNKOL.servers", 1e308, "at most 200"),
@@ -320,19 +322,21 @@ def test_a_sweep_beyond_the_limit_names_its_knobs(capsys: pytest.CaptureFixture[
     assert code == 1 and "× 40 runs" in err and "--allow-large" in err
 
 
-def test_allow_large_does_not_allow_beyond_memory(capsys: pytest.CaptureFixture[str]) -> None:
+def test_allow_large_does_not_allow_beyond_memory(
+    capsys: pytest.CaptureFixture[str], baseline_scenario: sim.Scenario
+) -> None:
     code, err = _cli(["simulate", "-r", "99999", "--allow-large"], capsys)
     assert code == 1 and "too large for this machine" in err and "\n" not in err
-    scenario = sim.load_scenario("baseline")
+    scenario = baseline_scenario
     with pytest.raises(InputError, match="even with allow_large=True"):
         check_run_size([scenario], 10, allow_large=True, memory_bytes=10**6)
     assert check_run_size([scenario], 10) == 10 * run_size(scenario).visits
 
 
-def test_the_limit_counts_vessel_loads(tmp_path: Path) -> None:
+def test_the_limit_counts_vessel_loads(tmp_path: Path, baseline_scenario: sim.Scenario) -> None:
     path = whatif(tmp_path, override('node = "CN_SHANGHAI"', "vessel_capacity_teu", "value = 1"))
     heavy = run_size(load_scenario(path))
-    light = run_size(sim.load_scenario("baseline"))
+    light = run_size(baseline_scenario)
     assert heavy.visits > light.visits + 100 * 100  # two sea services, 100 TEU a train, a sailing each
     assert MAX_VISITS * VISIT_BYTES <= 10 * 10**9
 
@@ -505,9 +509,9 @@ def test_random_scenarios_give_only_the_projects_errors(
         json.dumps(result.summary, allow_nan=False)  # finite numbers only
 
 
-def test_the_api_passes_the_same_guard() -> None:
+def test_the_api_passes_the_same_guard(baseline_scenario: sim.Scenario) -> None:
     """``sim.simulate`` refuses what the command line refuses, unless ``allow_large`` is given."""
-    base = sim.load_scenario("baseline")
+    base = baseline_scenario
     started = time.monotonic()
     with pytest.raises(CorridorsError, match="allow_large=True"):
         sim.simulate(base, replications=1000)

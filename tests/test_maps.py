@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,15 @@ import corridors
 from corridors.cli import main
 from maps.network_map import _basemap, build_network_map
 from maps.offline import VENDOR, OfflineError, external_references, render_offline, without_vendored
+from sim.runner import RunResult
 from tests.conftest import write_network
 
 TILE_PATTERNS = ("tile.openstreetmap", "{z}/{x}/{y}", "tiles.stadiamaps", "basemaps.cartocdn", "arcgisonline")
 
 
 @pytest.fixture(scope="module")
-def network_html() -> str:
-    return render_offline(build_network_map(corridors.load_network()))
+def network_html(network: corridors.Network) -> str:
+    return render_offline(build_network_map(network))
 
 
 def test_no_reference_leaves_the_page(network_html: str) -> None:
@@ -133,11 +135,10 @@ def test_map_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert not (tmp_path / "x.html").exists()
 
 
-@pytest.fixture(scope="module")
-def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("run") / "baseline"
-    assert main(["simulate", "-r", "1", "--out", str(out)]) == 0
-    return out
+@pytest.fixture
+def run_folder(baseline_folder: Path) -> Path:
+    """``corridors simulate -r 1``'s folder for the baseline (the session's: read it, copy it to change it)."""
+    return baseline_folder
 
 
 def test_simulate_writes_a_results_map(run_folder: Path) -> None:
@@ -211,16 +212,18 @@ def test_results_events_are_checked(run_folder: Path, tmp_path: Path, capsys: py
     assert 'events.csv.gz: line 2: place = "<script>": is not a node of the network' in capsys.readouterr().err
 
 
-def test_results_for_some_corridors_show_only_theirs(run_folder: Path, tmp_path: Path) -> None:
+def test_results_for_some_corridors_show_only_theirs(
+    run_folder: Path, tmp_path: Path, network: corridors.Network
+) -> None:
     import json
 
     out = tmp_path / "m.html"
     assert main(["map", "southern", "--results", str(run_folder), "--out", str(out)]) == 0
     html = out.read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="corridors-anim-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
-    southern = corridors.load_network().corridor("southern")
+    southern = network.corridor("southern")
     assert "wait-PL_MALASZEWICZE" not in html and "wait-KZ_ALTYNKOL" in html
-    on_route = {tuple(corridors.load_network().nodes[n].latlon) for n in southern.node_ids}
+    on_route = {tuple(network.nodes[n].latlon) for n in southern.node_ids}
     assert {(round(a, 3), round(b, 3)) for a, b in data["nodes"]} <= {(round(a, 3), round(b, 3)) for a, b in on_route}
 
 
@@ -251,11 +254,10 @@ def test_closures_and_bans_are_drawn_with_what_closes_them(network: corridors.Ne
     assert "Closures and bans" not in plain and '<details class="corridors-legend" open>' in plain
 
 
-def test_a_whatif_map_marks_its_bans_and_closures() -> None:
-    import sim
+def test_a_whatif_map_marks_its_bans_and_closures(bundled_run: Callable[[str], RunResult]) -> None:
     from maps.report import closed_places
 
-    run = sim.simulate(sim.load_scenario("no-russia-transit"), replications=1)
+    run = bundled_run("no-russia-transit")
     closed = closed_places(run)
     net = run.scenario.network
     assert {"KZRU_BORDER", "RUBY_BORDER"} <= set(closed)
@@ -263,5 +265,5 @@ def test_a_whatif_map_marks_its_bans_and_closures() -> None:
     assert closed["RUBY_BORDER"] == "banned: no traffic through it"
     into_ru = [leg for leg, why in closed.items() if leg in net.legs and why == "banned: leads into RU"]
     assert into_ru and all("RU" not in net.legs[leg].countries for leg in into_ru)  # e.g. Dostyk to the RU border
-    red_sea = closed_places(sim.simulate(sim.load_scenario("red-sea-closure"), replications=1))
+    red_sea = closed_places(bundled_run("red-sea-closure"))
     assert red_sea == {"YE_BAB_EL_MANDEB": "closed 2025-01-01 to 2026-05-01"}

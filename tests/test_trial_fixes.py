@@ -137,9 +137,8 @@ def test_a_closed_pass_through_shows_as_a_hold(tmp_path: Path) -> None:
     assert b["wait_h"] is None and b["hold_h"]["max"] == 14.0 and b["stay_h_mean"] > 0
 
 
-def test_days_at_sea_are_not_given_to_countries() -> None:
-    result = sim.simulate(sim.load_scenario(), replications=1, seed=1)
-    by_country = result.summary["where_days_go"]["sea-suez-chengdu-rotterdam"]["by_country_h"]
+def test_days_at_sea_are_not_given_to_countries(baseline_run: sim.RunResult) -> None:
+    by_country = baseline_run.summary["where_days_go"]["sea-suez-chengdu-rotterdam"]["by_country_h"]
     assert by_country["at sea"] > 24 * 25 and by_country.get("YE", 0) < 24
 
 
@@ -194,11 +193,10 @@ def test_default_targets_leave_out_rows_for_services_a_scenario_lacks(
     assert code == 0 and "V02" in data["skipped"] and [r["id"] for r in data["rows"]][:1] == ["V01"]
 
 
-def test_simulate_takes_a_network_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_takes_a_network_folder(tmp_path: Path, short_baseline: Path) -> None:
     from corridors import bundled_data_dir
 
-    assert (
-        main(["simulate", "-r", "1", "--network", str(bundled_data_dir() / "network"), "--out", str(tmp_path / "o")])
-        == 0
-    )
+    network = bundled_data_dir() / "network"
+    argv = ["simulate", str(short_baseline), "-r", "1", "--network", str(network), "--out", str(tmp_path / "o")]
+    assert main(argv) == 0
     assert (tmp_path / "o" / "summary.json").is_file()

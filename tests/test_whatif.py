@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,24 +28,24 @@ WHATIFS = [
 
 
 @pytest.mark.parametrize("name", WHATIFS)
-def test_bundled_whatifs_load_with_a_description(name: str) -> None:
-    scenario = sim.load_scenario(name)
+def test_bundled_whatifs_load_with_a_description(name: str, loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    scenario = loaded_scenario(name)
     assert scenario.base == "baseline" and scenario.description
     assert "#" in bundled_scenario(name).read_text().splitlines()[0]  # the facts behind it come first
 
 
-def test_overrides_change_the_network() -> None:
-    base, doubled = sim.load_scenario("baseline"), sim.load_scenario("altynkol-doubled")
+def test_overrides_change_the_network(loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    base, doubled = loaded_scenario("baseline"), loaded_scenario("altynkol-doubled")
     a, b = base.network.nodes["KZ_ALTYNKOL"].facility, doubled.network.nodes["KZ_ALTYNKOL"].facility
     assert a is not None and b is not None
     assert (b.servers, b.trains_per_day) == (2 * a.servers, 2 * (a.trains_per_day or 0))
-    digitised = sim.load_scenario("middle-corridor-digitised").network.nodes["KZ_AKTAU"].facility
+    digitised = loaded_scenario("middle-corridor-digitised").network.nodes["KZ_AKTAU"].facility
     assert digitised is not None and digitised.process_h is not None
     assert digitised.process_h.mode_h == pytest.approx(base.network.nodes["KZ_AKTAU"].facility.process_h.mode_h / 2)  # type: ignore[union-attr]
 
 
-def test_a_whatif_inherits_and_replaces_services() -> None:
-    base, more = sim.load_scenario("baseline"), sim.load_scenario("southern-demand-x10")
+def test_a_whatif_inherits_and_replaces_services(loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    base, more = loaded_scenario("baseline"), loaded_scenario("southern-demand-x10")
     assert [s.name for s in more.services] == [s.name for s in base.services]
     south = {s.name: s for s in more.services}["southern-chengdu-lodz"]
     assert len(south.departures_h) == pytest.approx(
@@ -52,16 +54,18 @@ def test_a_whatif_inherits_and_replaces_services() -> None:
     assert more.start == base.start and more.horizon_h == base.horizon_h
 
 
-def test_no_russia_reroutes_every_northern_service_and_says_why() -> None:
-    scenario = sim.load_scenario("no-russia-transit")
+def test_no_russia_reroutes_every_northern_service_and_says_why(
+    loaded_scenario: Callable[[str], sim.Scenario],
+) -> None:
+    scenario = loaded_scenario("no-russia-transit")
     for service in scenario.services:
         if service.name.startswith("northern"):
             assert service.rerouted_from and "RU" in service.reroute_reason
             assert not {"KZRU_BORDER", "RUBY_BORDER"} & set(service.node_ids)
 
 
-def test_red_sea_closure_sends_ships_round_the_cape() -> None:
-    moved = {s.name: s for s in sim.load_scenario("red-sea-closure").services}["sea-suez-chengdu-rotterdam"]
+def test_red_sea_closure_sends_ships_round_the_cape(loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    moved = {s.name: s for s in loaded_scenario("red-sea-closure").services}["sea-suez-chengdu-rotterdam"]
     assert moved.node_ids == ("CN_CHENGDU", "CN_SHANGHAI", "ZA_CAPE", "NL_ROTTERDAM")
 
 
@@ -117,10 +121,8 @@ def test_a_cycle_of_bases_is_refused(tmp_path: Path) -> None:
         sim.load_scenario(tmp_path / "a.toml")
 
 
-def test_compare_red_sea_with_common_random_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "cmp"
-    assert main(["compare", "baseline", "red-sea-closure", "-r", "3", "--out", str(out), "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+def test_compare_red_sea_with_common_random_numbers(red_sea_compare: tuple[Path, dict[str, Any]]) -> None:
+    out, data = red_sea_compare
     row = data["whatifs"][0]["services"]["sea-suez-chengdu-rotterdam"]
     delta = row["delta"]["transit_d_mean"]
     assert 7 <= delta["value"] <= 14 and delta["ci95"][0] > 0
@@ -130,25 +132,26 @@ def test_compare_red_sea_with_common_random_numbers(tmp_path: Path, capsys: pyte
     assert json.loads((out / "compare.json").read_text())["base"] == "baseline"
 
 
-def test_compare_writes_a_report_that_needs_no_network(tmp_path: Path) -> None:
+def test_compare_writes_a_report_that_needs_no_network(red_sea_compare: tuple[Path, dict[str, Any]]) -> None:
     from maps.offline import external_references
 
-    out = tmp_path / "cmp"
-    assert main(["compare", "baseline", "lake-van-ferry-out", "-r", "2", "--out", str(out)]) == 0
-    page = (out / "compare.html").read_text(encoding="utf-8")
-    assert "lake-van-ferry-out" in page and "<svg" in page and "Route maps" in page
+    page = (red_sea_compare[0] / "compare.html").read_text(encoding="utf-8")
+    assert "red-sea-closure" in page and "<svg" in page and "Route maps" in page
     assert len(page.encode("utf-8")) < 6e6
     outer = page.split("<iframe")[0]  # the report itself; the maps inside are checked in test_maps
     assert external_references(outer) == []
 
 
-def test_sweep_over_a_service_frequency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sweep_over_a_service_frequency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], short_baseline: Path
+) -> None:
+    """Over the baseline's first month (each value is a run)."""
     out = tmp_path / "sw"
     assert (
         main(
             [
                 "sweep",
-                "baseline",
+                str(short_baseline),
                 "--param",
                 "service.southern-chengdu-lodz.trains_per_week",
                 "--values",
@@ -186,9 +189,9 @@ def test_sweep_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv
     assert not (tmp_path / "x").exists()
 
 
-def test_service_overrides_and_their_mistakes(tmp_path: Path) -> None:
-    base = {s.name: s for s in sim.load_scenario("baseline").services}
-    more = {s.name: s for s in sim.load_scenario("southern-demand-x10").services}
+def test_service_overrides_and_their_mistakes(tmp_path: Path, loaded_scenario: Callable[[str], sim.Scenario]) -> None:
+    base = {s.name: s for s in loaded_scenario("baseline").services}
+    more = {s.name: s for s in loaded_scenario("southern-demand-x10").services}
     assert len(more["southern-chengdu-lodz"].departures_h) == pytest.approx(
         10 * len(base["southern-chengdu-lodz"].departures_h), rel=0.1
     )
@@ -244,14 +247,17 @@ def test_overrides_that_cannot_apply_are_refused(tmp_path: Path, override: str, 
         sim.load_scenario(write(tmp_path, "x", text))
 
 
-def test_an_added_service_shows_in_the_comparison(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_added_service_shows_in_the_comparison(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], short_baseline: Path
+) -> None:
+    """A what-if of the baseline's first month that adds a service."""
     text = (
-        '[scenario]\nname = "more"\nbase = "baseline"\n[[services]]\nname = "new-xian-tbilisi"\n'
+        f'[scenario]\nname = "more"\nbase = "{short_baseline.as_posix()}"\n[[services]]\nname = "new-xian-tbilisi"\n'
         'origin = "CN_XIAN"\ndestination = "GE_TBILISI"\ntrains_per_week = { value = 2, source = ["ESTIMATE"] }\n'
         'wagons = { value = 51, source = ["ESTIMATE"] }\nteu = { value = 102, source = ["ESTIMATE"] }\n'
     )
     path = write(tmp_path, "more", text)
-    assert main(["compare", "baseline", str(path), "-r", "1", "--out", str(tmp_path / "c")]) == 0
+    assert main(["compare", str(short_baseline), str(path), "-r", "1", "--out", str(tmp_path / "c")]) == 0
     assert "new-xian-tbilisi (added)" in capsys.readouterr().out
 
 
