@@ -72,18 +72,14 @@ def load_results(folder: str | Path, network: Network) -> Results:
             raise DataError(shown, f"node {node_id}", "nodes", node_id, "is not a node of the network")
         if not isinstance(row, dict):
             raise DataError(shown, f"node {node_id}", "nodes", row, "must be an object")
-        wait = row.get("wait_h")
-        if wait is not None:
-            if not isinstance(wait, dict):
-                raise DataError(shown, f"node {node_id}", "wait_h", wait, "must be an object")
+        for part in ("wait_h", "hold_h"):  # queue before service; held for a vessel, sailing or opening
+            hours = row.get(part)
+            if hours is None:
+                continue
+            if not isinstance(hours, dict):
+                raise DataError(shown, f"node {node_id}", part, hours, "must be an object")
             for k in ("mean", "p95"):
-                _number(shown, f"node {node_id}", f"wait_h.{k}", wait.get(k))
-        hold = row.get("hold_h")
-        if hold is not None:
-            if not isinstance(hold, dict):
-                raise DataError(shown, f"node {node_id}", "hold_h", hold, "must be an object")
-            for k in ("mean", "p95"):
-                _number(shown, f"node {node_id}", f"hold_h.{k}", hold.get(k))
+                _number(shown, f"node {node_id}", f"{part}.{k}", hours.get(k))
         for k in ("stay_h_mean", "utilisation"):
             if row.get(k) is not None:
                 _number(shown, f"node {node_id}", k, row.get(k))
