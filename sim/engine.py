@@ -15,7 +15,7 @@ import simpy
 
 from corridors import Leg, Node
 from sim.facilities import Cut, FerryLine, Sailings, Station, Windows, Yard
-from sim.places import ClosedLeg, Ferry, Held, Line, Liner, Place, Served, Train, YardEntry, catch_up
+from sim.places import CLOCK_SLACK_H, ClosedLeg, Ferry, Held, Line, Liner, Place, Served, Train, YardEntry
 from sim.records import Event, TrainRecord
 from sim.scenario import Scenario, Service
 from sim.streams import draw, stream
@@ -29,13 +29,12 @@ VESSEL_DISPATCH = ("when_full", "max_wait")
 class _Route:
     """A service's route resolved to the places its trains visit, looked up once per service.
 
-    ``departures[i]`` is what a train meets leaving node ``i`` (a closed leg, a full yard ahead,
-    then the move: a line, a ferry or a liner's voyage, which brings it to a later node);
-    ``arrivals[j]`` is what it meets at node ``j`` (servers, or a closure that may hold it).
+    ``steps[i]`` is what a train meets from node ``i`` on: a closed leg, a full yard ahead, the
+    move (a line, a ferry or a liner's voyage, which brings it to a later node), and what it meets
+    there (servers, or a closure that may hold it) unless that is the end of the route.
     """
 
-    departures: tuple[tuple[Place, ...], ...]
-    arrivals: tuple[Place | None, ...]
+    steps: tuple[tuple[tuple[Place, bool, bool], ...], ...]  # (place, shared, waits) each
 
 
 @dataclass
@@ -221,6 +220,7 @@ class _Model:
         """The places of each leg of the route and of the node after it."""
         nodes, legs = service.node_ids, service.leg_ids
         departures: list[tuple[Place, ...]] = []
+        aheads: list[int] = []
         arrivals: list[Place | None] = [None] * len(nodes)
         for i, leg_id in enumerate(legs):
             leg = self.net.legs[leg_id]
@@ -235,6 +235,7 @@ class _Model:
             else:
                 move, ahead = Line(draws["leg:" + leg_id], self._gate(leg)), i + 1
             closed = self.leg_closed.get(leg_id)
+            aheads.append(ahead)
             yard = self.yards.get(nodes[ahead])
             departures.append(
                 (
@@ -250,7 +251,13 @@ class _Model:
                 arrivals[i + 1] = Served(station, draws.get("node:" + nxt))
             elif held:
                 arrivals[i + 1] = Held(held)
-        return _Route(tuple(departures), tuple(arrivals))
+        last = len(nodes) - 1
+        steps = []
+        for i, places in enumerate(departures):
+            arrival = arrivals[aheads[i]] if aheads[i] < last else None
+            visited = (*places, arrival) if arrival is not None else places
+            steps.append(tuple((p, p.shared, p.waits) for p in visited))  # flags read once, not per train
+        return _Route(tuple(steps))
 
     def _train(self, service: Service, k: int, route: _Route) -> Generator[simpy.Event, Any, None]:
         """A train walks its route: at each node what it leaves through, then what it arrives at."""
@@ -264,28 +271,19 @@ class _Model:
         self._open_trains[tid] = (service, depart)
         train.event(nodes[0], "depart", depart)
         last = len(nodes) - 1
+        steps = route.steps
         while train.i < last:
-            for place in route.departures[train.i]:  # the move, last, brings the train to a later node
-                if place.shared:  # the clock rule: the engine reaches the train's time first
-                    wait = catch_up(train)
-                    if wait is not None:
-                        yield wait
-                if place.waits or train.slots:
+            for place, shared, waits in steps[train.i]:  # the move brings the train to a later node
+                if shared:  # the clock rule (see sim.places): the engine reaches the train's time
+                    if train.t > env.now:
+                        yield env.timeout(train.t - env.now)
+                    assert env.now - train.t <= CLOCK_SLACK_H * (1.0 + train.t), (tid, env.now, train.t)
+                if waits or train.slots:
                     yield from place.visit(train)
                 else:
                     place.pass_(train)
-            if train.i >= last:
-                break
-            arrival = route.arrivals[train.i]
-            if arrival is not None:
-                if arrival.shared:
-                    wait = catch_up(train)
-                    if wait is not None:
-                        yield wait
-                arrival.pass_(train)  # servers or a hold: they decide at once
-        wait = catch_up(train)
-        if wait is not None:
-            yield wait
+        if train.t > env.now:
+            yield env.timeout(train.t - env.now)
         if train.slots:
             yield from train.release_at(last, train.t)
         train.event(nodes[-1], "complete", train.t)

@@ -4,9 +4,8 @@ A train keeps its own clock (``Train.t``), ahead of the engine's when nothing ca
 a leg's transit time is added to it without an engine event. A place where trains meet (a
 station's servers, a ferry, a liner's sailings, a line's entry gate, a yard's tracks) is
 ``shared``: it must see trains in the engine's time order, so before a train visits it the
-engine's clock is brought up to the train's. ``catch_up`` is that rule, the one place it lives
-(the engine calls it before every shared place), and it asserts that the engine is never past
-the train (a train acting in the engine's past would break first come, first served).
+engine's clock is brought up to the train's: the clock rule (``CLOCK_SLACK_H``), kept in one
+place, the engine's loop, and asserted there.
 
 A place that may wait in SimPy after deciding (a ferry's crossing, a yard's free track) ``waits``:
 its ``visit`` is a process step (a generator). The others are a plain call, ``pass_``, so that
@@ -26,7 +25,12 @@ import simpy
 from sim.facilities import FerryLine, Sailings, Station, Windows, Yard
 from sim.records import Event
 
+#: An ``Event`` built as a tuple is built without the Python-level ``__new__`` a NamedTuple adds:
+#: the same record, made a hundred thousand times a replication at a third of the cost.
+_row = tuple.__new__
+
 __all__ = [
+    "CLOCK_SLACK_H",
     "ClosedLeg",
     "Ferry",
     "Held",
@@ -36,7 +40,6 @@ __all__ = [
     "Served",
     "Train",
     "YardEntry",
-    "catch_up",
 ]
 
 
@@ -45,7 +48,6 @@ class Train:
 
     __slots__ = (
         "env",
-        "event",
         "i",
         "k",
         "log",
@@ -88,11 +90,9 @@ class Train:
         self.parts = 0
         self.slots: list[tuple[int, Yard, Any]] = []  # (node index, yard, request) held ahead
 
-        def event(place: str, kind: str, t: float, _log: Callable[[Event], None] = log) -> None:
-            """One row of the event log (a closure: tens of thousands of calls a replication)."""
-            _log(Event(rep, tid, place, kind, t))
-
-        self.event = event
+    def event(self, place: str, kind: str, t: float) -> None:
+        """One row of the event log (the most frequent visits write theirs with ``log`` directly)."""
+        self.log(_row(Event, (self.rep, self.tid, place, kind, t)))
 
     def wait_until(self, t: float) -> None:
         """Stay where the train is until ``t`` (a closure, a storm, an opening): waiting hours."""
@@ -116,24 +116,19 @@ class Train:
             self.slots.remove(held)
 
 
-def catch_up(train: Train) -> simpy.Event | None:
-    """The clock rule: before a shared place decides, the engine's clock must reach the train's.
-
-    Returns the timeout to wait for, or None when the clocks agree already; asserts the engine is
-    never past the train. After the timeout the two agree but for the rounding of now + (t - now):
-    the train keeps its own figure, so the records do not depend on when the engine woke it.
-    """
-    env = train.env
-    if train.t > env.now:
-        return env.timeout(train.t - env.now)
-    assert env.now - train.t <= 1e-9 * (1.0 + train.t), f"{train.tid}: engine at {env.now} h, train at {train.t} h"
-    return None
+#: The clock rule. Before a train visits a shared place, the engine's clock must reach the train's:
+#: the engine's loop (``sim.engine``, the one place that does it) waits for the difference, then
+#: asserts that the engine is not past the train by more than this (relative, in hours: the
+#: rounding of now + (t - now)). A train acting in the engine's past would break first come,
+#: first served. The train keeps its own figure, so the records do not depend on when the engine
+#: woke it.
+CLOCK_SLACK_H = 1e-9
 
 
 class Place(Protocol):
     """Anything a train visits: it moves the train's clock, hour totals and records.
 
-    ``shared``: trains meet here, so the engine catches up with the train first (``catch_up``).
+    ``shared``: trains meet here, so the engine catches up with the train first (the clock rule).
     ``waits``: the visit may wait in SimPy, so it is the process step ``visit``; otherwise the
     engine calls ``pass_``, which does the same without a generator. A place that a train leaves
     from gives back yard tracks it held there (``Train.leave``): that may wait too, so the engine
@@ -234,14 +229,15 @@ class Line(_Departure):
         if self.gate is not None:
             entry, _ = self.gate.admit(train.t, 0.0)
             train.wait_until(entry)
-        t = train.t
-        if train.i:
-            train.event(train.nodes[train.i], "leave", t)
+        i, t, log = train.i, train.t, train.log  # locals: this is the engine's most frequent visit
+        if i:
+            log(_row(Event, (train.rep, train.tid, train.nodes[i], "leave", t)))
         hours = self.draws[train.k]
         train.moving_h += hours
-        train.t = t + hours
-        train.i += 1
-        train.event(train.nodes[train.i], "arrive", train.t)
+        t += hours
+        train.t = t
+        train.i = i = i + 1
+        log(_row(Event, (train.rep, train.tid, train.nodes[i], "arrive", t)))
 
     def after_leave(self, train: Train, decided: Any) -> None:
         hours = self.draws[train.k]
@@ -321,9 +317,9 @@ class Served(_Place):
 
     def pass_(self, train: Train) -> None:
         start, end = self.station.admit(train.t, self.draws[train.k] if self.draws else 0.0)
-        at = train.nodes[train.i]
-        train.event(at, "start", start)
-        train.event(at, "end", end)
+        at, log, rep, tid = train.nodes[train.i], train.log, train.rep, train.tid
+        log(_row(Event, (rep, tid, at, "start", start)))
+        log(_row(Event, (rep, tid, at, "end", end)))
         train.waiting_h += start - train.t
         train.processing_h += end - start
         train.t = end
