@@ -72,7 +72,8 @@ class Distribution:
             a, b = self._pert_ab()
             return a * b / ((a + b) ** 2 * (a + b + 1)) * (hi - lo) ** 2
         if self.shape == "triangular":
-            return (lo * lo + mode * mode + hi * hi - lo * mode - lo * hi - mode * hi) / 18
+            m, h = mode - lo, hi - lo  # measured from min: the same variance, with no cancellation below 0
+            return (m * m - m * h + h * h) / 18
         return (hi - lo) ** 2 / 12
 
     def draw(self, rng: np.random.Generator, n: int) -> list[float]:

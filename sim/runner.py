@@ -8,7 +8,6 @@ import datetime as dt
 import gc
 import gzip
 import hashlib
-import json
 import math
 import multiprocessing
 import os
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from corridors import InputError, bundled_data_dir
-from corridors.export import check_output_dir, spreadsheet_text, staged_folder
+from corridors.export import check_output_dir, json_text, spreadsheet_text, staged_folder
 from corridors.loader import display_path
 from sim.engine import Replication, run_replication
 from sim.kpis import summarize
@@ -277,8 +276,8 @@ def write_run(
                 for t in rep.trains:
                     transit = round((t.arrive_h - t.depart_h) / 24, 4) if t.arrive_h is not None else ""
                     w.writerow([*map(_cell, t), transit])
-        (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1) + "\n", encoding="utf-8")
-        (tmp / "manifest.json").write_text(json.dumps(_manifest(result, argv), indent=1) + "\n", encoding="utf-8")
+        (tmp / "summary.json").write_text(json_text(result.summary), encoding="utf-8")  # never NaN or Infinity
+        (tmp / "manifest.json").write_text(json_text(_manifest(result, argv)), encoding="utf-8")
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
     return [out / name for name in sorted(names)]

@@ -19,13 +19,11 @@ from corridors.tables import render_text
 
 
 def simulate(args: argparse.Namespace) -> int:
-    from sim.limits import check_run_size
     from sim.runner import RUN_FILES, simulate, write_run
     from sim.scenario import load_scenario
 
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
-    check_run_size([scenario], args.replications, allow_large=args.allow_large)
     out = Path(args.out) if args.out else Path("out") / scenario.name
     check_output_dir(out, names=[*RUN_FILES, "map.html", "report.html"], label="--out ")
     if not args.out:
