@@ -15,7 +15,7 @@ from maps.offline import render_offline
 from maps.results import Results
 from maps.svg import ecdf, lines, stacked_bars, time_distance
 from maps.tables import table_html
-from sim.kpis import overload_note
+from sim.kpis import overload_note, transit_d_per_replication
 from sim.runner import RunResult
 from sim.scenario import Scenario
 from sim.sweep import moved_services
@@ -38,7 +38,7 @@ iframe { width: 100%; height: 600px; border: 1px solid #ccc; margin-bottom: 10px
 
 def results_from_run(result: RunResult) -> Results:
     """What a map needs from an in-memory run: its summary and the first replication's events."""
-    events = [(e.train, e.place, e.event, e.time_h) for e in result.replications[0].events]
+    events = [(e.train, e.place, e.leg, e.event, e.time_h) for e in result.replications[0].events]
     return Results(result.summary, events, result.summary["start"])
 
 
@@ -98,11 +98,12 @@ def _fmt(value: Any, digits: int = 2, signed: bool = False) -> str:
 
 
 def _transits(result: RunResult) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = defaultdict(list)
-    for rep in result.replications:
-        for t in rep.trains:
-            if t.arrive_h is not None:
-                out[t.service].append((t.arrive_h - t.depart_h) / 24)
+    """Per service, the transit days of its arrived trains over every replication."""
+    out = {}
+    for service in result.scenario.services:
+        per_rep = transit_d_per_replication(result.replications, {service.name})
+        if any(per_rep):
+            out[service.name] = [d for values in per_rep for d in values]
     return out
 
 
@@ -116,9 +117,8 @@ def _profiles(result: RunResult, names: Sequence[str]) -> dict[str, list[tuple[f
         if e.event == "depart":
             departed[e.train] = e.time_h
     for e in result.replications[0].events:
-        owner = e.train.rsplit("-", 1)[0]
-        if owner in names and e.train in departed and e.event in ("arrive", "leave", "complete"):
-            times[(owner, e.place, e.event)].append((e.time_h - departed[e.train]) / 24)
+        if e.service in names and e.train in departed and e.event in ("arrive", "leave", "complete"):
+            times[(e.service, e.place, e.event)].append((e.time_h - departed[e.train]) / 24)
     out: dict[str, list[tuple[float, float, str]]] = {}
     for name in names:
         service = services[name]

@@ -14,7 +14,7 @@ from typing import Any
 
 import folium
 
-from corridors import DataError, Leg, Network, Node
+from corridors import DataError, Network, Node
 from corridors.errors import UNSAFE_CHARS
 from corridors.export import unspreadsheet_text
 from corridors.loader import read_json
@@ -32,7 +32,7 @@ class Results:
     """What a map needs from a run: its summary and one replication's event log."""
 
     summary: dict[str, Any]
-    events: list[tuple[str, str, str, float]]  # (train, place, event, time_h)
+    events: list[tuple[str, str, str, str, float]]  # (train, place, leg, event, time_h)
     start_date: str
 
 
@@ -103,15 +103,21 @@ def load_results(folder: str | Path, network: Network) -> Results:
     return Results(summary, _read_events(root / "events.csv.gz", network), start)
 
 
-def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, float]]:
+def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, str, float]]:
     shown = str(path)
-    out: list[tuple[str, str, str, float]] = []
+    out: list[tuple[str, str, str, str, float]] = []
     try:
         with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f)
-            missing = {"replication", "train", "place", "event", "time_h"} - set(reader.fieldnames or [])
+            missing = {"replication", "train", "place", "leg", "event", "time_h"} - set(reader.fieldnames or [])
             if missing:
-                raise DataError(shown, "line 1", "columns", sorted(missing), "are missing from the header")
+                raise DataError(
+                    shown,
+                    "line 1",
+                    "columns",
+                    sorted(missing),
+                    "are missing from the header (a folder from an older corridors? run simulate again)",
+                )
             first: str | None = None
             for i, row in enumerate(reader, start=2):
                 record = f"line {i}"
@@ -124,13 +130,16 @@ def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, floa
                     raise DataError(shown, record, "place", place, "is not a node of the network")
                 if event not in EVENTS:
                     raise DataError(shown, record, "event", event, f"must be one of {', '.join(EVENTS)}")
+                leg = unspreadsheet_text(row.get("leg") or "")
+                if leg and leg not in network.legs:
+                    raise DataError(shown, record, "leg", leg, "is not a leg of the network")
                 try:
                     t = float(row.get("time_h") or "")
                 except ValueError:
                     raise DataError(shown, record, "time_h", row.get("time_h"), "must be a number") from None
                 if not math.isfinite(t):
                     raise DataError(shown, record, "time_h", t, "must be a finite number")
-                out.append((unspreadsheet_text(row.get("train") or ""), place, event, t))
+                out.append((unspreadsheet_text(row.get("train") or ""), place, leg, event, t))
     except FileNotFoundError:
         raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?") from None
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
@@ -258,7 +267,7 @@ def add_results(
 def _animation_data(
     m: folium.Map,
     network: Network,
-    events: Iterable[tuple[str, str, str, float]],
+    events: Iterable[tuple[str, str, str, str, float]],
     window_h: float,
     step_h: float,
     max_trains: int,
@@ -267,10 +276,10 @@ def _animation_data(
     leg_set: set[str],
 ) -> dict[str, Any]:
     """Per train, segments [t0, t1, kind, ref, dir]: at a node (kind 0) or along a leg (kind 1)."""
-    by_train: dict[str, list[tuple[float, int, str, str]]] = defaultdict(list)
+    by_train: dict[str, list[tuple[float, int, str, str, str]]] = defaultdict(list)
     order = {e: i for i, e in enumerate(EVENTS)}
-    for train, place, event, t in events:
-        by_train[train].append((t, order[event], place, event))
+    for train, place, leg, event, t in events:
+        by_train[train].append((t, order[event], place, event, leg))
     node_index: dict[str, int] = {}
     leg_index: dict[str, int] = {}
     nodes: list[list[float]] = []
@@ -284,13 +293,10 @@ def _animation_data(
             nodes.append([round(lat, 3), round(lon, 3)])
         return node_index[node_id]
 
-    by_ends: dict[frozenset[str], Leg] = {}
-    for leg in network.legs.values():  # the leg between two nodes, found once, not per segment
-        by_ends.setdefault(frozenset((leg.from_id, leg.to_id)), leg)
-
-    def leg_ref(a: str, b: str) -> tuple[int, int] | None:
-        leg = by_ends.get(frozenset((a, b)))
-        if leg is None:
+    def leg_ref(leg_id: str, a: str) -> tuple[int, int] | None:
+        """The leg a train arrived over (from ``a``), and its direction."""
+        leg = network.legs.get(leg_id)
+        if leg is None or a not in (leg.from_id, leg.to_id):
             return None
         if leg.id not in leg_index:
             leg_index[leg.id] = len(legs)
@@ -301,13 +307,13 @@ def _animation_data(
     trains: list[list[list[float]]] = []
     for train in sorted(by_train):
         rows = sorted(by_train[train])
-        if rows[0][0] > window_h or any(place not in node_set for _, _, place, _ in rows):
+        if rows[0][0] > window_h or any(place not in node_set for _, _, place, _, _ in rows):
             continue  # not in the window, or its route leaves the corridors drawn
         segs: list[list[float]] = []
         here, since = rows[0][2], rows[0][0]
-        for t, _, place, event in rows[1:]:
+        for t, _, place, event, leg_id in rows[1:]:
             if event == "arrive" and place != here:
-                ref = leg_ref(here, place)
+                ref = leg_ref(leg_id, here)
                 if ref is not None and legs_ids[ref[0]] in leg_set:
                     segs.append([round(since, 2), round(t, 2), 1, ref[0], ref[1]])
                 here, since = place, t

@@ -7,7 +7,7 @@ result.summary["services"]["northern-chengdu-lodz"]["transit_d"]["mean"]
 """
 
 from sim.engine import Replication, run_replication
-from sim.records import Event, TrainRecord
+from sim.records import Event, TrainRecord, Trains, Visits, WaitReason
 from sim.runner import RunResult, simulate, write_run
 from sim.scenario import Scenario, Service, load_scenario
 
@@ -18,6 +18,9 @@ __all__ = [
     "Scenario",
     "Service",
     "TrainRecord",
+    "Trains",
+    "Visits",
+    "WaitReason",
     "load_scenario",
     "run_replication",
     "simulate",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from corridors import summarize_path
-from sim.kpis import ci95_of_mean
+from sim.kpis import ci95_of_mean, transit_d_per_replication
 from sim.limits import check_run_size
 from sim.runner import RunResult, simulate
 from sim.scenario import Scenario
@@ -18,11 +18,8 @@ __all__ = ["change_note", "compare", "compare_results"]
 
 def _rep_means(result: RunResult, service: str) -> list[float]:
     """Mean transit (days) of a service's arrived trains, per replication (NaN when none arrived)."""
-    out = []
-    for rep in result.replications:
-        values = [(t.arrive_h - t.depart_h) / 24 for t in rep.trains if t.service == service and t.arrive_h is not None]
-        out.append(statistics.fmean(values) if values else math.nan)
-    return out
+    per_rep = transit_d_per_replication(result.replications, {service})
+    return [statistics.fmean(values) if values else math.nan for values in per_rep]
 
 
 def _paired(base: list[float], other: list[float]) -> dict[str, Any]:
@@ -61,15 +58,8 @@ def _corridor_means(result: RunResult) -> dict[str, list[float]]:
     on = {s.name: s.corridor for s in result.scenario.services if s.corridor}
     out: dict[str, list[float]] = {}
     for corridor in sorted(set(on.values())):
-        per_rep = []
-        for rep in result.replications:
-            values = [
-                (t.arrive_h - t.depart_h) / 24
-                for t in rep.trains
-                if on.get(t.service) == corridor and t.arrive_h is not None
-            ]
-            per_rep.append(statistics.fmean(values) if values else math.nan)
-        out[corridor] = per_rep
+        per_rep = transit_d_per_replication(result.replications, {s for s, c in on.items() if c == corridor})
+        out[corridor] = [statistics.fmean(values) if values else math.nan for values in per_rep]
     return out
 
 

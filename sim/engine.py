@@ -6,17 +6,20 @@ import calendar
 import dataclasses
 import datetime as dt
 import gc
+import itertools
+import math
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 
 from corridors import Leg, Node
 from sim.facilities import Cut, FerryLine, Sailings, Station, Windows, Yard
 from sim.places import CLOCK_SLACK_H, ClosedLeg, Ferry, Held, Line, Liner, Place, Served, Train, YardEntry
-from sim.records import Event, TrainRecord
+from sim.records import Event, Trains, Visits, event_log
 from sim.scenario import Scenario, Service
 from sim.streams import draw, stream
 
@@ -39,14 +42,20 @@ class _Route:
 
 @dataclass
 class Replication:
-    """What one replication produced: the event log, the per-train table, and ferry sailings."""
+    """What one replication produced: its visit records and trains (columns, ``sim.records``),
+    and ferry sailings. ``events`` is the event log, a view of the visit records."""
 
     replication: int
     seed: int
-    events: list[Event]
-    trains: list[TrainRecord]
+    visits: Visits
+    trains: Trains
     sailings: list[tuple[str, str, float, float]]  # (leg, from side, departure_h, units)
     horizon_h: float
+
+    @property
+    def events(self) -> list[Event]:
+        """The event log by time (``sim.records.event_log``), built on each call."""
+        return event_log(self.visits, self.trains)
 
 
 class _Model:
@@ -56,8 +65,7 @@ class _Model:
         self.seed = seed
         self.rep = replication
         self.env = simpy.Environment()
-        self.events: list[Event] = []
-        self.trains: list[TrainRecord] = []
+        self.finished: list[tuple[Train, Service]] = []
         node_closures: dict[str, list[tuple[float, float]]] = {}
         leg_closures: dict[str, list[tuple[float, float]]] = {}
         for c in scenario.closures:
@@ -84,7 +92,7 @@ class _Model:
         }
         self.ferries: dict[str, FerryLine] = {}
         self.gates: dict[str, Station] = {}
-        self._open_trains: dict[str, tuple[Service, float]] = {}
+        self._open_trains: dict[str, tuple[Train, Service]] = {}
         self.sailings: dict[tuple[str, str], Sailings] = {}
 
     # -- components built on first use ---------------------------------------------------------
@@ -264,12 +272,8 @@ class _Model:
         env = self.env
         nodes = service.node_ids
         tid = f"{service.name}-{k + 1:04d}"
-        train = Train(
-            env, self.events.append, rep=self.rep, tid=tid, k=k, nodes=nodes, wagons=service.wagons, teu=service.teu
-        )
-        depart = env.now
-        self._open_trains[tid] = (service, depart)
-        train.event(nodes[0], "depart", depart)
+        train = Train(env, rep=self.rep, tid=tid, k=k, nodes=nodes, wagons=service.wagons, teu=service.teu)
+        self._open_trains[tid] = (train, service)
         last = len(nodes) - 1
         steps = route.steps
         while train.i < last:
@@ -286,25 +290,8 @@ class _Model:
             yield env.timeout(train.t - env.now)
         if train.slots:
             yield from train.release_at(last, train.t)
-        train.event(nodes[-1], "complete", train.t)
         del self._open_trains[tid]
-        self.trains.append(
-            TrainRecord(
-                self.rep,
-                tid,
-                service.name,
-                depart,
-                train.t,
-                "arrived",
-                service.wagons,
-                service.teu,
-                train.moving_h,
-                train.waiting_h,
-                train.processing_h,
-                train.parts,
-                nodes[-1],
-            )
-        )
+        self.finished.append((train, service))
 
     def _voyage(self, i: int, nodes: tuple[str, ...], legs: tuple[str, ...]) -> tuple[Leg, ...]:
         """The water legs (sea or ferry) from leg ``i`` to the next node with a facility; () if not water."""
@@ -323,32 +310,143 @@ class _Model:
         self.start()
         horizon = self.scenario.horizon_h
         self.env.run(until=horizon)
-        # times a train computed ahead (a start after a long closure) that the horizon cut off did not happen
-        self.events = [e for e in self.events if e.time_h <= horizon]
-        where: dict[str, str] = {}
-        for e in self.events:
-            if e.train in self._open_trains:
-                where[e.train] = e.place
-        for tid, (service, depart) in sorted(self._open_trains.items()):
-            self.trains.append(
-                TrainRecord(
+        still = [self._open_trains[tid] for tid in sorted(self._open_trains)]
+        visits, trains = _Columns(self.scenario, self.rep, horizon).of(self.finished, still)
+        sailings = [(leg, side, dep, units) for leg, line in self.ferries.items() for side, dep, units in line.sailings]
+        return Replication(self.rep, self.seed, visits, trains, sailings, horizon)
+
+
+class _Columns:
+    """The visit and train columns of a replication, from its trains' own records: arrived trains
+    in the order they arrived, then those still in the system at the horizon (times a train
+    computed ahead of the horizon did not happen)."""
+
+    def __init__(self, scenario: Scenario, rep: int, horizon_h: float) -> None:
+        net = scenario.network
+        self.rep = rep
+        self.horizon_h = horizon_h
+        self.places = tuple(net.nodes)
+        self.legs = tuple(net.legs)
+        self.services = tuple(dict.fromkeys(s.name for s in scenario.services))
+        self.place_at = {p: i for i, p in enumerate(self.places)}
+        self.leg_at = {leg: i for i, leg in enumerate(self.legs)}
+        self.routes: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[list[int], list[int], list[int]]] = {}
+
+    def _route(self, service: Service) -> tuple[list[int], list[int], list[int]]:
+        """A route's places and the legs into and out of each, as indices (once per route)."""
+        key = (service.node_ids, service.leg_ids)
+        if key not in self.routes:
+            legs = [self.leg_at[leg] for leg in service.leg_ids]
+            self.routes[key] = ([self.place_at[p] for p in service.node_ids], [-1, *legs], [*legs, -1])
+        return self.routes[key]
+
+    def _cut(self, train: Train) -> int:
+        """Cut a train still in the system at the horizon: the nodes it reached by then."""
+        horizon, nan = self.horizon_h, math.nan
+        n = max(i for i, t in enumerate(train.arrive) if i == 0 or t <= horizon) + 1
+        for col in (train.arrive, train.start, train.end, train.left):
+            col[:] = [x if x <= horizon else nan for x in col[:n]]
+        return n
+
+    def of(self, finished: list[tuple[Train, Service]], still: list[tuple[Train, Service]]) -> tuple[Visits, Trains]:
+        trains = finished + still
+        counts = [len(s.node_ids) for _, s in finished] + [self._cut(t) for t, _ in still]
+        total = sum(counts)
+        routes = [self._route(s) for _, s in trains]
+        chain = itertools.chain.from_iterable
+
+        def floats(column: str) -> npt.NDArray[np.float64]:
+            return np.fromiter(chain(getattr(t, column) for t, _ in trains), np.float64, total)
+
+        def ints(part: int) -> npt.NDArray[np.int32]:
+            return np.fromiter(chain(r[part][:n] for r, n in zip(routes, counts, strict=True)), np.int32, total)
+
+        leg_out = ints(2)
+        ends = np.cumsum(counts) - 1
+        for j, (n, (_, _, out)) in enumerate(zip(counts, routes, strict=True)):
+            if n < len(out):  # cut short: the leg it was to take next
+                leg_out[ends[j]] = out[n - 1]
+        wait_h, why = self._waits(trains, counts, total)
+        visits = Visits(
+            replication=np.full(total, self.rep, np.int32),
+            train=np.repeat(np.arange(len(trains), dtype=np.int32), counts),
+            place=ints(0),
+            leg_in=ints(1),
+            leg_out=leg_out,
+            arrive_h=floats("arrive"),
+            start_h=floats("start"),
+            end_h=floats("end"),
+            leave_h=floats("left"),
+            wait_h=wait_h,
+            units=np.repeat(np.asarray([t.wagons for t, _ in trains], np.int32), counts),
+            waited_for=why,
+            places=self.places,
+            legs=self.legs,
+        )
+        return visits, self._trains(finished, still)
+
+    def _waits(
+        self, trains: list[tuple[Train, Service]], counts: list[int], total: int
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
+        """Hours waited at each visit (up to the horizon), and what kept the train there longest."""
+        wait_h = np.zeros(total)
+        why = np.zeros(total, np.int8)
+        longest = np.zeros(total)
+        first = 0
+        for (train, _), n in zip(trains, counts, strict=True):
+            for i, hours, reason, until in train.waits:
+                if i >= n:
+                    continue
+                if until > self.horizon_h:
+                    hours -= until - self.horizon_h
+                    if hours <= 0:
+                        continue
+                wait_h[first + i] += hours
+                if hours > longest[first + i]:
+                    longest[first + i], why[first + i] = hours, reason
+            first += n
+        return wait_h, why
+
+    def _trains(self, finished: list[tuple[Train, Service]], still: list[tuple[Train, Service]]) -> Trains:
+        nan = math.nan
+        rows = [
+            (
+                self.rep,
+                t.tid,
+                self.services.index(s.name),
+                t.arrive[0],
+                t.t,
+                True,
+                t.wagons,
+                t.teu,
+                t.moving_h,
+                t.waiting_h,
+                t.processing_h,
+                t.parts,
+                self.place_at[s.node_ids[-1]],
+            )
+            for t, s in finished
+        ]
+        for t, s in still:
+            last = s.node_ids[len(t.arrive) - 1]
+            rows.append(
+                (
                     self.rep,
-                    tid,
-                    service.name,
-                    depart,
-                    None,
-                    "in_system",
-                    service.wagons,
-                    service.teu,
-                    None,
-                    None,
-                    None,
+                    t.tid,
+                    self.services.index(s.name),
+                    t.arrive[0],
+                    nan,
+                    False,
+                    t.wagons,
+                    t.teu,
+                    nan,
+                    nan,
+                    nan,
                     0,
-                    where.get(tid, service.node_ids[0]),
+                    self.place_at[last],
                 )
             )
-        sailings = [(leg, side, dep, units) for leg, line in self.ferries.items() for side, dep, units in line.sailings]
-        return Replication(self.rep, self.seed, self.events, self.trains, sailings, horizon)
+        return Trains.from_rows(rows, self.services, self.places)
 
 
 def run_replication(scenario: Scenario, *, seed: int, replication: int) -> Replication:

@@ -9,12 +9,23 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from corridors import Network, summarize_path
 from sim.engine import Replication
-from sim.records import Event
+from sim.records import Trains, Visits, stack
 from sim.scenario import Scenario
 
-__all__ = ["AT_SEA", "ci95_of_mean", "describe", "node_visits", "overload_note", "summarize"]
+__all__ = [
+    "AT_SEA",
+    "ci95_of_mean",
+    "describe",
+    "overload_note",
+    "summarize",
+    "transit_d_per_replication",
+    "visit_times",
+]
 
 #: Where the days at sea go in the by-country breakdown.
 AT_SEA = "at sea"
@@ -109,60 +120,84 @@ def _rounded(d: dict[str, Any], scale: float = 1.0, digits: int = 2) -> dict[str
     return out
 
 
-def node_visits(events: Iterable[Event]) -> dict[tuple[int, str, str], dict[str, float]]:
-    """(replication, train, place) -> {event: time_h} from the flat event log."""
-    visits: dict[tuple[int, str, str], dict[str, float]] = defaultdict(dict)
-    for e in events:
-        visits[(e.replication, e.train, e.place)][e.event] = e.time_h
-    return visits
+def visit_times(reps: Sequence[Replication], places: Iterable[str]) -> dict[tuple[int, str, str], dict[str, float]]:
+    """(replication, train, place) -> {event: time_h} for the visits to ``places``, from the
+    visit records (events named as in the event log: depart, arrive, start, end, leave, complete)."""
+    out: dict[tuple[int, str, str], dict[str, float]] = {}
+    for rep in reps:
+        v, t = rep.visits, rep.trains
+        wanted = [v.places.index(p) for p in set(places) if p in v.places]
+        for row in np.flatnonzero(np.isin(v.place, wanted)).tolist():
+            j, leg_in, leg_out = int(v.train[row]), int(v.leg_in[row]), int(v.leg_out[row])
+            times: dict[str, float] = {}
+            arrive = float(v.arrive_h[row])
+            if leg_in < 0:
+                times["depart"] = arrive
+            else:
+                for name, column in (("arrive", v.arrive_h), ("start", v.start_h), ("end", v.end_h)):
+                    if not math.isnan(column[row]):
+                        times[name] = float(column[row])
+                if leg_out < 0 and t.arrived[j]:
+                    times["complete"] = arrive
+            if leg_out >= 0 and not math.isnan(v.leave_h[row]) and leg_in >= 0:
+                times["leave"] = float(v.leave_h[row])
+            out[(rep.replication, t.train[j], v.places[int(v.place[row])])] = times
+    return out
+
+
+def transit_d_per_replication(replications: Sequence[Replication], services: set[str]) -> list[list[float]]:
+    """Per replication, the transit days of the arrived trains of ``services``, in their order."""
+    out = []
+    for rep in replications:
+        t = rep.trains
+        mask = t.arrived & np.isin(t.service, [t.services.index(s) for s in services if s in t.services])
+        out.append((t.transit_h()[mask] / 24).tolist())
+    return out
 
 
 def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: int) -> dict[str, Any]:
     """The summary written to summary.json (schema: docs/simulate.md)."""
     net = scenario.network
     n_reps = len(replications)
+    visits, trains = stack([(rep.visits, rep.trains) for rep in replications])
     services: dict[str, Any] = {}
     corridor_transits: dict[str, list[float]] = defaultdict(list)
     corridor_rep_means: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
+    transit_h = trains.transit_h()
     for service in scenario.services:
-        per_rep: list[list[float]] = []
-        trains = [t for rep in replications for t in rep.trains if t.service == service.name]
-        arrived = [t for t in trains if t.arrive_h is not None]
-        for r, rep in enumerate(replications):
-            values = [
-                (t.arrive_h - t.depart_h) / 24
-                for t in rep.trains
-                if t.service == service.name and t.arrive_h is not None
-            ]
-            per_rep.append(values)
-            if service.corridor:
+        per_rep = transit_d_per_replication(replications, {service.name})
+        if service.corridor:
+            for r, values in enumerate(per_rep):
                 corridor_rep_means[service.corridor][r].extend(values)
+        mine = trains.of_service(service.name)
+        arrived = mine & trains.arrived
+        n_trains, n_arrived = int(mine.sum()), int(arrived.sum())
         transits = [v for values in per_rep for v in values]
         promised = service.promised_transit_h
         path = summarize_path(net, service.node_ids, service.leg_ids)
         on_time = None
-        if promised is not None and arrived:
-            on_time = sum(1 for t in arrived if (t.arrive_h or 0) - t.depart_h <= promised) / len(arrived)
-        n_arr = max(len(arrived), 1)
+        if promised is not None and n_arrived:
+            on_time = int((transit_h[arrived] <= promised).sum()) / n_arrived
+        n_arr = max(n_arrived, 1)
         weeks = max((service.window_h[1] - service.window_h[0]) / 168.0, 1e-9)  # the service's own window
         services[service.name] = {
             "corridor": service.corridor,
             "route": list(service.node_ids),
-            "trains_per_replication": len(trains) / n_reps,
-            "arrived_per_replication": len(arrived) / n_reps,
-            "in_system_at_horizon_per_replication": (len(trains) - len(arrived)) / n_reps,
-            "in_system_share": round((len(trains) - len(arrived)) / len(trains), 4) if trains else 0.0,
+            "trains_per_replication": n_trains / n_reps,
+            "arrived_per_replication": n_arrived / n_reps,
+            "in_system_at_horizon_per_replication": (n_trains - n_arrived) / n_reps,
+            "in_system_share": round((n_trains - n_arrived) / n_trains, 4) if n_trains else 0.0,
             "transit_d": _rounded(describe(transits, [statistics.fmean(v) if v else math.nan for v in per_rep])),
             "promised_transit_d": round(promised / 24, 2) if promised is not None else None,
             "on_time_share": round(on_time, 4) if on_time is not None else None,
             "throughput": {
-                "trains_per_week": round(len(arrived) / n_reps / weeks, 2),
-                "teu_per_week": round(len(arrived) * service.teu / n_reps / weeks, 1),
+                "trains_per_week": round(n_arrived / n_reps / weeks, 2),
+                "teu_per_week": round(n_arrived * service.teu / n_reps / weeks, 1),
             },
             "days": {
-                "moving": round(sum(t.moving_h or 0.0 for t in arrived) / n_arr / 24, 2),
-                "waiting": round(sum(t.waiting_h or 0.0 for t in arrived) / n_arr / 24, 2),
-                "processing": round(sum(t.processing_h or 0.0 for t in arrived) / n_arr / 24, 2),
+                "moving": round(sum(trains.moving_h[arrived].tolist()) / n_arr / 24, 2),
+                "waiting": round(sum(trains.waiting_h[arrived].tolist()) / n_arr / 24, 2),
+                "processing": round(sum(trains.processing_h[arrived].tolist()) / n_arr / 24, 2),
             },
             "cost_usd_per_teu": round(path.cost_usd_per_feu / 2, 0),
             "co2_kg_per_teu": round(path.co2_kg_per_teu, 1),
@@ -173,7 +208,6 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
         name: _rounded(describe(values, [statistics.fmean(v) if v else math.nan for v in corridor_rep_means[name]]))
         for name, values in corridor_transits.items()
     }
-    visits = node_visits(e for rep in replications for e in rep.events)
     return {
         "schema_version": 1,
         "scenario": scenario.name,
@@ -184,9 +218,9 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
         "replications": n_reps,
         "services": services,
         "corridors": corridors,
-        "nodes": _nodes(net, scenario, replications, visits),
+        "nodes": _nodes(net, scenario, visits, trains, n_reps),
         "legs": _legs(scenario, services),
-        "where_days_go": _where(net, scenario, visits),
+        "where_days_go": _where(net, scenario, visits, trains),
     }
 
 
@@ -202,106 +236,128 @@ def _legs(scenario: Scenario, services: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
-def _nodes(
-    net: Network,
-    scenario: Scenario,
-    replications: Sequence[Replication],
-    visits: dict[tuple[int, str, str], dict[str, float]],
-) -> dict[str, Any]:
+def _by_place_and_rep(
+    place: npt.NDArray[np.int32], rep: npt.NDArray[np.int32], values: npt.NDArray[np.float64], reps: list[int]
+) -> dict[int, list[list[float]]]:
+    """place -> per replication (in ``reps`` order), its values."""
+    out: dict[int, list[list[float]]] = {}
+    for p in np.unique(place).tolist():
+        here = place == p
+        out[p] = [values[here & (rep == r)].tolist() for r in reps]
+    return out
+
+
+def _longest_queues(
+    group: npt.NDArray[np.int64], times: npt.NDArray[np.float64], deltas: npt.NDArray[np.int64]
+) -> dict[int, int]:
+    """group -> the most trains waiting at once: by time, a leaving train (-1) before an arriving
+    one (+1); every group's changes sum to zero, so one running sum over the sorted groups works."""
+    order = np.lexsort((deltas, times, group))
+    running = np.cumsum(deltas[order])
+    out: dict[int, int] = {}
+    for g in np.unique(group).tolist():
+        out[g] = max(0, int(running[group[order] == g].max()))
+    return out
+
+
+def _nodes(net: Network, scenario: Scenario, visits: Visits, trains: Trains, n_reps: int) -> dict[str, Any]:
     """Per node: the wait before service, the hold after it (a vessel, a timetable, a closure at a
     pass-through), utilisation and the largest queue (trains waiting at once, before or after service)."""
-    n_reps = len(replications)
-    rep_index = {rep.replication: i for i, rep in enumerate(replications)}
-    waits: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
-    holds: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
-    busy: dict[str, float] = defaultdict(float)
-    queue_events: dict[tuple[int, str], list[tuple[float, int]]] = defaultdict(list)
-    for (rep, _train, place), ev in visits.items():
-        r = rep_index[rep]
-        if "start" in ev and "arrive" in ev:
-            waits[place][r].append(ev["start"] - ev["arrive"])
-            # server-hours within the services' departure window (a service under way at the horizon runs to it)
-            busy[place] += max(0.0, min(ev.get("end", scenario.horizon_h), scenario.end_h) - max(ev["start"], 0.0))
-        if "leave" in ev:
-            since = ev.get("end", ev.get("arrive"))
-            if since is not None:
-                holds[place][r].append(ev["leave"] - since)
-        if "arrive" in ev and "complete" not in ev:  # waiting at once: for service, then for a vessel or an opening
-            horizon = scenario.horizon_h
-            queue_events[(rep, place)] += [(ev["arrive"], 1), (ev.get("start", ev.get("leave", horizon)), -1)]
-            if "end" in ev:
-                queue_events[(rep, place)] += [(ev["end"], 1), (ev.get("leave", horizon), -1)]
+    v = visits
+    reps = sorted(set(v.replication.tolist()))
+    horizon = scenario.horizon_h
+    inner = v.leg_in >= 0  # the origin is where a train starts, not a place it waits at
+    served = inner & ~np.isnan(v.start_h) & ~np.isnan(v.arrive_h)
+    waits = _by_place_and_rep(v.place[served], v.replication[served], (v.start_h - v.arrive_h)[served], reps)
+    # server-hours within the services' departure window (a service under way at the horizon runs to it)
+    ends = np.where(np.isnan(v.end_h), horizon, v.end_h)
+    busy_h = np.maximum(0.0, np.minimum(ends, scenario.end_h) - np.maximum(v.start_h, 0.0))
+    since = np.where(np.isnan(v.end_h), v.arrive_h, v.end_h)
+    held = inner & (v.leg_out >= 0) & ~np.isnan(v.leave_h) & ~np.isnan(since)
+    holds = _by_place_and_rep(v.place[held], v.replication[held], (v.leave_h - since)[held], reps)
+    complete = (v.leg_out < 0) & trains.arrived[v.train]
+    queued = inner & ~np.isnan(v.arrive_h) & ~complete
+    leave = np.where(np.isnan(v.leave_h), horizon, v.leave_h)
+    after = queued & ~np.isnan(v.end_h)
+    group = v.replication.astype(np.int64) * len(v.places) + v.place
+    times = np.concatenate(
+        [v.arrive_h[queued], np.where(np.isnan(v.start_h), leave, v.start_h)[queued], v.end_h[after], leave[after]]
+    )
+    deltas = np.concatenate(
+        [np.ones(queued.sum()), -np.ones(queued.sum()), np.ones(after.sum()), -np.ones(after.sum())]
+    )
+    groups = np.concatenate([group[queued], group[queued], group[after], group[after]])
     longest: dict[str, int] = defaultdict(int)
-    for (_rep, place), changes in queue_events.items():
-        length = 0
-        for _, delta in sorted(changes):  # by time, a leaving train (-1) before an arriving one (+1)
-            length += delta
-            longest[place] = max(longest[place], length)
+    for g, most in _longest_queues(groups, times, deltas.astype(np.int64)).items():
+        name = v.places[g % len(v.places)]
+        longest[name] = max(longest[name], most)
 
     def stats(per_rep: list[list[float]]) -> dict[str, Any]:
-        return _rounded(describe([v for vs in per_rep for v in vs], [statistics.fmean(vs) for vs in per_rep if vs]))
+        return _rounded(describe([x for xs in per_rep for x in xs], [statistics.fmean(xs) for xs in per_rep if xs]))
 
     out: dict[str, Any] = {}
-    for place in sorted(set(waits) | set(holds) | set(longest)):
+    names = {v.places[p] for p in (*waits, *holds)} | set(longest)
+    for place in sorted(names):
+        p = v.places.index(place)
         node = net.nodes[place]
         servers = node.facility.servers if node.facility else 1
-        w = waits.get(place)
-        h = holds.get(place)
-        n_visits = sum(len(vs) for vs in (w or h or []))
-        hold = stats(h) if h and any(v > 1e-9 for vs in h for v in vs) else None
+        w = waits.get(p)
+        h = holds.get(p)
+        n_visits = sum(len(xs) for xs in (w or h or []))
+        hold = stats(h) if h and any(x > 1e-9 for xs in h for x in xs) else None
         wait = stats(w) if w else None
         if wait is None and hold is None and not longest.get(place):
             continue  # a pass-through nobody waited at (trains all still waiting at the horizon do count)
+        busy = math.fsum(busy_h[served & (v.place == p)].tolist())
         out[place] = {
             "country": node.country,
             "visits_per_replication": n_visits / n_reps,
             "wait_h": wait,
             "hold_h": hold,
             "stay_h_mean": round((wait["mean"] if wait else 0.0) + (hold["mean"] if hold else 0.0), 2),
-            "utilisation": round(busy[place] / (servers * scenario.end_h * n_reps), 4) if w else None,
+            "utilisation": round(busy / (servers * scenario.end_h * n_reps), 4) if w else None,
             "largest_queue": longest.get(place, 0),
         }
     return out
 
 
-def _where(net: Network, scenario: Scenario, visits: dict[tuple[int, str, str], dict[str, float]]) -> dict[str, Any]:
-    """Mean hours per train spent at each node (waiting and service) and in each country (nodes and legs)."""
+def _where(net: Network, scenario: Scenario, visits: Visits, trains: Trains) -> dict[str, Any]:
+    """Mean hours per train spent at each node (waiting and service) and in each country (nodes
+    and legs), over the arrived trains that took their service's route."""
+    v = visits
+    first = np.searchsorted(v.train, np.arange(len(trains)))
+    count = np.diff(np.append(first, len(v.train)))
+    # when a train left each place: onto the next leg, else after service, else when it arrived
+    left = np.where(np.isnan(v.leave_h), np.where(np.isnan(v.end_h), v.arrive_h, v.end_h), v.leave_h)
     out: dict[str, Any] = {}
-    by_train: dict[tuple[int, str], dict[str, dict[str, float]]] = defaultdict(dict)
-    for (rep, train, place), ev in visits.items():
-        by_train[(rep, train)][place] = ev
-    trains_of: dict[str, list[dict[str, dict[str, float]]]] = defaultdict(list)
-    for (_rep, train), places in by_train.items():
-        trains_of[train.rsplit("-", 1)[0]].append(places)  # a train is "<service>-<number>"
     for service in scenario.services:
+        m = len(service.node_ids)
+        route = np.asarray([v.places.index(n) for n in service.node_ids])
+        candidates = np.flatnonzero(trains.of_service(service.name) & trains.arrived & (count == m))
+        rows = first[candidates][:, None] + np.arange(m)[None, :]
+        rows = rows[(v.place[rows] == route[None, :]).all(axis=1)] if len(rows) else rows
+        if not len(rows):
+            continue
+        arrive, leave = v.arrive_h[rows], left[rows]
+        leave[:, 0] = arrive[:, 0]  # from the departure: a wait at the origin counts on the first leg
         at_node: dict[str, float] = defaultdict(float)
         in_country: dict[str, float] = defaultdict(float)
-        count = 0
-        for places in trains_of.get(service.name, ()):
-            if "complete" not in places.get(service.node_ids[-1], {}):
-                continue
-            if any(n not in places for n in service.node_ids):
-                continue  # a train that took a detour
-            count += 1
-            previous_leave = places[service.node_ids[0]]["depart"]
-            for i, node_id in enumerate(service.node_ids[1:], start=1):
-                ev = places.get(node_id, {})
-                arrive = ev.get("arrive", previous_leave)
-                leg = net.legs[service.leg_ids[i - 1]]
-                ends = [net.nodes[service.node_ids[i - 1]].country, *leg.countries, net.nodes[node_id].country]
-                countries = [AT_SEA] if leg.mode == "sea" else list(dict.fromkeys(ends))
-                for c in countries:
-                    in_country[c] += (arrive - previous_leave) / len(countries)
-                leave = ev.get("leave", ev.get("end", ev.get("complete", arrive)))
-                if i < len(service.node_ids) - 1:
-                    at_node[node_id] += leave - arrive
-                    in_country[net.nodes[node_id].country] += leave - arrive
-                previous_leave = leave
-        if count:
-            out[service.name] = {
-                "by_node_h": {k: round(v / count, 2) for k, v in at_node.items() if v > 0},
-                "by_country_h": {k: round(v / count, 2) for k, v in in_country.items()},
-            }
+        for i, node_id in enumerate(service.node_ids[1:], start=1):
+            leg = net.legs[service.leg_ids[i - 1]]
+            ends = [net.nodes[service.node_ids[i - 1]].country, *leg.countries, net.nodes[node_id].country]
+            countries = [AT_SEA] if leg.mode == "sea" else list(dict.fromkeys(ends))
+            moving = math.fsum((arrive[:, i] - leave[:, i - 1]).tolist())
+            for c in countries:
+                in_country[c] += moving / len(countries)
+            if i < m - 1:
+                stay = math.fsum((leave[:, i] - arrive[:, i]).tolist())
+                at_node[node_id] += stay
+                in_country[net.nodes[node_id].country] += stay
+        n = len(rows)
+        out[service.name] = {
+            "by_node_h": {k: round(x / n, 2) for k, x in at_node.items() if x > 0},
+            "by_country_h": {k: round(x / n, 2) for k, x in in_country.items()},
+        }
     return out
 
 

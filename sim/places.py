@@ -17,17 +17,21 @@ A new kind of place is a class here (and, if it holds state for a replication, a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, Protocol
 
 import simpy
 
 from sim.facilities import FerryLine, Sailings, Station, Windows, Yard
-from sim.records import Event
+from sim.records import WaitReason
 
-#: An ``Event`` built as a tuple is built without the Python-level ``__new__`` a NamedTuple adds:
-#: the same record, made a hundred thousand times a replication at a third of the cost.
-_row = tuple.__new__
+_QUEUE = int(WaitReason.QUEUE)
+_GATE = int(WaitReason.GATE)
+_YARD = int(WaitReason.YARD)
+_VESSEL = int(WaitReason.VESSEL)
+_SAILING = int(WaitReason.SAILING)
+_CLOSURE = int(WaitReason.CLOSURE)
 
 __all__ = [
     "CLOCK_SLACK_H",
@@ -44,30 +48,36 @@ __all__ = [
 
 
 class Train:
-    """One train's state while it walks its route: where it is, its own clock and its hour totals."""
+    """One train's state while it walks its route: where it is, its own clock, its hour totals,
+    and its visit records so far: per node of the route (by index) the times it arrived, started
+    and ended service, and left (NaN until they happen), and its waits as (node index, hours,
+    ``WaitReason``, when the wait ended)."""
 
     __slots__ = (
+        "arrive",
+        "end",
         "env",
         "i",
         "k",
-        "log",
+        "left",
         "moving_h",
         "nodes",
         "parts",
         "processing_h",
         "rep",
         "slots",
+        "start",
         "t",
         "teu",
         "tid",
         "wagons",
         "waiting_h",
+        "waits",
     )
 
     def __init__(
         self,
         env: simpy.Environment,
-        log: Callable[[Event], None],
         *,
         rep: int,
         tid: str,
@@ -77,7 +87,6 @@ class Train:
         teu: float,
     ) -> None:
         self.env = env
-        self.log = log
         self.rep = rep
         self.tid = tid
         self.k = k  # the train's number within its service: the index of its random draws
@@ -89,22 +98,25 @@ class Train:
         self.moving_h = self.waiting_h = self.processing_h = 0.0
         self.parts = 0
         self.slots: list[tuple[int, Yard, Any]] = []  # (node index, yard, request) held ahead
+        n = len(nodes)
+        self.arrive = [math.nan] * n
+        self.start = [math.nan] * n
+        self.end = [math.nan] * n
+        self.left = [math.nan] * n
+        self.arrive[0] = self.t  # at the origin: the departure
+        self.waits: list[tuple[int, float, int, float]] = []
 
-    def event(self, place: str, kind: str, t: float) -> None:
-        """One row of the event log (the most frequent visits write theirs with ``log`` directly)."""
-        self.log(_row(Event, (self.rep, self.tid, place, kind, t)))
-
-    def wait_until(self, t: float) -> None:
-        """Stay where the train is until ``t`` (a closure, a storm, an opening): waiting hours."""
+    def wait_until(self, t: float, why: int) -> None:
+        """Stay where the train is until ``t`` (``why``: a ``WaitReason``): waiting hours."""
         if t > self.t:
             self.waiting_h += t - self.t
+            self.waits.append((self.i, t - self.t, why, t))
             self.t = t
 
     def leave(self, t: float) -> bool:
-        """Leave the current node at ``t`` (its event); True when yard tracks held here must be
-        given back (``release_at``), which may need the engine's clock."""
-        if self.i:
-            self.event(self.nodes[self.i], "leave", t)
+        """Leave the current node at ``t``; True when yard tracks held here must be given back
+        (``release_at``), which may need the engine's clock."""
+        self.left[self.i] = t
         return bool(self.slots) and any(s[0] == self.i for s in self.slots)
 
     def release_at(self, index: int, t: float) -> Generator[simpy.Event, Any, None]:
@@ -188,7 +200,7 @@ class ClosedLeg(_Place):
         self.closed = closed
 
     def pass_(self, train: Train) -> None:
-        train.wait_until(self.closed.open_at(train.t))
+        train.wait_until(self.closed.open_at(train.t), _CLOSURE)
 
 
 class YardEntry(_Place):
@@ -205,7 +217,7 @@ class YardEntry(_Place):
     def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
         request = self.yard.request()
         yield request
-        train.wait_until(train.env.now)
+        train.wait_until(train.env.now, _YARD)
         train.slots.append((self.index, self.yard, request))
 
 
@@ -220,7 +232,7 @@ class Line(_Departure):
     def until_leave(self, train: Train) -> tuple[float, Any]:
         if self.gate is not None:
             entry, _ = self.gate.admit(train.t, 0.0)
-            train.wait_until(entry)
+            train.wait_until(entry, _GATE)
         return train.t, None
 
     def pass_(self, train: Train) -> None:
@@ -229,16 +241,15 @@ class Line(_Departure):
         train that holds no yard tracks, so none are given back here."""
         if self.gate is not None:
             entry, _ = self.gate.admit(train.t, 0.0)
-            train.wait_until(entry)
-        if train.i:
-            train.log(_row(Event, (train.rep, train.tid, train.nodes[train.i], "leave", train.t)))
+            train.wait_until(entry, _GATE)
+        train.left[train.i] = train.t
         self.after_leave(train, None)
 
     def after_leave(self, train: Train, decided: Any) -> None:
         i, t = train.i + 1, train.t + self.draws[train.k]
         train.moving_h += self.draws[train.k]
         train.t, train.i = t, i
-        train.log(_row(Event, (train.rep, train.tid, train.nodes[i], "arrive", t)))
+        train.arrive[i] = t
 
 
 class Ferry(_Place):
@@ -259,11 +270,11 @@ class Ferry(_Place):
         sailed = max(dep for dep, _ in crossing.loads)
         if train.leave(sailed):
             yield from train.release_at(train.i, sailed)
-        train.wait_until(sailed)
+        train.wait_until(sailed, _VESSEL)
         train.moving_h += landed - sailed
         train.t = landed
         train.i += 1
-        train.event(train.nodes[train.i], "arrive", train.t)
+        train.arrive[train.i] = landed
 
 
 class Liner(_Departure):
@@ -285,19 +296,18 @@ class Liner(_Departure):
 
     def after_leave(self, train: Train, decided: Any) -> None:
         liner, j = self.sailings, int(decided)
-        train.wait_until(liner.departure_h(j))
+        train.wait_until(liner.departure_h(j), _SAILING)
         durations = liner.durations(j)
         for s, hours in enumerate(durations):
             train.t += hours
             train.moving_h += hours
             train.i += 1
-            at = train.nodes[train.i]
-            train.event(at, "arrive", train.t)
+            train.arrive[train.i] = train.t
             if s + 1 < len(durations):  # a waypoint of the voyage (a canal, a strait)
-                closed = self.held(at)
+                closed = self.held(train.nodes[train.i])
                 if closed:
-                    train.wait_until(closed.open_at(train.t))
-                train.event(at, "leave", train.t)
+                    train.wait_until(closed.open_at(train.t), _CLOSURE)
+                train.left[train.i] = train.t
 
 
 class Served(_Place):
@@ -311,10 +321,14 @@ class Served(_Place):
 
     def pass_(self, train: Train) -> None:
         start, end = self.station.admit(train.t, self.draws[train.k] if self.draws else 0.0)
-        at, log, rep, tid = train.nodes[train.i], train.log, train.rep, train.tid
-        log(_row(Event, (rep, tid, at, "start", start)))
-        log(_row(Event, (rep, tid, at, "end", end)))
-        train.waiting_h += start - train.t
+        i = train.i
+        train.start[i] = start
+        train.end[i] = end
+        if start > train.t:
+            closures = self.station.closures
+            why = _CLOSURE if closures and closures.open_at(train.t) > train.t else _QUEUE
+            train.waiting_h += start - train.t
+            train.waits.append((i, start - train.t, why, start))
         train.processing_h += end - start
         train.t = end
 
@@ -326,4 +340,4 @@ class Held(_Place):
         self.held = held
 
     def pass_(self, train: Train) -> None:
-        train.wait_until(self.held.open_at(train.t))
+        train.wait_until(self.held.open_at(train.t), _CLOSURE)

@@ -49,14 +49,11 @@ class RunResult:
     summary: dict[str, Any]
 
 
-def _one(args: tuple[int, int]) -> tuple[Replication, list[tuple[Any, ...]]]:
-    """One replication in a worker, its events sent back as columns (a third of the pickling)."""
+def _one(args: tuple[int, int]) -> Replication:
+    """One replication in a worker (its records are columns: they pickle as arrays)."""
     seed, replication = args
     assert _SCENARIO is not None
-    rep = run_replication(_SCENARIO, seed=seed, replication=replication)
-    columns = list(zip(*rep.events, strict=True))
-    rep.events = []
-    return rep, columns
+    return run_replication(_SCENARIO, seed=seed, replication=replication)
 
 
 def _worker_start(parent: int) -> None:
@@ -99,12 +96,6 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             writer.close()
     with contextlib.suppress(Exception):
         pool.shutdown(wait=True)  # the pool marks the unfinished futures broken and stops its thread
-
-
-def _whole(sent: tuple[Replication, list[tuple[Any, ...]]]) -> Replication:
-    rep, columns = sent
-    rep.events = list(map(Event._make, zip(*columns, strict=True)))
-    return rep
 
 
 def simulate(
@@ -154,7 +145,7 @@ def simulate(
                 # then fails (in a thread, with a traceback) to mark them broken as it stops
                 futures = [pool.submit(_one, job) for job in jobs]
                 for future in futures:
-                    reps.append(_whole(future.result()))
+                    reps.append(future.result())
                     tell(f"{scenario.name}: replication {len(reps)}/{replications}")
             except BaseException:  # Ctrl-C, SIGTERM, SIGHUP or a failure: the workers stop with us
                 _stop_workers(pool)
@@ -251,19 +242,30 @@ def write_run(
             w.writerow([*Event._fields, "time"])
             when = _minute_clock(start)
             for rep in result.replications:
-                events = sorted(rep.events, key=lambda e: (e.time_h, e.train))
-                names_here = {e.train for e in events} | {e.place for e in events}
+                events = rep.events
+                names_here = {e.train for e in events} | {e.place for e in events} | {e.service for e in events}
+                names_here |= {e.leg for e in events}
                 if any(_NEEDS_QUOTES.search(name) or spreadsheet_text(name) != name for name in names_here):
                     safe = {name: spreadsheet_text(name) for name in names_here}
                     w.writerows(
-                        (e.replication, safe[e.train], safe[e.place], e.event, round(e.time_h, 4), when(e.time_h))
+                        (
+                            e.replication,
+                            safe[e.train],
+                            safe[e.service],
+                            safe[e.place],
+                            safe[e.leg],
+                            e.event,
+                            round(e.time_h, 4),
+                            when(e.time_h),
+                        )
                         for e in events
                     )
                 else:  # the same bytes as csv.writer, twice as fast: nothing here needs quoting or guarding
                     f.write(
                         "".join(
                             [
-                                f"{e.replication},{e.train},{e.place},{e.event},{round(e.time_h, 4)!r},"
+                                f"{e.replication},{e.train},{e.service},{e.place},{e.leg},{e.event},"
+                                f"{round(e.time_h, 4)!r},"
                                 f"{when(e.time_h)}\r\n"
                                 for e in events
                             ]

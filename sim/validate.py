@@ -12,7 +12,7 @@ from corridors import DataError, Network, bundled_data_dir
 from corridors.loader import display_path, read_toml
 from corridors.schema import Record, fitted_targets
 from sim.engine import Replication
-from sim.kpis import ci95_of_mean, node_visits
+from sim.kpis import ci95_of_mean, visit_times
 
 __all__ = ["Target", "TargetResult", "evaluate", "load_targets"]
 
@@ -247,9 +247,20 @@ def _values(
     return out
 
 
+def _places(how: Measure) -> set[str]:
+    """The places whose visits a measure reads."""
+    places = set(how.nodes) | {p for p, _, _ in how.exclude}
+    places |= {how.start[0]} if how.start else set()
+    places |= {how.stop[0]} if how.stop else set()
+    for part in (how.a, how.b):
+        if part is not None:
+            places |= _places(part)
+    return places
+
+
 def evaluate(targets: Sequence[Target], reps: Sequence[Replication]) -> list[TargetResult]:
     """Measure every target over the replications: the mean, and a 95% CI across replications."""
-    visits = node_visits(e for rep in reps for e in rep.events)
+    visits = visit_times(reps, {place for target in targets for place in _places(target.how)})
     results = []
     for target in targets:
         how = target.how

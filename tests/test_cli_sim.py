@@ -200,18 +200,15 @@ def test_validate_marks_rows_that_parameters_were_fitted_to(capsys: pytest.Captu
 def test_the_event_log_quotes_names_that_need_it(tmp_path: Path) -> None:
     import dataclasses
 
-    from sim.records import Event
     from sim.runner import simulate, write_run
     from sim.scenario import load_scenario
 
     result = simulate(load_scenario(write_scenario(tmp_path, exact_network())), replications=1)
     plain = write_run(result, tmp_path / "plain")
     rep = result.replications[0]
-    odd = [
-        Event(e.replication, e.train, 'B, "the border"' if e.place == "B" else e.place, e.event, e.time_h)
-        for e in rep.events
-    ]
-    quoted = dataclasses.replace(result, replications=[dataclasses.replace(rep, events=odd)])
+    odd = tuple('B, "the border"' if p == "B" else p for p in rep.visits.places)
+    renamed = dataclasses.replace(rep, visits=dataclasses.replace(rep.visits, places=odd))
+    quoted = dataclasses.replace(result, replications=[renamed])
     write_run(quoted, tmp_path / "quoted")
 
     def rows(folder: Path) -> list[dict[str, str]]:

@@ -207,9 +207,17 @@ def test_results_events_are_checked(run_folder: Path, tmp_path: Path, capsys: py
     folder = tmp_path / "run"
     shutil.copytree(run_folder, folder)
     with gzip.open(folder / "events.csv.gz", "wt") as f:
-        f.write("replication,train,place,event,time_h,time\n0,t1,<script>,arrive,1.0,x\n")
+        f.write("replication,train,place,leg,event,time_h,time\n0,t1,<script>,N01,arrive,1.0,x\n")
     assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
     assert 'events.csv.gz: line 2: place = "<script>": is not a node of the network' in capsys.readouterr().err
+    with gzip.open(folder / "events.csv.gz", "wt") as f:
+        f.write("replication,train,place,leg,event,time_h,time\n0,t1,KZ_DOSTYK,<b>N01,arrive,1.0,x\n")
+    assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
+    assert 'events.csv.gz: line 2: leg = "<b>N01": is not a leg of the network' in capsys.readouterr().err
+    with gzip.open(folder / "events.csv.gz", "wt") as f:  # a folder from before the log named legs
+        f.write("replication,train,place,event,time_h,time\n0,t1,KZ_DOSTYK,arrive,1.0,x\n")
+    assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
+    assert 'columns = ["leg"]: are missing from the header' in capsys.readouterr().err
 
 
 def test_results_for_some_corridors_show_only_theirs(
@@ -234,7 +242,7 @@ def test_empty_event_log_is_an_error(run_folder: Path, tmp_path: Path, capsys: p
     folder = tmp_path / "run"
     shutil.copytree(run_folder, folder)
     with gzip.open(folder / "events.csv.gz", "wt") as f:
-        f.write("replication,train,place,event,time_h,time\n")
+        f.write("replication,train,service,place,leg,event,time_h,time\n")
     assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
     assert "holds no events" in capsys.readouterr().err
 
