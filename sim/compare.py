@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from corridors import summarize_path
+from sim.executor import Executor
 from sim.kpis import ci95_of_mean, transit_d_per_replication
 from sim.limits import check_run_size
 from sim.runner import RunResult, simulate
@@ -173,16 +174,26 @@ def compare(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     allow_large: bool = False,
+    executor: Executor | None = None,
 ) -> tuple[dict[str, Any], list[RunResult]]:
     """Run the base and every what-if with the same seed (common random numbers) and compare them.
 
     The runs pass the run-size guard first (``sim.limits.check_run_size``; ``allow_large`` lifts
-    its limit, not the machine's memory).
+    its limit, not the machine's memory). They run on ``executor`` (``sim.executor``), by
+    default on ``workers`` local processes.
     """
     check_run_size([base, *whatifs], replications, allow_large=allow_large)
     runs = [
-        simulate(s, replications=replications, seed=seed, workers=workers, progress=progress, allow_large=True)
-        for s in (base, *whatifs)  # all of them passed the guard above
+        simulate(
+            s,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            progress=progress,
+            allow_large=True,  # all of them passed the guard above
+            executor=executor,
+        )
+        for s in (base, *whatifs)
     ]
     return compare_results(runs[0], runs[1:]), runs
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
-import gc
 import gzip
 import hashlib
 import math
-import multiprocessing
 import os
 import platform
 import re
-import signal
-import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +20,7 @@ from corridors import InputError, bundled_data_dir
 from corridors.export import check_output_dir, json_text, spreadsheet_text, staged_folder
 from corridors.loader import display_path
 from sim.engine import Replication, run_replication
+from sim.executor import Executor, executor_for
 from sim.kpis import summarize
 from sim.limits import check_run_size
 from sim.records import Event, TrainRecord
@@ -35,8 +30,6 @@ __all__ = ["RUN_FILES", "RunResult", "simulate", "write_run"]
 
 #: The files ``write_run`` writes (besides its ``extra`` ones).
 RUN_FILES = ("events.csv.gz", "trains.csv", "summary.json", "manifest.json")
-
-_SCENARIO: Scenario | None = None  # set in the parent before forking workers
 
 
 @dataclass
@@ -49,53 +42,10 @@ class RunResult:
     summary: dict[str, Any]
 
 
-def _one(args: tuple[int, int]) -> Replication:
-    """One replication in a worker (its records are columns: they pickle as arrays)."""
-    seed, replication = args
-    assert _SCENARIO is not None
-    return run_replication(_SCENARIO, seed=seed, replication=replication)
-
-
-def _worker_start(parent: int) -> None:
-    """In each worker: Ctrl-C is the parent's to handle (it stops the workers), SIGTERM and SIGHUP
-    end the worker at once, and on Linux so does the parent's death, however it dies."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End a pool's workers now, without waiting for their replications (or for one blocked
-    writing its result to a pipe nobody reads)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.terminate()
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.join(2)
-            if process.is_alive():
-                process.kill()
-                process.join(1)
-    # A worker ended while sending its result leaves half a message in the result pipe, and the
-    # pool's thread waits for the rest for ever: with every worker gone, the parent's own copy of
-    # the pipe's writing end is the last one, and closing it ends that wait.
-    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
-    if writer is not None:
-        with contextlib.suppress(Exception):
-            writer.close()
-    with contextlib.suppress(Exception):
-        pool.shutdown(wait=True)  # the pool marks the unfinished futures broken and stops its thread
+def _replicate(scenario: Scenario, job: tuple[int, int]) -> Replication:
+    """One replication, wherever it runs (its records are columns: they pickle as arrays)."""
+    seed, replication = job
+    return run_replication(scenario, seed=seed, replication=replication)
 
 
 def simulate(
@@ -106,55 +56,31 @@ def simulate(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     allow_large: bool = False,
+    executor: Executor | None = None,
 ) -> RunResult:
-    """Run ``replications`` replications; the same seed gives the same result whatever ``workers`` is.
+    """Run ``replications`` replications; the same seed gives the same result wherever they run.
 
-    ``progress``, if given, is told after each replication and before the summary. The run passes
-    the run-size guard first (``sim.limits.check_run_size``; ``allow_large`` lifts its limit).
+    They run on ``executor`` (``sim.executor``: in this process, local processes, a Dask
+    cluster), by default on ``workers`` local processes. ``progress``, if given, is told after
+    each replication and before the summary. The run passes the run-size guard first
+    (``sim.limits.check_run_size``; ``allow_large`` lifts its limit).
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise InputError(f"replications ({replications!r}) must be a whole number of at least 1")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed ({seed!r}) must be a whole number of at least 0")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers ({workers!r}) must be a whole number of at least 1")
     check_run_size([scenario], replications, allow_large=allow_large)
     jobs = [(seed, r) for r in range(replications)]
-    workers = max(1, min(workers, replications))
     tell = progress or (lambda _message: None)
+    runner = executor or executor_for(workers)
     reps: list[Replication] = []
-    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for s, r in jobs:
-            reps.append(run_replication(scenario, seed=s, replication=r))
+    try:
+        for rep in runner.map(_replicate, scenario, jobs):
+            reps.append(rep)
             tell(f"{scenario.name}: replication {len(reps)}/{replications}")
-    else:
-        global _SCENARIO
-        _SCENARIO = scenario
-        frozen_here = gc.get_freeze_count() == 0  # a caller's own freeze is theirs to undo
-        if frozen_here:
-            gc.freeze()  # the workers' collector leaves the parent's objects alone (no copy-on-write)
-        try:
-            pool = ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_worker_start,
-                initargs=(os.getpid(),),
-            )
-            try:
-                # submit, not map: map cancels its futures when interrupted, and Python 3.11's pool
-                # then fails (in a thread, with a traceback) to mark them broken as it stops
-                futures = [pool.submit(_one, job) for job in jobs]
-                for future in futures:
-                    reps.append(future.result())
-                    tell(f"{scenario.name}: replication {len(reps)}/{replications}")
-            except BaseException:  # Ctrl-C, SIGTERM, SIGHUP or a failure: the workers stop with us
-                _stop_workers(pool)
-                raise
-            pool.shutdown()
-        finally:
-            _SCENARIO = None
-            if frozen_here:
-                gc.unfreeze()
+    finally:
+        if executor is None:
+            runner.close()
     tell(f"{scenario.name}: summarising")
     return RunResult(scenario, seed, reps, summarize(scenario, reps, seed=seed))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from corridors.errors import InputError, Parameter
 from corridors.schema import Record
+from sim.executor import Executor
 from sim.limits import check_run_size, run_size
 from sim.runner import simulate
 from sim.scenario import Scenario
@@ -86,6 +87,7 @@ def sweep(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     allow_large: bool = False,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Run every value with the same seed; per value and service: mean, P50 and P95 transit, throughput.
 
@@ -110,6 +112,7 @@ def sweep(
             workers=workers,
             progress=_prefixed(progress, f"{param} = {value:g}, "),
             allow_large=True,  # the whole sweep passed the guard above
+            executor=executor,
         )
         rows.append(
             {

@@ -33,6 +33,7 @@ FLAGS = {
     "param": "--param",
     "replications": "-r",
     "values": "--values",
+    "workers": "--workers",
 }
 
 
@@ -49,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="replace")
     previous = _catch_stop_signals()
     try:
+        if hasattr(args, "scheduler"):  # a command that runs replications: where they run
+            from sim.executor import executor_for
+
+            args.executor = executor_for(args.workers, args.scheduler)
         return int(args.run(args))
     except _Stopped as exc:  # SIGTERM or SIGHUP, unwound like Ctrl-C: workers ended, nothing half-written
         STATUS.clear()
@@ -71,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"corridors: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     finally:
+        if getattr(args, "executor", None) is not None:
+            args.executor.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
@@ -207,12 +214,19 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         help="independent replications (default 10, at most 100,000)",
     )
     p.add_argument("--seed", type=_seed, default=1, metavar="S", help="random seed (default 1)")
+    cores = os.cpu_count() or 1
     p.add_argument(
         "--workers",
         type=_workers,
-        default=1,
+        default=cores,
         metavar="N",
-        help="worker processes (default 1; results do not depend on it)",
+        help=f"worker processes (default: all cores, {cores} here; results do not depend on it)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the replications on a Dask cluster: a scheduler's address (tcp://HOST:8786), or "
+        "'local' to start one of --workers processes here; needs corridors[dask]",
     )
     p.add_argument(
         "--allow-large",

@@ -36,6 +36,7 @@ def simulate(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=status,
         allow_large=args.allow_large,
+        executor=args.executor,
     )
     from maps.report import run_map, run_report
 
@@ -108,6 +109,7 @@ def compare(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=status,
         allow_large=args.allow_large,
+        executor=args.executor,
     )
     from maps.report import compare_report
 
@@ -160,6 +162,7 @@ def sweep(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=STATUS.progress(),
         allow_large=args.allow_large,
+        executor=args.executor,
     )
     path, html_path = write_pair(out, "sweep", data, sweep_report(data))
     STATUS.clear()
@@ -192,6 +195,7 @@ def validate(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=STATUS.progress(),
         allow_large=args.allow_large,
+        executor=args.executor,
     )
     STATUS.clear()
     rows = result_rows(evaluate(targets, result.replications), scenario.network)
