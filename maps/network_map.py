@@ -226,9 +226,7 @@ def build_network_map(
         network.corridor(name)  # an InputError for an unknown name
     m = folium.Map(tiles=None, location=[42, 60], zoom_start=3, attributionControl=False)
     root = cast(Any, m.get_root())
-    title = (
-        "corridors: " + (f"results of {results.summary.get('scenario', '')}, " if results else "") + ", ".join(names)
-    )
+    title = "corridors: " + (f"results of {results.summary.scenario}, " if results else "") + ", ".join(names)
     root.header.add_child(Raw(f"<title>{esc(title)}</title><style>{CSS}</style>"), name="corridors_css")
     folium.map.CustomPane("basemap", z_index=350).add_to(m)
     folium.map.CustomPane("nodes", z_index=450).add_to(m)  # markers stay above the lines, whatever is re-ticked

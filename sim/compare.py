@@ -8,10 +8,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from corridors import summarize_path
+from corridors.units import days, per_teu
 from sim.kpis import ci95_of_mean
 from sim.limits import check_run_size
 from sim.runner import RunResult, simulate
 from sim.scenario import Scenario
+from sim.summary import ServiceSummary
 
 __all__ = ["change_note", "compare", "compare_results"]
 
@@ -20,7 +22,7 @@ def _rep_means(result: RunResult, service: str) -> list[float]:
     """Mean transit (days) of a service's arrived trains, per replication (NaN when none arrived)."""
     out = []
     for rep in result.replications:
-        values = [(t.arrive_h - t.depart_h) / 24 for t in rep.trains if t.service == service and t.arrive_h is not None]
+        values = [days(t.arrive_h - t.depart_h) for t in rep.trains if t.service == service and t.arrive_h is not None]
         out.append(statistics.fmean(values) if values else math.nan)
     return out
 
@@ -33,16 +35,16 @@ def _paired(base: list[float], other: list[float]) -> dict[str, Any]:
     return {"value": round(statistics.fmean(diffs), 3), "ci95": [round(v, 3) for v in ci] if ci else None}
 
 
-def _figures(s: dict[str, Any], *, in_system: bool = True) -> dict[str, Any]:
+def _figures(s: ServiceSummary, *, in_system: bool = True) -> dict[str, Any]:
     """The figures of one service's summary that a comparison shows."""
-    out = {
-        "transit_d_mean": s["transit_d"]["mean"],
-        "transit_d_p95": s["transit_d"]["p95"],
-        "on_time_share": s["on_time_share"],
-        "trains_per_week": s["throughput"]["trains_per_week"],
+    out: dict[str, Any] = {
+        "transit_d_mean": s.transit_d.mean,
+        "transit_d_p95": s.transit_d.p95,
+        "on_time_share": s.on_time_share,
+        "trains_per_week": s.throughput.trains_per_week,
     }
     if in_system:
-        out["in_system_at_horizon_per_replication"] = s["in_system_at_horizon_per_replication"]
+        out["in_system_at_horizon_per_replication"] = s.in_system_at_horizon_per_replication
     return out
 
 
@@ -64,7 +66,7 @@ def _corridor_means(result: RunResult) -> dict[str, list[float]]:
         per_rep = []
         for rep in result.replications:
             values = [
-                (t.arrive_h - t.depart_h) / 24
+                days(t.arrive_h - t.depart_h)
                 for t in rep.trains
                 if on.get(t.service) == corridor and t.arrive_h is not None
             ]
@@ -105,11 +107,11 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
         services: dict[str, Any] = {}
         by_name = {s.name: s for s in other.scenario.services}
         for service in base.scenario.services:
-            b = base.summary["services"][service.name]
+            b = base.summary.services[service.name]
             if service.name not in by_name:
                 services[service.name] = {"in_whatif": False}
                 continue
-            w = other.summary["services"][service.name]
+            w = other.summary.services[service.name]
             moved = by_name[service.name]
             rerouted: dict[str, Any] | None = None
             if moved.detour is not None:
@@ -131,9 +133,9 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                     "from": list(moved.rerouted_from),
                     "to": list(moved.node_ids),
                     "reason": moved.reroute_reason,
-                    "expected_extra_d": round((new.total.mean_h - old.total.mean_h) / 24, 2),
+                    "expected_extra_d": round(days(new.total.mean_h - old.total.mean_h), 2),
                     "extra_distance_km": round(new.total_distance_km - old.total_distance_km),
-                    "extra_cost_usd_per_teu": round((new.cost_usd_per_feu - old.cost_usd_per_feu) / 2),
+                    "extra_cost_usd_per_teu": round(per_teu(new.cost_usd_per_feu - old.cost_usd_per_feu)),
                 }
             redefined: dict[str, Any] | None = None
             if rerouted is None:
@@ -146,13 +148,11 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                 "whatif": _figures(w),
                 "delta": {
                     "transit_d_mean": _paired(_rep_means(base, service.name), _rep_means(other, service.name)),
-                    "transit_d_p95": _minus(b["transit_d"]["p95"], w["transit_d"]["p95"]),
-                    "on_time_share": _minus(b["on_time_share"], w["on_time_share"], 4),
-                    "trains_per_week": _minus(
-                        b["throughput"]["trains_per_week"], w["throughput"]["trains_per_week"], 2
-                    ),
-                    "cost_usd_per_teu": _minus(b["cost_usd_per_teu"], w["cost_usd_per_teu"], 0),
-                    "co2_kg_per_teu": _minus(b["co2_kg_per_teu"], w["co2_kg_per_teu"], 1),
+                    "transit_d_p95": _minus(b.transit_d.p95, w.transit_d.p95),
+                    "on_time_share": _minus(b.on_time_share, w.on_time_share, 4),
+                    "trains_per_week": _minus(b.throughput.trains_per_week, w.throughput.trains_per_week, 2),
+                    "cost_usd_per_teu": _minus(b.cost_usd_per_teu, w.cost_usd_per_teu, 0),
+                    "co2_kg_per_teu": _minus(b.co2_kg_per_teu, w.co2_kg_per_teu, 1),
                 },
                 "rerouted": rerouted,
                 "redefined": redefined,
@@ -160,7 +160,7 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
         base_names = {s.name for s in base.scenario.services}
         for added in other.scenario.services:
             if added.name not in base_names:
-                x = other.summary["services"][added.name]
+                x = other.summary.services[added.name]
                 services[added.name] = {"in_base": False, "in_whatif": True, "whatif": _figures(x)}
         out["whatifs"].append(
             {
