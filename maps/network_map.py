@@ -8,6 +8,7 @@ from typing import Any, cast
 import folium
 
 from corridors import Distribution, Leg, Network, Node
+from corridors.units import days
 from maps.basemap import countries
 from maps.elements import Legend, Raw, Script
 from maps.escape import esc
@@ -65,7 +66,7 @@ def _sources(network: Network, keys: Sequence[str]) -> str:
 
 
 def _hours(h: float) -> str:
-    return f"{h:.1f}&nbsp;h" if h < 48 else f"{h / 24:.1f}&nbsp;d"
+    return f"{h:.1f}&nbsp;h" if h < 48 else f"{days(h):.1f}&nbsp;d"
 
 
 def _triple(d: Distribution, middle: str = "typical") -> str:

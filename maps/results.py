@@ -16,6 +16,7 @@ import folium
 from corridors import DataError, Leg, Network, Node
 from corridors.export import unspreadsheet_text
 from corridors.loader import read_json
+from corridors.units import hours
 from maps.elements import DataBlock, Raw, Script
 from maps.escape import esc
 from sim.summary import RunSummary
@@ -181,7 +182,7 @@ def add_results(
     traffic.add_to(m)
     folium.map.CustomPane("trains", z_index=460).add_to(m)
     data = _animation_data(
-        m, network, results.events, window_d * 24, step_h, max_trains, results.start_date, node_set, leg_set
+        m, network, results.events, hours(window_d), step_h, max_trains, results.start_date, node_set, leg_set
     )
     data["label"] = f"{summary.scenario}, replication 1"
     script = (STATIC / "animation.js").read_text(encoding="utf-8")
