@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from corridors.errors import InputError, Parameter
 from corridors.model import Leg, Network
+from corridors.units import HOURS_PER_DAY
 
 __all__ = ["WEIGHTS", "Route", "resolve_avoid", "route"]
 
@@ -93,7 +94,7 @@ def route(
         adjacency[leg.from_id].append((leg, leg.to_id))
         adjacency[leg.to_id].append((leg, leg.from_id))
 
-    per_hour = value_of_time_usd_per_feu_day / 24
+    per_hour = value_of_time_usd_per_feu_day / HOURS_PER_DAY
 
     def step_weight(leg: Leg, to_id: str) -> float:
         node = network.nodes[to_id]

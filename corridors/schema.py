@@ -9,6 +9,7 @@ from typing import Any
 
 from corridors.distributions import SHAPES, Distribution
 from corridors.errors import UNSAFE_CHARS, DataError, show_value
+from corridors.units import HOURS_PER_DAY
 
 __all__ = ["ESTIMATE", "Record", "Sourced"]
 
@@ -25,7 +26,7 @@ PROSE_KEYS = frozenset({"note", "citation", "description", "what", "applies_to",
 #: sums and products of such numbers stay finite, and whole numbers stay exact as floats.
 MAX_NUMBER = 1e15
 #: The longest duration (hours) a data file may give: a year.
-MAX_DURATION_H = 366 * 24.0
+MAX_DURATION_H = 366 * HOURS_PER_DAY
 
 
 class Sourced:
@@ -314,7 +315,7 @@ class Record:
                 raise self.error(key_h, None, f"is required (or {key_d})")
             return None
         key = key_h if has_h else key_d
-        factor = 1.0 if has_h else 24.0
+        factor = 1.0 if has_h else HOURS_PER_DAY
         table = self.raw(key)
         if not isinstance(table, Mapping):
             raise self.error(key, table, "must be a table { min = ..., typical = ..., max = ..., source = [...] }")

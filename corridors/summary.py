@@ -9,6 +9,7 @@ from typing import Any
 
 from corridors.errors import InputError
 from corridors.model import Corridor, Leg, Network, Node
+from corridors.units import days
 
 __all__ = ["GaugeBreak", "PathSummary", "Span", "node_dict", "summarize_corridor", "summarize_path"]
 
@@ -114,7 +115,7 @@ class PathSummary:
             "moving_h": self.moving.to_dict(),
             "processing_h": self.processing.to_dict(),
             "transit_h": self.total.to_dict(),
-            "transit_d": {k: round(v / 24, 2) for k, v in self.total.to_dict().items()},
+            "transit_d": {k: round(days(v), 2) for k, v in self.total.to_dict().items()},
             "cost_usd_per_feu": round(self.cost_usd_per_feu),
             "co2_kg_per_teu": round(self.co2_kg_per_teu, 1),
         }

@@ -8,6 +8,7 @@ from typing import Any, cast
 import folium
 
 from corridors import Distribution, Leg, Network, Node
+from corridors.units import days
 from maps.basemap import countries
 from maps.elements import Legend, Raw, Script
 from maps.escape import esc
@@ -65,7 +66,7 @@ def _sources(network: Network, keys: Sequence[str]) -> str:
 
 
 def _hours(h: float) -> str:
-    return f"{h:.1f}&nbsp;h" if h < 48 else f"{h / 24:.1f}&nbsp;d"
+    return f"{h:.1f}&nbsp;h" if h < 48 else f"{days(h):.1f}&nbsp;d"
 
 
 def _triple(d: Distribution, middle: str = "typical") -> str:
@@ -226,9 +227,7 @@ def build_network_map(
         network.corridor(name)  # an InputError for an unknown name
     m = folium.Map(tiles=None, location=[42, 60], zoom_start=3, attributionControl=False)
     root = cast(Any, m.get_root())
-    title = (
-        "corridors: " + (f"results of {results.summary.get('scenario', '')}, " if results else "") + ", ".join(names)
-    )
+    title = "corridors: " + (f"results of {results.summary.scenario}, " if results else "") + ", ".join(names)
     root.header.add_child(Raw(f"<title>{esc(title)}</title><style>{CSS}</style>"), name="corridors_css")
     folium.map.CustomPane("basemap", z_index=350).add_to(m)
     folium.map.CustomPane("nodes", z_index=450).add_to(m)  # markers stay above the lines, whatever is re-ticked

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from corridors import Network
+from corridors.units import days, per_week
 from maps.escape import esc
 from maps.network_map import build_network_map
 from maps.offline import render_offline
@@ -18,6 +19,7 @@ from maps.tables import table_html
 from sim.kpis import overload_note, transit_d_per_replication
 from sim.runner import RunResult
 from sim.scenario import Scenario
+from sim.summary import RunSummary
 from sim.sweep import moved_services
 from sim.tables import changed_services, compare_corridor_table, compare_table, kpi_table, sweep_table
 from sim.whatif import main_mode
@@ -39,7 +41,7 @@ iframe { width: 100%; height: 600px; border: 1px solid #ccc; margin-bottom: 10px
 def results_from_run(result: RunResult) -> Results:
     """What a map needs from an in-memory run: its summary and the first replication's events."""
     events = [(e.train, e.place, e.leg, e.event, e.time_h) for e in result.replications[0].events]
-    return Results(result.summary, events, result.summary["start"])
+    return Results(result.summary, events, result.summary.start)
 
 
 def run_map(result: RunResult, corridors: Sequence[str] | None = None, *, embedded: bool = False) -> str:
@@ -118,7 +120,7 @@ def _profiles(result: RunResult, names: Sequence[str]) -> dict[str, list[tuple[f
             departed[e.train] = e.time_h
     for e in result.replications[0].events:
         if e.service in names and e.train in departed and e.event in ("arrive", "leave", "complete"):
-            times[(e.service, e.place, e.event)].append((e.time_h - departed[e.train]) / 24)
+            times[(e.service, e.place, e.event)].append(days(e.time_h - departed[e.train]))
     out: dict[str, list[tuple[float, float, str]]] = {}
     for name in names:
         service = services[name]
@@ -138,26 +140,26 @@ def _profiles(result: RunResult, names: Sequence[str]) -> dict[str, list[tuple[f
 
 def _top_nodes(by_node_h: dict[str, float], top: int = 6) -> dict[str, float]:
     items = sorted(by_node_h.items(), key=lambda kv: -kv[1])
-    out = {k: v / 24 for k, v in items[:top]}
-    rest = sum(v for _, v in items[top:]) / 24
+    out = {k: days(v) for k, v in items[:top]}
+    rest = days(sum(v for _, v in items[top:]))
     if rest > 0:
         out["other nodes"] = rest
     return out
 
 
-def _bottlenecks(summary: dict[str, Any], top: int = 12) -> str:
-    nodes = sorted(summary["nodes"].items(), key=lambda kv: -kv[1]["stay_h_mean"])[:top]
+def _bottlenecks(summary: RunSummary, top: int = 12) -> str:
+    nodes = sorted(summary.nodes.items(), key=lambda kv: -kv[1].stay_h_mean)[:top]
     rows = [
         "<tr><th>node</th><th>country</th><th>mean stay h</th><th>queue mean h</th><th>queue P95 h</th>"
         "<th>vessel/opening mean h</th><th>utilisation</th><th>largest queue</th></tr>"
     ]
     for node_id, n in nodes:
-        wait, hold = n.get("wait_h") or {}, n.get("hold_h") or {}
-        util = f"{100 * n['utilisation']:.0f}%" if n.get("utilisation") is not None else "–"
+        wait, hold = n.wait_h, n.hold_h
+        util = f"{100 * n.utilisation:.0f}%" if n.utilisation is not None else "–"
         rows.append(
-            f"<tr><td>{esc(node_id)}</td><td>{esc(n['country'])}</td><td>{n['stay_h_mean']:.1f}</td>"
-            f"<td>{_fmt(wait.get('mean'), 1)}</td><td>{_fmt(wait.get('p95'), 1)}</td>"
-            f"<td>{_fmt(hold.get('mean'), 1)}</td><td>{util}</td><td>{n['largest_queue']}</td></tr>"
+            f"<tr><td>{esc(node_id)}</td><td>{esc(n.country)}</td><td>{n.stay_h_mean:.1f}</td>"
+            f"<td>{_fmt(wait.mean if wait else None, 1)}</td><td>{_fmt(wait.p95 if wait else None, 1)}</td>"
+            f"<td>{_fmt(hold.mean if hold else None, 1)}</td><td>{util}</td><td>{n.largest_queue}</td></tr>"
         )
     return "<table>" + "".join(rows) + "</table>"
 
@@ -173,9 +175,9 @@ def _assumptions(result: RunResult) -> str:
         keys.update(sources)
         route = s.corridor or (" – ".join(s.node_ids[:1] + s.node_ids[-1:]))
         moved = f" <span class='bad'>rerouted: {esc(s.reroute_reason)}</span>" if s.rerouted_from else ""
-        per_week = len(s.departures_h) * 168 / max(s.window_h[1] - s.window_h[0], 1)
+        rate = per_week(len(s.departures_h), max(s.window_h[1] - s.window_h[0], 1))
         rows.append(
-            f"<tr><td>{esc(s.name)}</td><td class='note'>{esc(route)}{moved}</td><td>{per_week:.1f}</td>"
+            f"<tr><td>{esc(s.name)}</td><td class='note'>{esc(route)}{moved}</td><td>{rate:.1f}</td>"
             f"<td>{s.wagons}</td><td>{s.teu:g}</td><td class='note'>{esc(', '.join(sources))}</td></tr>"
         )
     parts.append("<table>" + "".join(rows) + "</table>")
@@ -220,8 +222,8 @@ def run_report(result: RunResult) -> str:
     rail = [s.name for s in sc.services if s.corridor and main_mode(sc.network, s.leg_ids) != "sea"]
     body = [
         f"<h1>corridors: {esc(sc.name)}</h1>",
-        f"<p>Services from {esc(summary['start_date'])} for {sc.end_h / 24:.0f} days, {summary['replications']} "
-        f"replications, seed {summary['seed']}. Transit statistics cover trains that arrived.</p>",
+        f"<p>Services from {esc(summary.start_date)} for {days(sc.end_h):.0f} days, {summary.replications} "
+        f"replications, seed {summary.seed}. Transit statistics cover trains that arrived.</p>",
         "<h2>Key figures</h2>",
         *([f"<p class='bad'><b>{esc(w)}</b></p>"] if (w := overload_note(summary)) else []),
         table_html(kpi_table(summary, full=True)),
@@ -241,8 +243,8 @@ def run_report(result: RunResult) -> str:
         "<h3>Days by country</h3>",
         stacked_bars(
             {
-                name: {k: v / 24 for k, v in row["by_country_h"].items()}
-                for name, row in summary["where_days_go"].items()
+                name: {k: days(v) for k, v in row.by_country_h.items()}
+                for name, row in summary.where_days_go.items()
                 if name in named
             },
             unit="d",
@@ -251,9 +253,9 @@ def run_report(result: RunResult) -> str:
         "<h3>Days at nodes</h3>",
         stacked_bars(
             {
-                name: _top_nodes(row["by_node_h"])
-                for name, row in summary["where_days_go"].items()
-                if name in named and row["by_node_h"]
+                name: _top_nodes(row.by_node_h)
+                for name, row in summary.where_days_go.items()
+                if name in named and row.by_node_h
             },
             unit="d",
             title="Days at nodes",

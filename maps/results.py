@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,11 +14,12 @@ from typing import Any
 import folium
 
 from corridors import DataError, Network, Node
-from corridors.errors import UNSAFE_CHARS
 from corridors.export import unspreadsheet_text
 from corridors.loader import read_json
+from corridors.units import hours
 from maps.elements import DataBlock, Raw, Script
 from maps.escape import esc
+from sim.summary import RunSummary
 
 __all__ = ["WAIT_COLOURS", "Results", "add_results", "load_results"]
 
@@ -31,16 +31,9 @@ EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
 class Results:
     """What a map needs from a run: its summary and one replication's event log."""
 
-    summary: dict[str, Any]
+    summary: RunSummary
     events: list[tuple[str, str, str, str, float]]  # (train, place, leg, event, time_h)
     start_date: str
-
-
-def _number(file: str, record: str, field: str, value: Any) -> float:
-    """A finite, non-negative number from a results file (times, shares and counts are never below 0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise DataError(file, record, field, value, "must be a finite number, 0 or more")
-    return float(value)
 
 
 def load_results(folder: str | Path, network: Network) -> Results:
@@ -58,49 +51,9 @@ def load_results(folder: str | Path, network: Network) -> Results:
         raise DataError(shown, None, None, None, "is a folder, not a file")
     if not summary_path.exists():
         raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?")
-    summary = read_json(summary_path)  # NaN, Infinity, deep nesting and huge numbers refused in one line
-    if not isinstance(summary, dict):
-        raise DataError(shown, None, None, summary, "must be a JSON object")
-    for key in ("services", "nodes", "legs", "start_date"):
-        if key not in summary:
-            raise DataError(shown, None, key, None, "is missing (written by an older or another program?)")
-    for key in ("services", "nodes", "legs"):
-        if not isinstance(summary[key], dict):
-            raise DataError(shown, None, key, summary[key], "must be an object")
-    for node_id, row in summary["nodes"].items():
-        if node_id not in network.nodes:
-            raise DataError(shown, f"node {node_id}", "nodes", node_id, "is not a node of the network")
-        if not isinstance(row, dict):
-            raise DataError(shown, f"node {node_id}", "nodes", row, "must be an object")
-        for part in ("wait_h", "hold_h"):  # queue before service; held for a vessel, sailing or opening
-            hours = row.get(part)
-            if hours is None:
-                continue
-            if not isinstance(hours, dict):
-                raise DataError(shown, f"node {node_id}", part, hours, "must be an object")
-            for k in ("mean", "p95"):
-                _number(shown, f"node {node_id}", f"{part}.{k}", hours.get(k))
-        for k in ("stay_h_mean", "utilisation"):
-            if row.get(k) is not None:
-                _number(shown, f"node {node_id}", k, row.get(k))
-        queue = row.get("largest_queue")
-        if queue is not None and (isinstance(queue, bool) or not isinstance(queue, int) or not 0 <= queue < 10**9):
-            raise DataError(shown, f"node {node_id}", "largest_queue", queue, "must be a whole number of trains")
-    for leg_id, row in summary["legs"].items():
-        if leg_id not in network.legs:
-            raise DataError(shown, f"leg {leg_id}", "legs", leg_id, "is not a leg of the network")
-        if not isinstance(row, dict):
-            raise DataError(shown, f"leg {leg_id}", "legs", row, "must be an object")
-        for k in ("trains_per_week", "teu_per_week"):
-            _number(shown, f"leg {leg_id}", k, row.get(k))
-    if not isinstance(summary.get("scenario", ""), str):
-        raise DataError(shown, None, "scenario", summary["scenario"], "must be a text")
-    if UNSAFE_CHARS.search(summary.get("scenario", "")):  # what the loaders refuse in any text
-        raise DataError(shown, None, "scenario", summary["scenario"], "holds a control character; write plain text")
-    start = summary.get("start", summary["start_date"])
-    if not isinstance(start, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?", start):
-        raise DataError(shown, None, "start", start, "must be a date such as 2025-01-01 or 2025-01-01T06:00")
-    return Results(summary, _read_events(root / "events.csv.gz", network), start)
+    data = read_json(summary_path)  # NaN, Infinity, deep nesting and huge numbers refused in one line
+    summary = RunSummary.from_json(data, source=shown, network=network)  # every field checked
+    return Results(summary, _read_events(root / "events.csv.gz", network), summary.start)
 
 
 def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, str, float]]:
@@ -187,27 +140,20 @@ def add_results(
     node_set = set(nodes) if nodes is not None else set(network.nodes)
     leg_set = set(legs) if legs is not None else set(network.legs)
     waits = folium.FeatureGroup(name="Stay at nodes (results)", show=True)
-    for node_id, row in summary["nodes"].items():
+    for node_id, row in summary.nodes.items():
         if node_id not in node_set:
             continue
         node = network.nodes[node_id]
-        wait = row.get("wait_h") or {}
-        hold = row.get("hold_h") or {}
-        given = row.get("stay_h_mean")
-        stay = float(given) if given is not None else float(wait.get("mean", 0.0)) + float(hold.get("mean", 0.0))
-        util = row.get("utilisation")
-        lines = [f"<b>Results ({esc(summary.get('scenario', ''))})</b>: mean stay beyond service {stay:.1f} h"]
-        if wait:
-            lines.append(f"queue before service: mean {float(wait['mean']):.1f} h, P95 {float(wait['p95']):.1f} h")
-        if hold:
-            lines.append(
-                f"waiting for a vessel, sailing or opening: mean {float(hold['mean']):.1f} h, "
-                f"P95 {float(hold['p95']):.1f} h"
-            )
-        if isinstance(util, (int, float)):
-            lines.append(f"utilisation {100 * float(util):.0f}%")
-        queue = row.get("largest_queue")
-        if isinstance(queue, int) and queue:
+        wait, hold, stay = row.wait_h, row.hold_h, row.stay_h_mean
+        lines = [f"<b>Results ({esc(summary.scenario)})</b>: mean stay beyond service {stay:.1f} h"]
+        if wait and wait.mean is not None and wait.p95 is not None:
+            lines.append(f"queue before service: mean {wait.mean:.1f} h, P95 {wait.p95:.1f} h")
+        if hold and hold.mean is not None and hold.p95 is not None:
+            lines.append(f"waiting for a vessel, sailing or opening: mean {hold.mean:.1f} h, P95 {hold.p95:.1f} h")
+        if row.utilisation is not None:
+            lines.append(f"utilisation {100 * row.utilisation:.0f}%")
+        queue = row.largest_queue
+        if queue:
             lines.append(f"largest queue {queue} train{'s' if queue != 1 else ''}")
         popup = node_popup(network, node) + "<hr>" + "<br>".join(lines)
         marker = folium.CircleMarker(
@@ -228,26 +174,26 @@ def add_results(
         marker.add_to(waits)
     waits.add_to(m)
     traffic = folium.FeatureGroup(name="Traffic on legs (results)", show=False)
-    for leg_id, row in summary["legs"].items():
+    for leg_id, flow in summary.legs.items():
         if leg_id not in leg_set:
             continue
         leg = network.legs[leg_id]
-        trains = float(row["trains_per_week"])
+        trains = flow.trains_per_week
         folium.PolyLine(
             [list(p) for p in leg.path],
             color="#5e3c99",
             weight=2 + 1.2 * math.sqrt(trains),
             opacity=0.45,
-            tooltip=f"{esc(leg_id)}: {trains:.1f} trains and {float(row['teu_per_week']):,.0f} TEU a week "
+            tooltip=f"{esc(leg_id)}: {trains:.1f} trains and {flow.teu_per_week:,.0f} TEU a week "
             "(line width grows with trains a week)",
             class_name=f"corridors-traffic traffic-{esc(leg_id)}",
         ).add_to(traffic)
     traffic.add_to(m)
     folium.map.CustomPane("trains", z_index=460).add_to(m)
     data = _animation_data(
-        m, network, results.events, window_d * 24, step_h, max_trains, results.start_date, node_set, leg_set
+        m, network, results.events, hours(window_d), step_h, max_trains, results.start_date, node_set, leg_set
     )
-    data["label"] = f"{summary.get('scenario', '')}, replication 1"
+    data["label"] = f"{summary.scenario}, replication 1"
     script = (STATIC / "animation.js").read_text(encoding="utf-8")
     root: Any = m.get_root()
     root.html.add_child(DataBlock("corridors-anim-data", data))

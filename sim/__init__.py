@@ -3,7 +3,8 @@
 import sim
 scenario = sim.load_scenario()                 # the bundled baseline (or a path)
 result = sim.simulate(scenario, replications=10, seed=1)
-result.summary["services"]["northern-chengdu-lodz"]["transit_d"]["mean"]
+result.summary.services["northern-chengdu-lodz"].transit_d.mean   # a sim.summary.RunSummary
+result.summary.to_json()                       # summary.json's content
 """
 
 from sim.engine import Replication, run_replication

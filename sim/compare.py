@@ -8,11 +8,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from corridors import summarize_path
+from corridors.units import days, per_teu
 from sim.executor import Executor
 from sim.kpis import ci95_of_mean, transit_d_per_replication
 from sim.limits import check_run_size
 from sim.runner import RunResult, simulate
 from sim.scenario import Scenario
+from sim.summary import ServiceSummary
 
 __all__ = ["change_note", "compare", "compare_results"]
 
@@ -31,16 +33,16 @@ def _paired(base: list[float], other: list[float]) -> dict[str, Any]:
     return {"value": round(statistics.fmean(diffs), 3), "ci95": [round(v, 3) for v in ci] if ci else None}
 
 
-def _figures(s: dict[str, Any], *, in_system: bool = True) -> dict[str, Any]:
+def _figures(s: ServiceSummary, *, in_system: bool = True) -> dict[str, Any]:
     """The figures of one service's summary that a comparison shows."""
-    out = {
-        "transit_d_mean": s["transit_d"]["mean"],
-        "transit_d_p95": s["transit_d"]["p95"],
-        "on_time_share": s["on_time_share"],
-        "trains_per_week": s["throughput"]["trains_per_week"],
+    out: dict[str, Any] = {
+        "transit_d_mean": s.transit_d.mean,
+        "transit_d_p95": s.transit_d.p95,
+        "on_time_share": s.on_time_share,
+        "trains_per_week": s.throughput.trains_per_week,
     }
     if in_system:
-        out["in_system_at_horizon_per_replication"] = s["in_system_at_horizon_per_replication"]
+        out["in_system_at_horizon_per_replication"] = s.in_system_at_horizon_per_replication
     return out
 
 
@@ -96,11 +98,11 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
         services: dict[str, Any] = {}
         by_name = {s.name: s for s in other.scenario.services}
         for service in base.scenario.services:
-            b = base.summary["services"][service.name]
+            b = base.summary.services[service.name]
             if service.name not in by_name:
                 services[service.name] = {"in_whatif": False}
                 continue
-            w = other.summary["services"][service.name]
+            w = other.summary.services[service.name]
             moved = by_name[service.name]
             rerouted: dict[str, Any] | None = None
             if moved.detour is not None:
@@ -122,9 +124,9 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                     "from": list(moved.rerouted_from),
                     "to": list(moved.node_ids),
                     "reason": moved.reroute_reason,
-                    "expected_extra_d": round((new.total.mean_h - old.total.mean_h) / 24, 2),
+                    "expected_extra_d": round(days(new.total.mean_h - old.total.mean_h), 2),
                     "extra_distance_km": round(new.total_distance_km - old.total_distance_km),
-                    "extra_cost_usd_per_teu": round((new.cost_usd_per_feu - old.cost_usd_per_feu) / 2),
+                    "extra_cost_usd_per_teu": round(per_teu(new.cost_usd_per_feu - old.cost_usd_per_feu)),
                 }
             redefined: dict[str, Any] | None = None
             if rerouted is None:
@@ -137,13 +139,11 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                 "whatif": _figures(w),
                 "delta": {
                     "transit_d_mean": _paired(_rep_means(base, service.name), _rep_means(other, service.name)),
-                    "transit_d_p95": _minus(b["transit_d"]["p95"], w["transit_d"]["p95"]),
-                    "on_time_share": _minus(b["on_time_share"], w["on_time_share"], 4),
-                    "trains_per_week": _minus(
-                        b["throughput"]["trains_per_week"], w["throughput"]["trains_per_week"], 2
-                    ),
-                    "cost_usd_per_teu": _minus(b["cost_usd_per_teu"], w["cost_usd_per_teu"], 0),
-                    "co2_kg_per_teu": _minus(b["co2_kg_per_teu"], w["co2_kg_per_teu"], 1),
+                    "transit_d_p95": _minus(b.transit_d.p95, w.transit_d.p95),
+                    "on_time_share": _minus(b.on_time_share, w.on_time_share, 4),
+                    "trains_per_week": _minus(b.throughput.trains_per_week, w.throughput.trains_per_week, 2),
+                    "cost_usd_per_teu": _minus(b.cost_usd_per_teu, w.cost_usd_per_teu, 0),
+                    "co2_kg_per_teu": _minus(b.co2_kg_per_teu, w.co2_kg_per_teu, 1),
                 },
                 "rerouted": rerouted,
                 "redefined": redefined,
@@ -151,7 +151,7 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
         base_names = {s.name for s in base.scenario.services}
         for added in other.scenario.services:
             if added.name not in base_names:
-                x = other.summary["services"][added.name]
+                x = other.summary.services[added.name]
                 services[added.name] = {"in_base": False, "in_whatif": True, "whatif": _figures(x)}
         out["whatifs"].append(
             {

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from corridors import DataError, Network, load_network, route
+from corridors.units import days, hours
 from sim.model import CapacityCut, Closure, Scenario, Service, Weather, service_rate, timetable
 from sim.spec import (
     CapacityCutSpec,
@@ -51,7 +52,7 @@ def compile_scenario(spec: ScenarioSpec, network: Network | None = None) -> Scen
         )
     drain_d = spec.drain_d
     if drain_d is None:
-        drain_d = (base.horizon_h - base.end_h) / 24 if base is not None else DEFAULT_DRAIN_D
+        drain_d = days(base.horizon_h - base.end_h) if base is not None else DEFAULT_DRAIN_D
     horizon_h = (end - start).total_seconds() / 3600 + 24 * drain_d
     horizon = start + dt.timedelta(hours=horizon_h)
     _check_sources(spec.source_refs, network.sources)
@@ -244,7 +245,7 @@ def _service(spec: ServiceSpec, network: Network, start: dt.datetime, end: dt.da
         wagons=spec.wagons,
         teu=spec.teu,
         window_h=((s_start - start).total_seconds() / 3600, (s_end - start).total_seconds() / 3600),
-        promised_transit_h=spec.promised_transit_d * 24 if spec.promised_transit_d is not None else None,
+        promised_transit_h=hours(spec.promised_transit_d) if spec.promised_transit_d is not None else None,
         departure_spread_h=spec.departure_spread_h,
         corridor=spec.corridor,
         sources=spec.sources,

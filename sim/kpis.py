@@ -13,9 +13,11 @@ import numpy as np
 import numpy.typing as npt
 
 from corridors import Network, summarize_path
+from corridors.units import HOURS_PER_DAY, days, per_teu, per_week
 from sim.engine import Replication
 from sim.records import Trains, Visits, stack
 from sim.scenario import Scenario
+from sim.summary import SCHEMA_VERSION, DaysPerTrain, Flow, NodeSummary, RunSummary, ServiceSummary, Stats, WhereDaysGo
 
 __all__ = [
     "AT_SEA",
@@ -151,16 +153,16 @@ def transit_d_per_replication(replications: Sequence[Replication], services: set
     for rep in replications:
         t = rep.trains
         mask = t.arrived & np.isin(t.service, [t.services.index(s) for s in services if s in t.services])
-        out.append((t.transit_h()[mask] / 24).tolist())
+        out.append((t.transit_h()[mask] / HOURS_PER_DAY).tolist())
     return out
 
 
-def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: int) -> dict[str, Any]:
-    """The summary written to summary.json (schema: docs/simulate.md)."""
+def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: int) -> RunSummary:
+    """The summary written to summary.json (schema: docs/simulate.md; ``RunSummary.to_json()``)."""
     net = scenario.network
     n_reps = len(replications)
     visits, trains = stack([(rep.visits, rep.trains) for rep in replications])
-    services: dict[str, Any] = {}
+    services: dict[str, ServiceSummary] = {}
     corridor_transits: dict[str, list[float]] = defaultdict(list)
     corridor_rep_means: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
     transit_h = trains.transit_h()
@@ -179,60 +181,84 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
         if promised is not None and n_arrived:
             on_time = int((transit_h[arrived] <= promised).sum()) / n_arrived
         n_arr = max(n_arrived, 1)
-        weeks = max((service.window_h[1] - service.window_h[0]) / 168.0, 1e-9)  # the service's own window
-        services[service.name] = {
-            "corridor": service.corridor,
-            "route": list(service.node_ids),
-            "trains_per_replication": n_trains / n_reps,
-            "arrived_per_replication": n_arrived / n_reps,
-            "in_system_at_horizon_per_replication": (n_trains - n_arrived) / n_reps,
-            "in_system_share": round((n_trains - n_arrived) / n_trains, 4) if n_trains else 0.0,
-            "transit_d": _rounded(describe(transits, [statistics.fmean(v) if v else math.nan for v in per_rep])),
-            "promised_transit_d": round(promised / 24, 2) if promised is not None else None,
-            "on_time_share": round(on_time, 4) if on_time is not None else None,
-            "throughput": {
-                "trains_per_week": round(n_arrived / n_reps / weeks, 2),
-                "teu_per_week": round(n_arrived * service.teu / n_reps / weeks, 1),
-            },
-            "days": {
-                "moving": round(sum(trains.moving_h[arrived].tolist()) / n_arr / 24, 2),
-                "waiting": round(sum(trains.waiting_h[arrived].tolist()) / n_arr / 24, 2),
-                "processing": round(sum(trains.processing_h[arrived].tolist()) / n_arr / 24, 2),
-            },
-            "cost_usd_per_teu": round(path.cost_usd_per_feu / 2, 0),
-            "co2_kg_per_teu": round(path.co2_kg_per_teu, 1),
-        }
+        window_h = service.window_h[1] - service.window_h[0]  # the service's own window
+        services[service.name] = ServiceSummary(
+            corridor=service.corridor,
+            route=tuple(service.node_ids),
+            trains_per_replication=n_trains / n_reps,
+            arrived_per_replication=n_arrived / n_reps,
+            in_system_at_horizon_per_replication=(n_trains - n_arrived) / n_reps,
+            in_system_share=round((n_trains - n_arrived) / n_trains, 4) if n_trains else 0.0,
+            transit_d=_stats(transits, [statistics.fmean(v) if v else math.nan for v in per_rep]),
+            promised_transit_d=round(days(promised), 2) if promised is not None else None,
+            on_time_share=round(on_time, 4) if on_time is not None else None,
+            throughput=Flow(
+                trains_per_week=round(per_week(n_arrived / n_reps, window_h), 2),
+                teu_per_week=round(per_week(n_arrived * service.teu / n_reps, window_h), 1),
+            ),
+            days=DaysPerTrain(
+                moving=round(days(sum(trains.moving_h[arrived].tolist()) / n_arr), 2),
+                waiting=round(days(sum(trains.waiting_h[arrived].tolist()) / n_arr), 2),
+                processing=round(days(sum(trains.processing_h[arrived].tolist()) / n_arr), 2),
+            ),
+            cost_usd_per_teu=round(per_teu(path.cost_usd_per_feu), 0),
+            co2_kg_per_teu=round(path.co2_kg_per_teu, 1),
+        )
         if service.corridor:
             corridor_transits[service.corridor].extend(transits)
     corridors = {
-        name: _rounded(describe(values, [statistics.fmean(v) if v else math.nan for v in corridor_rep_means[name]]))
+        name: _stats(values, [statistics.fmean(v) if v else math.nan for v in corridor_rep_means[name]])
         for name, values in corridor_transits.items()
     }
-    return {
-        "schema_version": 1,
-        "scenario": scenario.name,
-        "start_date": scenario.start.date().isoformat(),
-        "start": scenario.start.isoformat(timespec="minutes"),
-        "horizon_h": scenario.horizon_h,
-        "seed": seed,
-        "replications": n_reps,
-        "services": services,
-        "corridors": corridors,
-        "nodes": _nodes(net, scenario, visits, trains, n_reps),
-        "legs": _legs(scenario, services),
-        "where_days_go": _where(net, scenario, visits, trains),
-    }
+    return RunSummary(
+        schema_version=SCHEMA_VERSION,
+        scenario=scenario.name,
+        start_date=scenario.start.date().isoformat(),
+        start=scenario.start.isoformat(timespec="minutes"),
+        horizon_h=scenario.horizon_h,
+        seed=seed,
+        replications=n_reps,
+        services=services,
+        corridors=corridors,
+        nodes={place: _node(row) for place, row in _nodes(net, scenario, visits, trains, n_reps).items()},
+        legs=_legs(scenario, services),
+        where_days_go={
+            name: WhereDaysGo(row["by_node_h"], row["by_country_h"])
+            for name, row in _where(net, scenario, visits, trains).items()
+        },
+    )
 
 
-def _legs(scenario: Scenario, services: dict[str, Any]) -> dict[str, Any]:
+def _stats(values: Iterable[float], per_replication_means: Sequence[float]) -> Stats:
+    """``describe``, rounded as summary.json gives it."""
+    return Stats.of(_rounded(describe(values, per_replication_means)))
+
+
+def _node(row: dict[str, Any]) -> NodeSummary:
+    """A row of ``_nodes`` as its dataclass."""
+    wait, hold = row["wait_h"], row["hold_h"]
+    return NodeSummary(
+        country=row["country"],
+        visits_per_replication=row["visits_per_replication"],
+        wait_h=Stats.of(wait) if wait is not None else None,
+        hold_h=Stats.of(hold) if hold is not None else None,
+        stay_h_mean=row["stay_h_mean"],
+        utilisation=row["utilisation"],
+        largest_queue=row["largest_queue"],
+    )
+
+
+def _legs(scenario: Scenario, services: dict[str, ServiceSummary]) -> dict[str, Flow]:
     """Trains and TEU a week over each leg, from the services that run over it."""
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, Flow] = {}
     for service in scenario.services:
-        through = services[service.name]["throughput"]
+        through = services[service.name].throughput
         for leg_id in service.leg_ids:
-            row = out.setdefault(leg_id, {"trains_per_week": 0.0, "teu_per_week": 0.0})
-            row["trains_per_week"] = round(row["trains_per_week"] + through["trains_per_week"], 2)
-            row["teu_per_week"] = round(row["teu_per_week"] + through["teu_per_week"], 1)
+            row = out.get(leg_id, Flow(0.0, 0.0))
+            out[leg_id] = Flow(
+                round(row.trains_per_week + through.trains_per_week, 2),
+                round(row.teu_per_week + through.teu_per_week, 1),
+            )
     return dict(sorted(out.items()))
 
 
@@ -361,30 +387,23 @@ def _where(net: Network, scenario: Scenario, visits: Visits, trains: Trains) -> 
     return out
 
 
-def overload_note(summary: dict[str, Any], *, share: float = 0.05) -> str | None:
+def overload_note(summary: RunSummary, *, share: float = 0.05) -> str | None:
     """A warning when more than ``share`` of a service's trains are still on their way at the
     horizon: its transit figures then cover only the trains that arrived, and the network is
     overloaded; names the worst queues. None when nothing is stuck."""
-    stuck = {
-        name: s["in_system_share"]
-        for name, s in summary["services"].items()
-        if s.get("in_system_share") is not None and s["in_system_share"] > share
-    }
+    stuck = {name: s.in_system_share for name, s in summary.services.items() if s.in_system_share > share}
     if not stuck:
         return None
     names = sorted(stuck, key=lambda n: -stuck[n])
     shown = ", ".join(f"{n} {100 * stuck[n]:.0f}%" for n in names[:4]) + (
         f" and {len(names) - 4} more" if len(names) > 4 else ""
     )
-    queues = sorted(
-        ((n, v) for n, v in summary["nodes"].items() if v.get("wait_h")), key=lambda kv: -kv[1]["wait_h"]["mean"]
-    )[:3]
+    waits = {n: (v.wait_h.mean or 0.0, v.utilisation) for n, v in summary.nodes.items() if v.wait_h}
+    queues = sorted(waits.items(), key=lambda kv: -kv[1][0])[:3]
     where = "; ".join(
-        f"{n} (mean wait {v['wait_h']['mean']:,.0f} h"
-        + (f", utilisation {100 * v['utilisation']:.0f}%" if v.get("utilisation") is not None else "")
-        + ")"
-        for n, v in queues
-        if v["wait_h"]["mean"] >= 1
+        f"{n} (mean wait {mean:,.0f} h" + (f", utilisation {100 * util:.0f}%" if util is not None else "") + ")"
+        for n, (mean, util) in queues
+        if mean >= 1
     )
     return (
         f"Overloaded: share of trains still on their way at the horizon — {shown}. Their transit "

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from corridors.errors import InputError, Parameter
-from sim.scenario import Scenario, Service
+from corridors.units import days
+from sim.scenario import Scenario, Service, service_rate
 
 __all__ = [
     "MAX_REPLICATIONS",
@@ -88,9 +89,8 @@ def run_size(scenario: Scenario) -> RunSize:
     if busiest is not None:
         _, s, places_busy = busiest
         name, n_busy = s.name, len(s.departures_h)
-        window_h = s.window_h[1] - s.window_h[0]
-        per_week = s.trains_per_week or (n_busy * 168 / window_h if window_h > 0 else 0.0)
-    return RunSize(scenario.name, trains, visits, scenario.end_h / 24, name, per_week, n_busy, places_busy)
+        per_week = service_rate(s)
+    return RunSize(scenario.name, trains, visits, days(scenario.end_h), name, per_week, n_busy, places_busy)
 
 
 def _memory_bytes() -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corridors import Distribution, Network
+from corridors.units import HOURS_PER_WEEK, per_week
 
 __all__ = [
     "WEEKDAYS",
@@ -133,7 +134,7 @@ def service_rate(service: Service) -> float:
     if service.trains_per_week:
         return service.trains_per_week
     window_h = service.window_h[1] - service.window_h[0]
-    return len(service.departures_h) * 168 / window_h if window_h > 0 else 0.0
+    return per_week(len(service.departures_h), window_h)
 
 
 def timetable(
@@ -143,7 +144,7 @@ def timetable(
     first = (s_start - origin).total_seconds() / 3600
     last = (s_end - origin).total_seconds() / 3600
     if not weekdays:
-        headway = 168 / per_week
+        headway = HOURS_PER_WEEK / per_week
         n = int((last - first) / headway - 1e-9) + 1
         return tuple(first + i * headway for i in range(n) if first + i * headway < last)
     # weekdays: per_week trains spread evenly over those days, departing through each day

@@ -19,12 +19,14 @@ from typing import Any
 from corridors import InputError, bundled_data_dir
 from corridors.export import check_output_dir, json_text, spreadsheet_text, staged_folder
 from corridors.loader import display_path
+from corridors.units import days
 from sim.engine import Replication, run_replication
 from sim.executor import Executor, executor_for
 from sim.kpis import summarize
 from sim.limits import check_run_size
 from sim.records import Event, TrainRecord
 from sim.scenario import Scenario
+from sim.summary import RunSummary
 
 __all__ = ["RUN_FILES", "RunResult", "simulate", "write_run"]
 
@@ -39,7 +41,7 @@ class RunResult:
     scenario: Scenario
     seed: int
     replications: list[Replication]
-    summary: dict[str, Any]
+    summary: RunSummary
 
 
 def _replicate(scenario: Scenario, job: tuple[int, int]) -> Replication:
@@ -202,9 +204,10 @@ def write_run(
             w.writerow([*TrainRecord._fields, "transit_d"])
             for rep in result.replications:
                 for t in rep.trains:
-                    transit = round((t.arrive_h - t.depart_h) / 24, 4) if t.arrive_h is not None else ""
+                    transit = round(days(t.arrive_h - t.depart_h), 4) if t.arrive_h is not None else ""
                     w.writerow([*map(_cell, t), transit])
-        (tmp / "summary.json").write_text(json_text(result.summary), encoding="utf-8")  # never NaN or Infinity
+        summary = json_text(result.summary.to_json())  # never NaN or Infinity
+        (tmp / "summary.json").write_text(summary, encoding="utf-8")
         (tmp / "manifest.json").write_text(json_text(_manifest(result, argv)), encoding="utf-8")
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")

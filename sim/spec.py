@@ -21,6 +21,7 @@ from corridors import DataError, Distribution
 from corridors.loader import display_path, read_toml
 from corridors.routing import DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY
 from corridors.schema import FIELD_BOUNDS, Record, Sourced
+from corridors.units import HOURS_PER_WEEK, days
 from sim.model import WEEKDAYS
 
 __all__ = [
@@ -48,7 +49,7 @@ __all__ = [
 #: (low, high) of the service fields a [[services]] table, an override or a sweep may set.
 SERVICE_BOUNDS: Mapping[str, tuple[float, float]] = {
     "trains_per_week": (0.001, 1000),
-    "headway_h": (168 / 1000, 24 * 366),
+    "headway_h": (HOURS_PER_WEEK / 1000, 24 * 366),
     "wagons": (1, 500),
     "teu": (0.5, 20_000),
     "promised_transit_d": (0.01, 366),
@@ -397,7 +398,7 @@ def _service(rec: Record, refs: list[SourceRef]) -> ServiceSpec:
     else:
         assert headway is not None
         sources["headway_h"] = headway.sources
-        trains_per_week = 168.0 / float(headway.value)
+        trains_per_week = HOURS_PER_WEEK / float(headway.value)
     weekdays = _weekdays(rec, headway is not None)
     wagons = _ref(rec, "wagons", rec.sourced("wagons", integer=True, **_bounds("wagons", required=True)), refs)
     teu = _ref(rec, "teu", rec.sourced("teu", **_bounds("teu", required=True)), refs)
@@ -582,7 +583,7 @@ def _storms(rec: Record, node: str, refs: list[SourceRef]) -> WeatherSpec:
     stoppage = _ref(rec, key, rec.duration("stoppage_h", "stoppage_d"), refs)
     assert per_month is not None and stoppage is not None
     if stoppage.value.max_h > MAX_STOPPAGE_H:
-        shown_max = stoppage.value.max_h if key == "stoppage_h" else stoppage.value.max_h / 24
+        shown_max = stoppage.value.max_h if key == "stoppage_h" else days(stoppage.value.max_h)
         raise rec.error(f"{key}.max", shown_max, f"a stoppage lasts at most {MAX_STOPPAGE_H:,} hours (a year)")
     rec.text("note", required=False)
     rec.finish()

@@ -9,6 +9,7 @@ from typing import Any
 
 from corridors.errors import InputError, Parameter
 from corridors.schema import Record
+from corridors.units import per_week
 from sim.executor import Executor
 from sim.limits import check_run_size, run_size
 from sim.runner import simulate
@@ -47,7 +48,7 @@ def base_value(scenario: Scenario, kind: str, ident: str, field: str) -> float |
                 return round(s.trains_per_week, 3)
             if s.name == ident and len(s.departures_h) > 1:  # the timetable's rate: 168 h over the mean gap
                 gaps_h = (max(s.departures_h) - min(s.departures_h)) / (len(s.departures_h) - 1)
-                return round(168.0 / gaps_h, 3) if gaps_h > 0 else None
+                return round(per_week(1, gaps_h), 3) if gaps_h > 0 else None
         return None
     if kind == "node":
         node = scenario.network.nodes.get(ident)
@@ -119,13 +120,13 @@ def sweep(
                 "value": value,
                 "services": {
                     name: {
-                        "transit_d_mean": s["transit_d"]["mean"],
-                        "transit_d_p50": s["transit_d"]["p50"],
-                        "transit_d_p95": s["transit_d"]["p95"],
-                        "trains_per_week": s["throughput"]["trains_per_week"],
-                        "in_system_at_horizon_per_replication": s["in_system_at_horizon_per_replication"],
+                        "transit_d_mean": s.transit_d.mean,
+                        "transit_d_p50": s.transit_d.p50,
+                        "transit_d_p95": s.transit_d.p95,
+                        "trains_per_week": s.throughput.trains_per_week,
+                        "in_system_at_horizon_per_replication": s.in_system_at_horizon_per_replication,
                     }
-                    for name, s in result.summary["services"].items()
+                    for name, s in result.summary.services.items()
                 },
             }
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from corridors.tables import Cell, Column, Row, Table
 from sim.compare import change_note
+from sim.summary import RunSummary
 from sim.sweep import moved_services
 
 __all__ = [
@@ -38,7 +39,7 @@ def _service() -> Column:
     return Column("service", align="left")
 
 
-def kpi_table(summary: dict[str, Any], *, full: bool = False) -> Table:
+def kpi_table(summary: RunSummary, *, full: bool = False) -> Table:
     """A run's key figures per service: trains a week, transit mean, P50, P95 and the 95% CI of its
     mean, on-time share, days waiting and trains still on their way at the horizon. ``full`` (a
     report's form) adds cost and CO2 per TEU and gives the trains in the system unrounded."""
@@ -56,19 +57,19 @@ def kpi_table(summary: dict[str, Any], *, full: bool = False) -> Table:
     if full:
         columns += [Column("USD/TEU"), Column("kg CO2/TEU")]
     rows = []
-    for name, s in summary["services"].items():
-        t = s["transit_d"]
-        stuck = s["in_system_at_horizon_per_replication"]
-        per_week = f"{s['throughput']['trains_per_week']:.1f}"
+    for name, s in summary.services.items():
+        t = s.transit_d
+        stuck = s.in_system_at_horizon_per_replication
+        per_week = f"{s.throughput.trains_per_week:.1f}"
         in_system = f"{stuck:g}" if full else f"{stuck:.0f}"
-        costs = [_signed(s.get("cost_usd_per_teu"), 0, plain=True), _signed(s.get("co2_kg_per_teu"), 0, plain=True)]
-        if t["n"] == 0:
+        costs = [_signed(s.cost_usd_per_teu, 0, plain=True), _signed(s.co2_kg_per_teu, 0, plain=True)]
+        if t.n == 0 or t.mean is None or t.p50 is None or t.p95 is None:
             rows.append(Row([name, per_week, *[DASH] * 6, in_system, *(costs if full else [])]))
             continue
-        ci = f"{t['ci95'][0]:.2f}–{t['ci95'][1]:.2f}" if t["ci95"] else DASH
-        on_time = f"{100 * s['on_time_share']:.1f}%" if s["on_time_share"] is not None else DASH
-        cells = [name, per_week, f"{t['mean']:.2f}", f"{t['p50']:.2f}", f"{t['p95']:.2f}", ci, on_time]
-        cells += [f"{s['days']['waiting']:.2f}", in_system, *(costs if full else [])]
+        ci = f"{t.ci95[0]:.2f}–{t.ci95[1]:.2f}" if t.ci95 else DASH
+        on_time = f"{100 * s.on_time_share:.1f}%" if s.on_time_share is not None else DASH
+        cells = [name, per_week, f"{t.mean:.2f}", f"{t.p50:.2f}", f"{t.p95:.2f}", ci, on_time]
+        cells += [f"{s.days.waiting:.2f}", in_system, *(costs if full else [])]
         rows.append(Row(cells))
     return Table(columns, rows)
 

@@ -11,6 +11,7 @@ from typing import Any
 from corridors import DataError, Network, bundled_data_dir
 from corridors.loader import display_path, read_toml
 from corridors.schema import Record, fitted_targets
+from corridors.units import HOURS_PER_DAY
 from sim.engine import Replication
 from sim.kpis import ci95_of_mean, visit_times
 
@@ -20,7 +21,7 @@ MEASURES = ("transit", "segment", "dwell", "difference")
 KINDS = ("end_to_end", "node")
 EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
 #: The widest published range a target may give, in hours (ten years).
-MAX_RANGE_H = 10 * 366 * 24.0
+MAX_RANGE_H = 10 * 366 * HOURS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def load_targets(
         key = "range_h" if has_h else "range_d"
         pair = rec.raw(key)
         rec.raw("range_h" if key == "range_d" else "range_d")
-        factor = 1.0 if has_h else 24.0
+        factor = 1.0 if has_h else HOURS_PER_DAY
         top = MAX_RANGE_H / factor
         if (
             not isinstance(pair, list)
@@ -301,7 +302,7 @@ def result_rows(results: Sequence[TargetResult], network: Network | None = None)
     rows = []
     for r in results:
         t = r.target
-        scale = 24.0 if t.unit == "d" else 1.0
+        scale = HOURS_PER_DAY if t.unit == "d" else 1.0
         rows.append(
             {
                 "id": t.id,

@@ -12,6 +12,7 @@ from corridors import DataError, Distribution, InputError, Network, Node, route
 from corridors.loader import SPEED_KPH
 from corridors.routing import DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY, Route
 from corridors.schema import FIELD_BOUNDS, dispatch_problem
+from corridors.units import days as to_days
 from sim.model import Closure, RerouteReason, Service, service_rate, timetable
 from sim.spec import INTEGER_FIELDS, LEG_FIELDS, NODE_FIELDS, SERVICE_BOUNDS, SERVICE_FIELDS, OverrideSpec, teu_problem
 
@@ -288,7 +289,7 @@ class _CutOff:
     def causes(self, network: Network, service: Service) -> dict[str, RerouteReason]:
         """Each place on the service's route that is banned or closed, in words, with its kind (in route order)."""
         out: dict[str, RerouteReason] = {}
-        days = f"{self.limit_h / 24:g}"
+        days = f"{to_days(self.limit_h):g}"
         for node_id in service.node_ids:
             hit = self.countries & set(network.nodes[node_id].countries)
             if hit:

@@ -171,9 +171,9 @@ def test_largest_queue_counts_trains_waiting_for_a_vessel(tmp_path: Path) -> Non
     # a train an hour, each one vessel-load; the one vessel is back every 7 h (3.5 h each way):
     # trains are ready at 11..34 h and sail at 11, 18, 25, 32, ... so at 34 h twenty are waiting
     path = write_scenario(tmp_path, ferry_network(), wagons={"value": 24, "source": "SRC1"})
-    node = simulate(load_scenario(path), replications=1, seed=1).summary["nodes"]["B"]
-    assert node["wait_h"]["max"] == 0  # no queue for the loading berth
-    assert node["largest_queue"] == 20
+    node = simulate(load_scenario(path), replications=1, seed=1).summary.nodes["B"]
+    assert node.wait_h is not None and node.wait_h.max == 0  # no queue for the loading berth
+    assert node.largest_queue == 20
 
 
 def test_a_node_where_every_train_is_stuck_at_the_horizon_still_has_its_row(tmp_path: Path) -> None:
@@ -181,7 +181,7 @@ def test_a_node_where_every_train_is_stuck_at_the_horizon_still_has_its_row(tmp_
 
     extra = {"closures": [{"node": "B", "start": dt.datetime(2025, 1, 1), "end": dt.datetime(2026, 1, 1)}]}
     summary = simulate(load_scenario(write_scenario(tmp_path, exact_network(), extra)), replications=1).summary
-    assert summary["nodes"]["B"]["largest_queue"] == 24 and summary["nodes"]["B"]["wait_h"] is None
+    assert summary.nodes["B"].largest_queue == 24 and summary.nodes["B"].wait_h is None
     from sim.kpis import overload_note
 
     note = overload_note(summary)
@@ -208,10 +208,10 @@ def test_the_event_log_clock_is_not_a_minute_early() -> None:
 
 def test_largest_queue_at_a_station(tmp_path: Path) -> None:
     # arrivals at 10..33 h, one server of 2 h: started by 33 h are those due at 10, 12, ..., 32
-    node = simulate(load_scenario(write_scenario(tmp_path, exact_network())), replications=1, seed=1).summary["nodes"]
-    assert node["B"]["largest_queue"] == 12
+    node = simulate(load_scenario(write_scenario(tmp_path, exact_network())), replications=1, seed=1).summary.nodes
+    assert node["B"].largest_queue == 12
     # busy from 10 h (the first start) to the end of the 24 h departure window: 14 of 24 server-hours
-    assert node["B"]["utilisation"] == round(14 / 24, 4)
+    assert node["B"].utilisation == round(14 / 24, 4)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -372,4 +372,4 @@ def test_python_api_gives_the_cli_summary(tmp_path: Path) -> None:
     path = write_scenario(tmp_path, exact_network())
     result = sim.simulate(sim.load_scenario(path), replications=2, seed=4)
     assert main(["simulate", str(path), "-r", "2", "--seed", "4", "--out", str(tmp_path / "o")]) == 0
-    assert json.loads((tmp_path / "o" / "summary.json").read_text()) == json.loads(json.dumps(result.summary))
+    assert json.loads((tmp_path / "o" / "summary.json").read_text()) == json.loads(json.dumps(result.summary.to_json()))

@@ -31,11 +31,11 @@ OTHER_NUMPY = (0.05, 0.5)  # days, or trains for counts: the same model, other r
 def figures(result: RunResult) -> dict[str, Any]:
     return {
         name: {
-            "transit_d": {k: s["transit_d"][k] for k in ("n", "mean", "p50", "p95", "min", "max")},
-            "days": s["days"],
-            "in_system": s["in_system_at_horizon_per_replication"],
+            "transit_d": {k: getattr(s.transit_d, k) for k in ("n", "mean", "p50", "p95", "min", "max")},
+            "days": s.days.to_json(),
+            "in_system": s.in_system_at_horizon_per_replication,
         }
-        for name, s in result.summary["services"].items()
+        for name, s in result.summary.services.items()
     }
 
 

@@ -202,9 +202,7 @@ def test_a_whatif_that_shortens_the_window_rebuilds_the_timetable(tmp_path: Path
     assert max(northern.departures_h) < end_h == 181 * 24
     assert len(northern.departures_h) == pytest.approx(7 * 181 / 7, abs=1)
     result = sim.simulate(scenario, replications=1, seed=1)
-    assert result.summary["services"]["northern-chengdu-lodz"]["throughput"]["trains_per_week"] == pytest.approx(
-        7, abs=0.2
-    )
+    assert result.summary.services["northern-chengdu-lodz"].throughput.trains_per_week == pytest.approx(7, abs=0.2)
 
 
 def test_a_whatif_that_moves_the_start_counts_its_hours_from_it(
@@ -506,7 +504,7 @@ def test_random_scenarios_give_only_the_projects_errors(
         except CorridorsError as exc:
             assert str(exc)  # (a value holding a line break is shown as it is: show_value)
             return
-        json.dumps(result.summary, allow_nan=False)  # finite numbers only
+        json.dumps(result.summary.to_json(), allow_nan=False)  # finite numbers only
 
 
 def test_the_api_passes_the_same_guard(baseline_scenario: sim.Scenario) -> None:

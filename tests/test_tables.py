@@ -14,24 +14,33 @@ from corridors.cli import FLAGS, main
 from corridors.errors import DataError, InputError, Parameter
 from corridors.tables import Cell, Column, Row, Table, render_text
 from maps.tables import table_html
+from sim.summary import DaysPerTrain, Flow, RunSummary, ServiceSummary, Stats
 from sim.tables import changed_services, compare_corridor_table, compare_table, kpi_table, sweep_table, validate_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _service(n: int = 10, stuck: float = 0.0, on_time: float | None = 0.5) -> dict[str, Any]:
-    transit = {"n": n, "mean": 12.345, "p50": 12.0, "p95": 14.5, "ci95": [12.2, 12.5] if n else None}
-    if not n:
-        transit.update(mean=None, p50=None, p95=None)
-    return {
-        "transit_d": transit,
-        "throughput": {"trains_per_week": 7.0},
-        "on_time_share": on_time if n else None,
-        "days": {"waiting": 0.125},
-        "in_system_at_horizon_per_replication": stuck,
-        "cost_usd_per_teu": 5664.0,
-        "co2_kg_per_teu": 1436.0,
-    }
+def _service(n: int = 10, stuck: float = 0.0, on_time: float | None = 0.5) -> ServiceSummary:
+    transit = Stats(n, 12.345, 12.0, 13.9, 14.5, 11.0, 15.0, (12.2, 12.5)) if n else Stats(0, *[None] * 7)
+    return ServiceSummary(
+        corridor="northern",
+        route=("A", "B"),
+        trains_per_replication=10.0,
+        arrived_per_replication=10.0 - stuck,
+        in_system_at_horizon_per_replication=stuck,
+        in_system_share=stuck / 10,
+        transit_d=transit,
+        promised_transit_d=14.0,
+        on_time_share=on_time if n else None,
+        throughput=Flow(7.0, 700.0),
+        days=DaysPerTrain(10.0, 0.125, 2.0),
+        cost_usd_per_teu=5664.0,
+        co2_kg_per_teu=1436.0,
+    )
+
+
+def _summary(services: dict[str, ServiceSummary]) -> RunSummary:
+    return RunSummary(1, "test", "2025-01-01", "2025-01-01T00:00", 100.0, 1, 1, services, {}, {}, {}, {})
 
 
 def test_text_lays_out_aligns_clips_escapes_and_adds_notes() -> None:
@@ -68,7 +77,7 @@ def test_html_escapes_every_cell_and_carries_tones_help_and_notes() -> None:
 
 
 def test_kpi_table_terminal_and_report_forms() -> None:
-    summary = {"services": {"north": _service(stuck=0.3), "empty": _service(n=0)}}
+    summary = _summary({"north": _service(stuck=0.3), "empty": _service(n=0)})
     short = kpi_table(summary)
     assert [c.header for c in short.columns][-1] == "in system"
     assert short.rows[0].texts() == ["north", "7.0", "12.35", "12.00", "14.50", "12.20–12.50", "50.0%", "0.12", "0"]

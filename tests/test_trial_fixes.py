@@ -125,7 +125,7 @@ def test_throughput_is_over_the_service_window(tmp_path: Path) -> None:
     )
     path.write_text(path.read_text().replace("end_date = 2025-01-02\ndrain_d", "end_date = 2025-03-01\ndrain_d"))
     result = sim.simulate(load_scenario(path), replications=1, seed=1)
-    assert result.summary["services"]["abc"]["throughput"]["trains_per_week"] == 7.0
+    assert result.summary.services["abc"].throughput.trains_per_week == 7.0
 
 
 def test_a_closed_pass_through_shows_as_a_hold(tmp_path: Path) -> None:
@@ -133,12 +133,12 @@ def test_a_closed_pass_through_shows_as_a_hold(tmp_path: Path) -> None:
     r["nodes.toml"]["nodes"][1].pop("facility")
     extra = {"closures": [{"node": "B", "start": dt.datetime(2025, 1, 1), "end": dt.datetime(2025, 1, 2)}]}
     result = sim.simulate(load_scenario(write_scenario(tmp_path, r, extra)), replications=1, seed=1)
-    b = result.summary["nodes"]["B"]
-    assert b["wait_h"] is None and b["hold_h"]["max"] == 14.0 and b["stay_h_mean"] > 0
+    b = result.summary.nodes["B"]
+    assert b.wait_h is None and b.hold_h is not None and b.hold_h.max == 14.0 and b.stay_h_mean > 0
 
 
 def test_days_at_sea_are_not_given_to_countries(baseline_run: sim.RunResult) -> None:
-    by_country = baseline_run.summary["where_days_go"]["sea-suez-chengdu-rotterdam"]["by_country_h"]
+    by_country = baseline_run.summary.where_days_go["sea-suez-chengdu-rotterdam"].by_country_h
     assert by_country["at sea"] > 24 * 25 and by_country.get("YE", 0) < 24
 
 

@@ -12,6 +12,7 @@ from corridors.model import NODE_KINDS, Network
 from corridors.routing import DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY, WEIGHTS, route
 from corridors.schema import ESTIMATE
 from corridors.summary import PathSummary, node_dict, summarize_corridor, summarize_path
+from corridors.units import days
 
 
 def check(args: argparse.Namespace) -> int:
@@ -101,7 +102,7 @@ def corridors_list(args: argparse.Namespace) -> int:
                 "to": corridor.node_ids[-1],
                 "legs": len(corridor.leg_ids),
                 "total_distance_km": round(s.total_distance_km, 1),
-                "transit_d": {k: round(v / 24, 2) for k, v in s.total.to_dict().items()},
+                "transit_d": {k: round(days(v), 2) for k, v in s.total.to_dict().items()},
             }
         )
     if args.json:
@@ -117,8 +118,8 @@ def corridors_list(args: argparse.Namespace) -> int:
                 corridor.node_ids[-1],
                 str(len(corridor.leg_ids)),
                 f"{total.total_distance_km:,.0f} km",
-                f"{t.mean_h / 24:.1f} d",
-                f"{t.min_h / 24:.1f}–{t.max_h / 24:.1f} d",
+                f"{days(t.mean_h):.1f} d",
+                f"{days(t.min_h):.1f}–{days(t.max_h):.1f} d",
             ]
         )
     print_table(table, right={3, 4, 5, 6})
@@ -157,7 +158,7 @@ def routes(args: argparse.Namespace) -> int:
         if i:
             print()
         unit = WEIGHTS[r.by]
-        weight = f"{r.weight / 24:.1f} d" if r.by == "time" else f"{r.weight:,.0f} {unit}"
+        weight = f"{days(r.weight):.1f} d" if r.by == "time" else f"{r.weight:,.0f} {unit}"
         if r.by == "generalised":
             weight += f" at {DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY:g} USD/FEU a day"
         say(f"Route {i + 1} of {len(found)} by {r.by} ({weight}): " + " – ".join(r.node_ids))
@@ -213,7 +214,7 @@ def _print_path(s: PathSummary) -> None:
         leg = step.leg
         t = leg.transit_h
         computed = "*" if leg.distance_computed else ""
-        span = f"{t.min_h:.1f}–{t.max_h:.1f} h" if t.max_h < 48 else f"{t.min_h / 24:.1f}–{t.max_h / 24:.1f} d"
+        span = f"{t.min_h:.1f}–{t.max_h:.1f} h" if t.max_h < 48 else f"{days(t.min_h):.1f}–{days(t.max_h):.1f} d"
         table.append(
             [
                 str(i),
@@ -239,8 +240,8 @@ def _print_path(s: PathSummary) -> None:
     total = s.total
     say(
         f"Total: {s.total_distance_km:,.0f} km; moving {duration(s.moving.mean_h)}, "
-        f"processing {duration(s.processing.mean_h)}; expected {total.mean_h / 24:.1f} d "
-        f"(range {total.min_h / 24:.1f}–{total.max_h / 24:.1f} d, no queueing)"
+        f"processing {duration(s.processing.mean_h)}; expected {days(total.mean_h):.1f} d "
+        f"(range {days(total.min_h):.1f}–{days(total.max_h):.1f} d, no queueing)"
     )
     say(
         f"Countries: {' – '.join(s.countries)}; cost ≈ {s.cost_usd_per_feu:,.0f} USD/FEU; "

@@ -13,6 +13,7 @@ from typing import Any
 from corridors.errors import printable
 from corridors.export import json_text, staged_folder
 from corridors.tables import Column, Row, Table, render_text
+from corridors.units import days
 
 SCHEMA_VERSION = 1
 
@@ -81,7 +82,7 @@ def reps(n: int) -> str:
 
 
 def duration(hours: float) -> str:
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+    return f"{hours:.1f} h" if hours < 48 else f"{days(hours):.1f} d"
 
 
 def write_pair(out: Path, stem: str, data: dict[str, Any], page: str) -> tuple[Path, Path]:

@@ -8,14 +8,21 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from corridors.cli.output import STATUS, emit, reps, without_version, wrap, write_pair
 from corridors.errors import InputError
 from corridors.export import check_output_dir
 from corridors.loader import load_network
 from corridors.tables import render_text
+from corridors.units import days
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+    from sim.summary import RunSummary
+    from sim.validate import Target
 
 
 def simulate(args: argparse.Namespace) -> int:
@@ -46,33 +53,33 @@ def simulate(args: argparse.Namespace) -> int:
     files = write_run(result, out, argv=["corridors", *sys.argv[1:]], extra=extra)
     STATUS.clear()
     if args.json:
-        emit({"out": str(out), "files": [f.name for f in files], "summary": result.summary})
+        emit({"out": str(out), "files": [f.name for f in files], "summary": result.summary.to_json()})
         return 0
     _print_summary(result.summary, scenario)
     print(f"\nWrote {out}/: {', '.join(f.name for f in files)}")
     return 0
 
 
-def _print_summary(summary: dict[str, Any], scenario: Any) -> None:
+def _print_summary(summary: RunSummary, scenario: Scenario) -> None:
     from sim.kpis import overload_note
     from sim.tables import kpi_table
 
     end = scenario.date_at(scenario.end_h).date()
     print(
-        f"Scenario {summary['scenario']}: services {scenario.start.date()} to {end}, "
-        f"{reps(summary['replications'])}, seed {summary['seed']}"
+        f"Scenario {summary.scenario}: services {scenario.start.date()} to {end}, "
+        f"{reps(summary.replications)}, seed {summary.seed}"
     )
     print(render_text(kpi_table(summary)))
-    nodes = sorted(summary["nodes"].items(), key=lambda item: -item[1]["stay_h_mean"])
+    nodes = sorted(summary.nodes.items(), key=lambda item: -item[1].stay_h_mean)
     if nodes:
         print(
             "Longest stays at nodes, beyond service (queue + waiting for a vessel, sailing or opening): "
-            + "; ".join(f"{n} {v['stay_h_mean']:.1f} h" for n, v in nodes[:5])
+            + "; ".join(f"{n} {v.stay_h_mean:.1f} h" for n, v in nodes[:5])
         )
     stuck = {
-        n: s["in_system_at_horizon_per_replication"]
-        for n, s in summary["services"].items()
-        if s["in_system_at_horizon_per_replication"]
+        n: s.in_system_at_horizon_per_replication
+        for n, s in summary.services.items()
+        if s.in_system_at_horizon_per_replication
     }
     if stuck:
         print(
@@ -241,16 +248,16 @@ def validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_days_of_failed(targets: Any, failed: list[str], summary: dict[str, Any]) -> None:
+def _print_days_of_failed(targets: Sequence[Target], failed: list[str], summary: RunSummary) -> None:
     """Where the days of a failing door-to-door row's services go, to show what to look at first."""
     for target in targets:
         if target.id not in failed or target.how.measure != "transit":
             continue
         for name in target.how.services:
-            days = summary["where_days_go"].get(name)
-            if not days:
+            where = summary.where_days_go.get(name)
+            if not where:
                 continue
-            countries = ", ".join(f"{c} {h / 24:.1f}" for c, h in days["by_country_h"].items())
-            stays = sorted(days["by_node_h"].items(), key=lambda kv: -kv[1])[:4]
+            countries = ", ".join(f"{c} {days(h):.1f}" for c, h in where.by_country_h.items())
+            stays = sorted(where.by_node_h.items(), key=lambda kv: -kv[1])[:4]
             print(f"  {target.id} {name}, days by country: {countries}")
             print(f"  {' ' * len(target.id)} longest stays: {', '.join(f'{n} {h:.0f} h' for n, h in stays)}")
