@@ -6,7 +6,7 @@ import csv
 import gzip
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,8 @@ class Results:
 
 
 def load_results(folder: str | Path, network: Network) -> Results:
-    """Read summary.json and the first replication of events.csv.gz from a `corridors simulate` folder."""
+    """Read summary.json and the first replication of the event log (events.parquet, or
+    events.csv.gz; the newer where both are) from a `corridors simulate` folder."""
     root = Path(folder)
     if root.is_file():
         raise DataError(str(root), None, None, None, "is a file: give the folder a `corridors simulate` run wrote")
@@ -53,50 +54,88 @@ def load_results(folder: str | Path, network: Network) -> Results:
         raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?")
     data = read_json(summary_path)  # NaN, Infinity, deep nesting and huge numbers refused in one line
     summary = RunSummary.from_json(data, source=shown, network=network)  # every field checked
-    return Results(summary, _read_events(root / "events.csv.gz", network), summary.start)
+    logs = [p for p in (root / "events.parquet", root / "events.csv.gz") if p.is_file()]
+    if not logs:
+        raise DataError(
+            str(root / "events.parquet"), None, None, None, "file not found: is this a `corridors simulate` folder?"
+        )
+    path = max(logs, key=lambda p: p.stat().st_mtime)
+    rows = _parquet_rows(path) if path.suffix == ".parquet" else _csv_rows(path)
+    return Results(summary, _read_events(str(path), rows, network), summary.start)
 
 
-def _read_events(path: Path, network: Network) -> list[tuple[str, str, str, str, float]]:
+_COLUMNS = ("replication", "train", "place", "leg", "event", "time_h")
+_OLD = "are missing (a folder from an older corridors? run simulate again)"
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(record, row) of a gzipped CSV event log; names without the spreadsheet guard."""
     shown = str(path)
-    out: list[tuple[str, str, str, str, float]] = []
     try:
         with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f)
-            missing = {"replication", "train", "place", "leg", "event", "time_h"} - set(reader.fieldnames or [])
+            missing = set(_COLUMNS) - set(reader.fieldnames or [])
             if missing:
-                raise DataError(
-                    shown,
-                    "line 1",
-                    "columns",
-                    sorted(missing),
-                    "are missing from the header (a folder from an older corridors? run simulate again)",
-                )
-            first: str | None = None
+                raise DataError(shown, "line 1", "columns", sorted(missing), _OLD)
             for i, row in enumerate(reader, start=2):
-                record = f"line {i}"
-                rep = row.get("replication")
-                first = first if first is not None else rep
-                if rep != first:
-                    continue
-                place, event = unspreadsheet_text(row.get("place") or ""), row.get("event") or ""
-                if place not in network.nodes:
-                    raise DataError(shown, record, "place", place, "is not a node of the network")
-                if event not in EVENTS:
-                    raise DataError(shown, record, "event", event, f"must be one of {', '.join(EVENTS)}")
-                leg = unspreadsheet_text(row.get("leg") or "")
-                if leg and leg not in network.legs:
-                    raise DataError(shown, record, "leg", leg, "is not a leg of the network")
-                try:
-                    t = float(row.get("time_h") or "")
-                except ValueError:
-                    raise DataError(shown, record, "time_h", row.get("time_h"), "must be a number") from None
-                if not math.isfinite(t):
-                    raise DataError(shown, record, "time_h", t, "must be a finite number")
-                out.append((unspreadsheet_text(row.get("train") or ""), place, leg, event, t))
-    except FileNotFoundError:
-        raise DataError(shown, None, None, None, "file not found: is this a `corridors simulate` folder?") from None
+                for name in ("train", "place", "leg"):
+                    row[name] = unspreadsheet_text(row.get(name) or "")
+                yield f"line {i}", row
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(shown, None, None, None, f"not a readable gzip CSV: {exc}") from None
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(record, row) of the first row group (the first replication) of a Parquet event log."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shown = str(path)
+    try:
+        f = pq.ParquetFile(path)
+        missing = set(_COLUMNS) - set(f.schema_arrow.names)
+        if missing:
+            raise DataError(shown, None, "columns", sorted(missing), _OLD)
+        table = f.read_row_group(0, columns=list(_COLUMNS)) if f.num_row_groups else None
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(shown, None, None, None, f"not a readable Parquet file: {exc}") from None
+    if table is None:
+        return
+    for i, row in enumerate(table.to_pylist(), start=1):
+        yield f"row {i}", row
+
+
+def _read_events(
+    shown: str, rows: Iterable[tuple[str, dict[str, Any]]], network: Network
+) -> list[tuple[str, str, str, str, float]]:
+    """The first replication's events, every field checked."""
+    out: list[tuple[str, str, str, str, float]] = []
+    first: object = None
+    for record, row in rows:
+        rep = row.get("replication")
+        first = first if first is not None else rep
+        if rep != first:
+            continue
+        train, place, event, leg = (row.get(k) or "" for k in ("train", "place", "event", "leg"))
+        for field, name in (("train", train), ("place", place), ("event", event), ("leg", leg)):
+            if not isinstance(name, str):
+                raise DataError(shown, record, field, name, "must be text")
+        if place not in network.nodes:
+            raise DataError(shown, record, "place", place, "is not a node of the network")
+        if event not in EVENTS:
+            raise DataError(shown, record, "event", event, f"must be one of {', '.join(EVENTS)}")
+        if leg and leg not in network.legs:
+            raise DataError(shown, record, "leg", leg, "is not a leg of the network")
+        value = row.get("time_h")
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            t = float(value if value is not None else "")
+        except (TypeError, ValueError):
+            raise DataError(shown, record, "time_h", value, "must be a number") from None
+        if not math.isfinite(t):
+            raise DataError(shown, record, "time_h", t, "must be a finite number")
+        out.append((train, place, leg, event, t))
     if not out:
         raise DataError(shown, None, None, None, "holds no events: nothing to show")
     return out

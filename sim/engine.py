@@ -17,9 +17,10 @@ import numpy.typing as npt
 import simpy
 
 from corridors import Leg, Node
+from sim.eventlog import event_columns, event_rows
 from sim.facilities import Cut, FerryLine, Sailings, Station, Windows, Yard
 from sim.places import CLOCK_SLACK_H, ClosedLeg, Ferry, Held, Line, Liner, Place, Served, Train, YardEntry
-from sim.records import Event, Trains, Visits, event_log
+from sim.records import Event, Trains, Visits
 from sim.scenario import Scenario, Service
 from sim.streams import draw, stream
 
@@ -54,8 +55,8 @@ class Replication:
 
     @property
     def events(self) -> list[Event]:
-        """The event log by time (``sim.records.event_log``), built on each call."""
-        return event_log(self.visits, self.trains)
+        """The event log by time (``sim.eventlog``), built on each call."""
+        return event_rows(event_columns(self.visits, self.trains))
 
 
 class _Model:

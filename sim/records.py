@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Event", "TrainRecord", "Trains", "Visits", "WaitReason", "event_log", "stack"]
+__all__ = ["Event", "TrainRecord", "Trains", "Visits", "WaitReason", "stack"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int32]
@@ -239,49 +239,6 @@ class Visits:
         return all(np.array_equal(getattr(self, f), getattr(other, f), equal_nan=True) for f in self.FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def event_log(visits: Visits, trains: Trains) -> list[Event]:
-    """The event log of one replication, by time (ties: by train, then in the train's order):
-    depart at the origin, arrive, start, end and leave at the places after it, complete at the
-    destination of an arrived train."""
-    rows: list[Event] = []
-    add = rows.append
-    new = tuple.__new__
-    places, legs, ids = visits.places, visits.legs, trains.train
-    services = [trains.services[s] for s in trains.service.tolist()]
-    columns = zip(
-        visits.replication.tolist(),
-        visits.train.tolist(),
-        visits.place.tolist(),
-        visits.leg_in.tolist(),
-        visits.leg_out.tolist(),
-        visits.arrive_h.tolist(),
-        visits.start_h.tolist(),
-        visits.end_h.tolist(),
-        visits.leave_h.tolist(),
-        strict=True,
-    )
-    arrived = trains.arrived.tolist()
-    for rep, j, p, leg_in, leg_out, arrive, start, end, leave in columns:
-        tid, service, place = ids[j], services[j], places[p]
-        onto = legs[leg_out] if leg_out >= 0 else ""
-        if leg_in < 0:
-            add(new(Event, (rep, tid, service, place, onto, "depart", arrive)))
-            continue
-        if arrive == arrive:  # not NaN
-            add(new(Event, (rep, tid, service, place, legs[leg_in], "arrive", arrive)))
-        if start == start:
-            add(new(Event, (rep, tid, service, place, "", "start", start)))
-        if end == end:
-            add(new(Event, (rep, tid, service, place, "", "end", end)))
-        if leg_out < 0:
-            if arrived[j]:
-                add(new(Event, (rep, tid, service, place, "", "complete", arrive)))
-        elif leave == leave:
-            add(new(Event, (rep, tid, service, place, onto, "leave", leave)))
-    rows.sort(key=lambda e: (e.time_h, e.train))
-    return rows
 
 
 def stack(parts: Sequence[tuple[Visits, Trains]]) -> tuple[Visits, Trains]:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import hashlib
-import math
 import os
 import platform
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -17,21 +14,30 @@ from pathlib import Path
 from typing import Any
 
 from corridors import InputError, bundled_data_dir
+from corridors.errors import Parameter
 from corridors.export import check_output_dir, json_text, spreadsheet_text, staged_folder
 from corridors.loader import display_path
 from corridors.units import days
 from sim.engine import Replication, run_replication
+from sim.eventlog import EVENT_FORMATS, EventLogWriter
 from sim.executor import Executor, executor_for
 from sim.kpis import summarize
 from sim.limits import check_run_size
-from sim.records import Event, TrainRecord
+from sim.records import TrainRecord
 from sim.scenario import Scenario
 from sim.summary import RunSummary
 
-__all__ = ["RUN_FILES", "RunResult", "simulate", "write_run"]
+__all__ = ["RUN_FILES", "RunResult", "run_files", "simulate", "write_run"]
 
-#: The files ``write_run`` writes (besides its ``extra`` ones).
-RUN_FILES = ("events.csv.gz", "trains.csv", "summary.json", "manifest.json")
+#: The files ``write_run`` writes (besides its ``extra`` ones), with the event log as Parquet.
+RUN_FILES = ("events.parquet", "trains.csv", "summary.json", "manifest.json")
+
+
+def run_files(events: str = "parquet") -> tuple[str, ...]:
+    """The files ``write_run`` writes with the event log as ``events`` (parquet or csv)."""
+    if events not in EVENT_FORMATS:
+        raise InputError(Parameter("events"), f" ({events!r}) must be one of: {', '.join(EVENT_FORMATS)}")
+    return (EVENT_FORMATS[events], *RUN_FILES[1:])
 
 
 @dataclass
@@ -129,76 +135,30 @@ def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
     }
 
 
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]|^\s|\s$')  # what csv.writer would quote
-
-
-def _minute_clock(start: dt.datetime) -> Callable[[float], str]:
-    """Hours since ``start`` as the calendar minute they fall in ("2025-01-01T02:03"), each minute
-    formatted once (a run's log has a million events and far fewer distinct minutes)."""
-    clock: dict[int, str] = {}
-
-    def when(hours: float) -> str:
-        minute = math.floor(round(hours * 60.0, 6))  # 2.05 h is 02:03, whatever the float error
-        text = clock.get(minute)
-        if text is None:
-            text = clock[minute] = (start + dt.timedelta(minutes=minute)).isoformat(timespec="minutes")
-        return text
-
-    return when
-
-
 def write_run(
     result: RunResult,
     out_dir: str | os.PathLike[str],
     *,
     argv: list[str] | None = None,
     extra: dict[str, str] | None = None,
+    events: str = "parquet",
 ) -> list[Path]:
     """Write the run's files into ``out_dir``, all or nothing (through a staging folder on the same
     file system; files already in ``out_dir`` that a run does not write are kept).
 
-    ``extra`` maps further file names to their text (the CLI adds ``map.html``). Text cells that a
-    spreadsheet would run as a formula are written with a leading ``'`` (see ``spreadsheet_text``).
+    ``extra`` maps further file names to their text (the CLI adds ``map.html``). ``events``: the
+    event log as ``parquet`` (events.parquet) or ``csv`` (events.csv.gz). Text cells of the CSV
+    files that a spreadsheet would run as a formula are written with a leading ``'`` (see
+    ``spreadsheet_text``).
     """
     out = Path(out_dir)
-    names = [*RUN_FILES, *(extra or {})]
+    names = [*run_files(events), *(extra or {})]
     check_output_dir(out, names=names)
     start = result.scenario.start
     with staged_folder(out) as tmp:
-        with gzip.open(tmp / "events.csv.gz", "wt", newline="", encoding="utf-8", compresslevel=5) as f:
-            w = csv.writer(f)
-            w.writerow([*Event._fields, "time"])
-            when = _minute_clock(start)
+        with EventLogWriter(tmp, start, events) as log:
             for rep in result.replications:
-                events = rep.events
-                names_here = {e.train for e in events} | {e.place for e in events} | {e.service for e in events}
-                names_here |= {e.leg for e in events}
-                if any(_NEEDS_QUOTES.search(name) or spreadsheet_text(name) != name for name in names_here):
-                    safe = {name: spreadsheet_text(name) for name in names_here}
-                    w.writerows(
-                        (
-                            e.replication,
-                            safe[e.train],
-                            safe[e.service],
-                            safe[e.place],
-                            safe[e.leg],
-                            e.event,
-                            round(e.time_h, 4),
-                            when(e.time_h),
-                        )
-                        for e in events
-                    )
-                else:  # the same bytes as csv.writer, twice as fast: nothing here needs quoting or guarding
-                    f.write(
-                        "".join(
-                            [
-                                f"{e.replication},{e.train},{e.service},{e.place},{e.leg},{e.event},"
-                                f"{round(e.time_h, 4)!r},"
-                                f"{when(e.time_h)}\r\n"
-                                for e in events
-                            ]
-                        )
-                    )
+                log.add(rep.visits, rep.trains)
         with open(tmp / "trains.csv", "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow([*TrainRecord._fields, "transit_d"])

@@ -21,7 +21,7 @@ def test_simulate_writes_its_files(tmp_path: Path, capsys: pytest.CaptureFixture
     text = capsys.readouterr().out
     assert "abc" in text and "Wrote" in text
     assert sorted(p.name for p in out.iterdir()) == [
-        "events.csv.gz",
+        "events.parquet",
         "manifest.json",
         "map.html",
         "report.html",
@@ -37,12 +37,33 @@ def test_simulate_writes_its_files(tmp_path: Path, capsys: pytest.CaptureFixture
     assert manifest["seed"] == 3 and manifest["replications"] == 2
     assert any(k.endswith("scenario.toml") for k in manifest["inputs_sha256"])
     assert {"python", "simpy", "numpy", "corridors"} <= set(manifest["versions"])
-    with gzip.open(out / "events.csv.gz", "rt") as f:
-        rows = list(csv.DictReader(f))
-    assert rows[0].keys() >= {"replication", "train", "place", "event", "time_h", "time"}
+    import pyarrow.parquet as pq
+
+    log = pq.read_table(out / "events.parquet")
+    assert log.num_rows == 2 * 24 * 7 and log.column_names == [
+        "replication",
+        "train",
+        "service",
+        "place",
+        "leg",
+        "event",
+        "time_h",
+        "time",
+    ]
+    first = log.slice(0, 1).to_pylist()[0]
+    assert first["event"] == "depart" and first["place"] == "A" and first["leg"] == "L1"
+    assert str(first["time"]) == "2025-01-01 00:00:00" and first["time_h"] == 0.0
     with open(out / "trains.csv") as f:
         trains = list(csv.DictReader(f))
     assert len(trains) == 2 * 24 and trains[0]["status"] == "arrived"
+    csv_out = tmp_path / "csv"
+    assert main(["simulate", str(scenario), "-r", "2", "--seed", "3", "--events", "csv", "--out", str(csv_out)]) == 0
+    with gzip.open(csv_out / "events.csv.gz", "rt") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == log.num_rows and rows[0]["time"] == "2025-01-01T00:00"
+    assert [(r["train"], r["place"], r["leg"], r["event"], float(r["time_h"])) for r in rows] == [
+        (r["train"], r["place"], r["leg"], r["event"], round(r["time_h"], 4)) for r in log.to_pylist()
+    ]
 
 
 def test_simulate_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -204,12 +225,12 @@ def test_the_event_log_quotes_names_that_need_it(tmp_path: Path) -> None:
     from sim.scenario import load_scenario
 
     result = simulate(load_scenario(write_scenario(tmp_path, exact_network())), replications=1)
-    plain = write_run(result, tmp_path / "plain")
+    plain = write_run(result, tmp_path / "plain", events="csv")
     rep = result.replications[0]
     odd = tuple('B, "the border"' if p == "B" else p for p in rep.visits.places)
     renamed = dataclasses.replace(rep, visits=dataclasses.replace(rep.visits, places=odd))
     quoted = dataclasses.replace(result, replications=[renamed])
-    write_run(quoted, tmp_path / "quoted")
+    write_run(quoted, tmp_path / "quoted", events="csv")
 
     def rows(folder: Path) -> list[dict[str, str]]:
         with gzip.open(folder / "events.csv.gz", "rt", newline="") as f:

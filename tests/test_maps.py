@@ -217,7 +217,36 @@ def test_results_events_are_checked(run_folder: Path, tmp_path: Path, capsys: py
     with gzip.open(folder / "events.csv.gz", "wt") as f:  # a folder from before the log named legs
         f.write("replication,train,place,event,time_h,time\n0,t1,KZ_DOSTYK,arrive,1.0,x\n")
     assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
-    assert 'columns = ["leg"]: are missing from the header' in capsys.readouterr().err
+    assert 'columns = ["leg"]: are missing (a folder from an older corridors?' in capsys.readouterr().err
+
+
+def test_a_parquet_event_log_is_checked(run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The default event log, events.parquet, meets the same checks as the CSV one (and a file
+    that is not Parquet at all is one line too)."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    (folder / "events.csv.gz").unlink(missing_ok=True)
+    good = pq.read_table(folder / "events.parquet")
+    assert main(["map", "--results", str(folder), "--out", str(tmp_path / "ok.html")]) == 0
+    rows = good.slice(0, 3).to_pylist()
+    rows[1]["place"] = "<script>"
+    pq.write_table(pa.Table.from_pylist(rows), folder / "events.parquet")
+    assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
+    assert 'events.parquet: row 2: place = "<script>": is not a node of the network' in capsys.readouterr().err
+    rows[1]["place"], rows[1]["time_h"] = rows[0]["place"], float("nan")
+    pq.write_table(pa.Table.from_pylist(rows), folder / "events.parquet")
+    assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
+    assert "events.parquet: row 2: time_h = nan: must be a finite number" in capsys.readouterr().err
+    (folder / "events.parquet").write_bytes(b"PAR1 not really")
+    assert main(["map", "--results", str(folder), "--out", str(tmp_path / "m.html")]) == 1
+    err = capsys.readouterr().err
+    assert "events.parquet: not a readable Parquet file" in err and "Traceback" not in err
+    assert not (tmp_path / "m.html").exists()
 
 
 def test_results_for_some_corridors_show_only_theirs(

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.records import Trains, Visits, WaitReason, event_log, stack
+from sim.eventlog import event_columns, event_rows
+from sim.records import Trains, Visits, WaitReason, stack
 from sim.runner import RunResult
 from tests.test_engine import exact_network, write_scenario
 
@@ -136,7 +137,7 @@ def test_a_train_cut_at_the_horizon_keeps_what_happened(tmp_path: Path) -> None:
         assert t.places[t.last_place[j]] == v.places[v.place[rows[-1]]]
         if v.places[v.place[rows[-1]]] == "B":
             assert v.leg_out[rows[-1]] == v.legs.index("L2")
-    assert all(e.time_h <= 30.0 for e in event_log(v, t))
+    assert all(e.time_h <= 30.0 for e in event_rows(event_columns(v, t)))
 
 
 def test_stacking_replications_points_visits_at_their_trains(baseline_run: RunResult) -> None:

@@ -393,7 +393,7 @@ def test_formula_names_are_refused_and_written_as_text_if_they_get_in(
     for rep in result.replications:  # the names the records index
         rep.visits.places = rep.trains.places = tuple(rename.get(p, p) for p in rep.visits.places)
     out = tmp_path / "run"
-    sim.write_run(result, out)
+    sim.write_run(result, out, events="csv")
     with gzip.open(out / "events.csv.gz", "rt", newline="") as f:
         places = {row["place"] for row in csv.DictReader(f)}
     assert places == {"A", "'=HYPERLINK(1)", "'-C"}

@@ -163,6 +163,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/<scenario name>)")
+    p.add_argument(
+        "--events",
+        choices=("parquet", "csv"),
+        default="parquet",
+        help="the event log as events.parquet (default; pandas, polars, DuckDB read it) or events.csv.gz",
+    )
     p = command("validate", "run the baseline and compare it with published figures", runs.validate)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
     p.add_argument("--targets", metavar="FILE", help="targets file (default: the bundled calibration targets)")

@@ -26,13 +26,13 @@ if TYPE_CHECKING:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    from sim.runner import RUN_FILES, simulate, write_run
+    from sim.runner import run_files, simulate, write_run
     from sim.scenario import load_scenario
 
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     out = Path(args.out) if args.out else Path("out") / scenario.name
-    check_output_dir(out, names=[*RUN_FILES, "map.html", "report.html"], label="--out ")
+    check_output_dir(out, names=[*run_files(args.events), "map.html", "report.html"], label="--out ")
     if not args.out:
         out.parent.mkdir(exist_ok=True)
     status = STATUS.progress()
@@ -50,7 +50,7 @@ def simulate(args: argparse.Namespace) -> int:
     if status:
         status(f"{scenario.name}: writing the map, the report and the records")
     extra = {"map.html": run_map(result), "report.html": run_report(result)}
-    files = write_run(result, out, argv=["corridors", *sys.argv[1:]], extra=extra)
+    files = write_run(result, out, argv=["corridors", *sys.argv[1:]], extra=extra, events=args.events)
     STATUS.clear()
     if args.json:
         emit({"out": str(out), "files": [f.name for f in files], "summary": result.summary.to_json()})

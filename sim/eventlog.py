@@ -1,0 +1,201 @@
+"""The event log, from the visit records, as columns: built with array operations (no row
+objects), written as Parquet (for pandas, polars, DuckDB, Arrow) or as gzipped CSV.
+
+Each visit gives its events: ``depart`` at the origin, ``arrive``, ``start`` and ``end``
+(service), ``leave`` (onto the next leg), ``complete`` at the destination of an arrived train.
+Within a replication they are ordered by time, then by train id, then in the train's own order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from corridors.export import spreadsheet_text
+from sim.records import Event, Trains, Visits
+
+__all__ = ["EVENTS", "EVENT_FORMATS", "EventColumns", "EventLogWriter", "event_columns", "event_rows"]
+
+#: The kinds of event, in the order a visit has them (the codes of ``EventColumns.event``).
+EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
+#: The formats ``write_events`` writes, by file name.
+EVENT_FORMATS = {"parquet": "events.parquet", "csv": "events.csv.gz"}
+
+_ORDER = {"depart": 0, "arrive": 0, "start": 1, "end": 2, "leave": 3, "complete": 3}
+
+
+@dataclass(frozen=True)
+class EventColumns:
+    """The event log as arrays: ``train``, ``service``, ``place`` and ``leg`` index the names
+    beside them (``leg`` -1: none), ``event`` indexes ``EVENTS``."""
+
+    replication: npt.NDArray[np.int32]
+    train: npt.NDArray[np.int32]
+    service: npt.NDArray[np.int32]
+    place: npt.NDArray[np.int32]
+    leg: npt.NDArray[np.int32]
+    event: npt.NDArray[np.int8]
+    time_h: npt.NDArray[np.float64]
+    trains: tuple[str, ...]
+    services: tuple[str, ...]
+    places: tuple[str, ...]
+    legs: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.time_h)
+
+
+def event_columns(visits: Visits, trains: Trains) -> EventColumns:
+    """The event log of stacked replications (``sim.records.stack``), ordered."""
+    v = visits
+    inner = v.leg_in >= 0
+    complete = inner & (v.leg_out < 0) & trains.arrived[v.train]
+    kinds = {
+        "depart": (~inner, v.arrive_h, v.leg_out),
+        "arrive": (inner & ~np.isnan(v.arrive_h), v.arrive_h, v.leg_in),
+        "start": (inner & ~np.isnan(v.start_h), v.start_h, None),
+        "end": (inner & ~np.isnan(v.end_h), v.end_h, None),
+        "leave": (inner & (v.leg_out >= 0) & ~np.isnan(v.leave_h), v.leave_h, v.leg_out),
+        "complete": (complete, v.arrive_h, None),
+    }
+    rows, codes, times, legs, seq = [], [], [], [], []
+    for code, (kind, (mask, when, leg)) in enumerate(kinds.items()):
+        at = np.flatnonzero(mask)
+        rows.append(at)
+        codes.append(np.full(len(at), code, np.int8))
+        times.append(when[at])
+        legs.append(leg[at] if leg is not None else np.full(len(at), -1, np.int32))
+        seq.append(at.astype(np.int64) * 4 + _ORDER[kind])
+    row = np.concatenate(rows)
+    time_h = np.concatenate(times)
+    train = v.train[row]
+    rank = np.empty(len(trains), np.int64)  # a train's place in the order of train ids
+    rank[np.argsort(np.asarray(trains.train, dtype=object), kind="stable")] = np.arange(len(trains))
+    order = np.lexsort((np.concatenate(seq), rank[train], time_h, v.replication[row]))
+    return EventColumns(
+        replication=v.replication[row][order],
+        train=train[order],
+        service=trains.service[train][order],
+        place=v.place[row][order],
+        leg=np.concatenate(legs)[order].astype(np.int32),
+        event=np.concatenate(codes)[order],
+        time_h=time_h[order],
+        trains=trains.train,
+        services=trains.services,
+        places=v.places,
+        legs=v.legs,
+    )
+
+
+def event_rows(events: EventColumns) -> list[Event]:
+    """The log as ``Event`` rows."""
+    legs = (*events.legs, "")  # -1: no leg
+    trains, services, places = events.trains, events.services, events.places
+    new = tuple.__new__  # an Event built as a tuple skips the NamedTuple's Python-level __new__
+    return [
+        new(Event, (rep, trains[j], services[s], places[p], legs[leg], EVENTS[kind], t))
+        for rep, j, s, p, leg, kind, t in zip(
+            events.replication.tolist(),
+            events.train.tolist(),
+            events.service.tolist(),
+            events.place.tolist(),
+            events.leg.tolist(),
+            events.event.tolist(),
+            events.time_h.tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _minutes(start: dt.datetime, time_h: npt.NDArray[np.float64]) -> npt.NDArray[np.str_]:
+    """Hours since ``start`` as the calendar minute they fall in ("2025-01-01T02:03")."""
+    minutes = np.floor(np.round(time_h * 60.0, 6)).astype(np.int64)  # 2.05 h is 02:03, whatever the float error
+    base = np.datetime64(start.replace(tzinfo=None), "m")
+    return np.datetime_as_string(base + minutes.astype("timedelta64[m]"), unit="m")
+
+
+def _table(events: EventColumns, start: dt.datetime, *, text: bool) -> Any:
+    """The log as an Arrow table. ``text`` (for CSV): names as plain strings, those a spreadsheet
+    would run as formulas with a leading ' (``spreadsheet_text``), hours to 4 decimals and the
+    calendar minute as text; else names as dictionaries, full hours and a timestamp."""
+    import pyarrow as pa
+
+    def names(index: npt.NDArray[Any], vocabulary: Sequence[str]) -> Any:
+        words = pa.array([spreadsheet_text(w) if text else w for w in (*vocabulary, "")], pa.string())
+        codes = pa.array(np.where(index < 0, len(vocabulary), index).astype(np.int32))
+        column = pa.DictionaryArray.from_arrays(codes, words)
+        return column.dictionary_decode() if text else column
+
+    columns = {
+        "replication": pa.array(events.replication),
+        "train": names(events.train, events.trains),
+        "service": names(events.service, events.services),
+        "place": names(events.place, events.places),
+        "leg": names(events.leg, events.legs),
+        "event": names(events.event, EVENTS),
+        "time_h": pa.array(np.round(events.time_h, 4) if text else events.time_h),
+    }
+    if text:
+        columns["time"] = pa.array(_minutes(start, events.time_h))
+    else:
+        base = np.datetime64(start.replace(tzinfo=None), "ms")
+        columns["time"] = pa.array(base + np.round(events.time_h * 3_600_000).astype("timedelta64[ms]"))
+    return pa.table(columns)
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]|^\s|\s$')  # a CSV cell that must be quoted
+
+
+class EventLogWriter:
+    """Writes the log of one replication after another into ``folder`` as ``events.parquet``
+    (a row group each) or ``events.csv.gz``; only one replication's log is in memory at a time."""
+
+    def __init__(self, folder: Path, start: dt.datetime, fmt: str = "parquet") -> None:
+        if fmt not in EVENT_FORMATS:
+            raise ValueError(f"events format {fmt!r}: one of {', '.join(EVENT_FORMATS)}")
+        self.path = folder / EVENT_FORMATS[fmt]
+        self.start = start
+        self.fmt = fmt
+        self._parquet: Any = None
+        self._csv: Any = None
+
+    def add(self, visits: Visits, trains: Trains) -> None:
+        events = event_columns(visits, trains)
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            table = _table(events, self.start, text=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            self._parquet.write_table(table)
+            return
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        names = (*events.trains, *events.services, *events.places, *events.legs)
+        quote = any(_NEEDS_QUOTES.search(spreadsheet_text(n)) for n in names)
+        sink = pa.BufferOutputStream()
+        options = pacsv.WriteOptions(include_header=self._csv is None, quoting_style="needed" if quote else "none")
+        pacsv.write_csv(_table(events, self.start, text=True), sink, options)
+        if self._csv is None:
+            self._csv = gzip.open(self.path, "wb", compresslevel=5)  # noqa: SIM115 (open across add calls; close() closes it)
+        self._csv.write(sink.getvalue().to_pybytes())
+
+    def close(self) -> None:
+        for handle in (self._parquet, self._csv):
+            if handle is not None:
+                handle.close()
+
+    def __enter__(self) -> EventLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
