@@ -103,7 +103,7 @@ def _transits(result: RunResult) -> dict[str, list[float]]:
     """Per service, the transit days of its arrived trains over every replication."""
     out = {}
     for service in result.scenario.services:
-        per_rep = transit_d_per_replication(result.replications, {service.name})
+        per_rep = transit_d_per_replication(result.tallies, {service.name})
         if any(per_rep):
             out[service.name] = [d for values in per_rep for d in values]
     return out

@@ -21,7 +21,7 @@ __all__ = ["change_note", "compare", "compare_results"]
 
 def _rep_means(result: RunResult, service: str) -> list[float]:
     """Mean transit (days) of a service's arrived trains, per replication (NaN when none arrived)."""
-    per_rep = transit_d_per_replication(result.replications, {service})
+    per_rep = transit_d_per_replication(result.tallies, {service})
     return [statistics.fmean(values) if values else math.nan for values in per_rep]
 
 
@@ -61,7 +61,7 @@ def _corridor_means(result: RunResult) -> dict[str, list[float]]:
     on = {s.name: s.corridor for s in result.scenario.services if s.corridor}
     out: dict[str, list[float]] = {}
     for corridor in sorted(set(on.values())):
-        per_rep = transit_d_per_replication(result.replications, {s for s, c in on.items() if c == corridor})
+        per_rep = transit_d_per_replication(result.tallies, {s for s, c in on.items() if c == corridor})
         out[corridor] = [statistics.fmean(values) if values else math.nan for values in per_rep]
     return out
 

@@ -10,14 +10,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from corridors import Network, summarize_path
-from corridors.units import HOURS_PER_DAY, days, per_teu, per_week
+from corridors.units import days, per_teu, per_week
 from sim.engine import Replication
-from sim.records import Trains, Visits, stack
 from sim.scenario import Scenario
 from sim.summary import SCHEMA_VERSION, DaysPerTrain, Flow, NodeSummary, RunSummary, ServiceSummary, Stats, WhereDaysGo
+from sim.tally import Sample, Tally
 
 __all__ = [
     "AT_SEA",
@@ -147,41 +146,35 @@ def visit_times(reps: Sequence[Replication], places: Iterable[str]) -> dict[tupl
     return out
 
 
-def transit_d_per_replication(replications: Sequence[Replication], services: set[str]) -> list[list[float]]:
-    """Per replication, the transit days of the arrived trains of ``services``, in their order."""
-    out = []
-    for rep in replications:
-        t = rep.trains
-        mask = t.arrived & np.isin(t.service, [t.services.index(s) for s in services if s in t.services])
-        out.append((t.transit_h()[mask] / HOURS_PER_DAY).tolist())
-    return out
+def transit_d_per_replication(tallies: Sequence[Tally], services: set[str]) -> list[list[float]]:
+    """Per replication, the transit days of the arrived trains of ``services``."""
+    return [[d for name, st in t.services.items() if name in services for d in st.transit_d.tolist()] for t in tallies]
 
 
-def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: int) -> RunSummary:
-    """The summary written to summary.json (schema: docs/simulate.md; ``RunSummary.to_json()``)."""
+def summarize(scenario: Scenario, tallies: Sequence[Tally], *, seed: int) -> RunSummary:
+    """The summary written to summary.json (schema: docs/simulate.md; ``RunSummary.to_json()``),
+    from the replications' tallies (``sim.tally``), in replication order."""
     net = scenario.network
-    n_reps = len(replications)
-    visits, trains = stack([(rep.visits, rep.trains) for rep in replications])
+    n_reps = len(tallies)
     services: dict[str, ServiceSummary] = {}
-    corridor_transits: dict[str, list[float]] = defaultdict(list)
-    corridor_rep_means: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
-    transit_h = trains.transit_h()
+    corridor_rep_values: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in range(n_reps)])
     for service in scenario.services:
-        per_rep = transit_d_per_replication(replications, {service.name})
+        mine = [t.services[service.name] for t in tallies]
+        per_rep = [st.transit_d.tolist() for st in mine]
         if service.corridor:
             for r, values in enumerate(per_rep):
-                corridor_rep_means[service.corridor][r].extend(values)
-        mine = trains.of_service(service.name)
-        arrived = mine & trains.arrived
-        n_trains, n_arrived = int(mine.sum()), int(arrived.sum())
-        transits = [v for values in per_rep for v in values]
+                corridor_rep_values[service.corridor][r].extend(values)
+        n_trains = sum(st.trains for st in mine)
+        n_arrived = sum(len(values) for values in per_rep)
         promised = service.promised_transit_h
         path = summarize_path(net, service.node_ids, service.leg_ids)
-        on_time = None
-        if promised is not None and n_arrived:
-            on_time = int((transit_h[arrived] <= promised).sum()) / n_arrived
+        on_time = sum(st.on_time for st in mine) / n_arrived if promised is not None and n_arrived else None
         n_arr = max(n_arrived, 1)
         window_h = service.window_h[1] - service.window_h[0]  # the service's own window
+
+        def mean_d(hours: list[float], n: int = n_arr) -> float:
+            return round(days(math.fsum(hours) / n), 2)
+
         services[service.name] = ServiceSummary(
             corridor=service.corridor,
             route=tuple(service.node_ids),
@@ -189,7 +182,9 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
             arrived_per_replication=n_arrived / n_reps,
             in_system_at_horizon_per_replication=(n_trains - n_arrived) / n_reps,
             in_system_share=round((n_trains - n_arrived) / n_trains, 4) if n_trains else 0.0,
-            transit_d=_stats(transits, [statistics.fmean(v) if v else math.nan for v in per_rep]),
+            transit_d=_stats(
+                [v for values in per_rep for v in values], [statistics.fmean(v) if v else math.nan for v in per_rep]
+            ),
             promised_transit_d=round(days(promised), 2) if promised is not None else None,
             on_time_share=round(on_time, 4) if on_time is not None else None,
             throughput=Flow(
@@ -197,18 +192,16 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
                 teu_per_week=round(per_week(n_arrived * service.teu / n_reps, window_h), 1),
             ),
             days=DaysPerTrain(
-                moving=round(days(sum(trains.moving_h[arrived].tolist()) / n_arr), 2),
-                waiting=round(days(sum(trains.waiting_h[arrived].tolist()) / n_arr), 2),
-                processing=round(days(sum(trains.processing_h[arrived].tolist()) / n_arr), 2),
+                moving=mean_d([st.moving_h for st in mine]),
+                waiting=mean_d([st.waiting_h for st in mine]),
+                processing=mean_d([st.processing_h for st in mine]),
             ),
             cost_usd_per_teu=round(per_teu(path.cost_usd_per_feu), 0),
             co2_kg_per_teu=round(path.co2_kg_per_teu, 1),
         )
-        if service.corridor:
-            corridor_transits[service.corridor].extend(transits)
     corridors = {
-        name: _stats(values, [statistics.fmean(v) if v else math.nan for v in corridor_rep_means[name]])
-        for name, values in corridor_transits.items()
+        name: _stats([v for vs in per_rep for v in vs], [statistics.fmean(vs) if vs else math.nan for vs in per_rep])
+        for name, per_rep in corridor_rep_values.items()
     }
     return RunSummary(
         schema_version=SCHEMA_VERSION,
@@ -220,32 +213,15 @@ def summarize(scenario: Scenario, replications: Sequence[Replication], *, seed: 
         replications=n_reps,
         services=services,
         corridors=corridors,
-        nodes={place: _node(row) for place, row in _nodes(net, scenario, visits, trains, n_reps).items()},
+        nodes=_nodes(net, scenario, tallies),
         legs=_legs(scenario, services),
-        where_days_go={
-            name: WhereDaysGo(row["by_node_h"], row["by_country_h"])
-            for name, row in _where(net, scenario, visits, trains).items()
-        },
+        where_days_go=_where(net, scenario, tallies),
     )
 
 
 def _stats(values: Iterable[float], per_replication_means: Sequence[float]) -> Stats:
     """``describe``, rounded as summary.json gives it."""
     return Stats.of(_rounded(describe(values, per_replication_means)))
-
-
-def _node(row: dict[str, Any]) -> NodeSummary:
-    """A row of ``_nodes`` as its dataclass."""
-    wait, hold = row["wait_h"], row["hold_h"]
-    return NodeSummary(
-        country=row["country"],
-        visits_per_replication=row["visits_per_replication"],
-        wait_h=Stats.of(wait) if wait is not None else None,
-        hold_h=Stats.of(hold) if hold is not None else None,
-        stay_h_mean=row["stay_h_mean"],
-        utilisation=row["utilisation"],
-        largest_queue=row["largest_queue"],
-    )
 
 
 def _legs(scenario: Scenario, services: dict[str, ServiceSummary]) -> dict[str, Flow]:
@@ -262,128 +238,94 @@ def _legs(scenario: Scenario, services: dict[str, ServiceSummary]) -> dict[str, 
     return dict(sorted(out.items()))
 
 
-def _by_place_and_rep(
-    place: npt.NDArray[np.int32], rep: npt.NDArray[np.int32], values: npt.NDArray[np.float64], reps: list[int]
-) -> dict[int, list[list[float]]]:
-    """place -> per replication (in ``reps`` order), its values."""
-    out: dict[int, list[list[float]]] = {}
-    for p in np.unique(place).tolist():
-        here = place == p
-        out[p] = [values[here & (rep == r)].tolist() for r in reps]
-    return out
+def describe_sample(sample: Sample, per_replication_means: Sequence[float] = ()) -> dict[str, Any]:
+    """``describe`` of the values a ``Sample`` holds (the same figures, without the zeros' list)."""
+    n = len(sample)
+    if not n:
+        return describe(())
+
+    def quantile(q: float) -> float:
+        pos = (n - 1) * q
+        lo = math.floor(pos)
+        low, high = sample.at(lo), sample.at(min(lo + 1, n - 1))
+        return low + (high - low) * (pos - lo)
+
+    ci = ci95_of_mean([m for m in per_replication_means if not math.isnan(m)])
+    return {
+        "n": n,
+        "mean": sample.total() / n,
+        "p50": quantile(0.5),
+        "p90": quantile(0.9),
+        "p95": quantile(0.95),
+        "min": sample.at(0),
+        "max": sample.at(n - 1),
+        "ci95": list(ci) if ci else None,
+    }
 
 
-def _longest_queues(
-    group: npt.NDArray[np.int64], times: npt.NDArray[np.float64], deltas: npt.NDArray[np.int64]
-) -> dict[int, int]:
-    """group -> the most trains waiting at once: by time, a leaving train (-1) before an arriving
-    one (+1); every group's changes sum to zero, so one running sum over the sorted groups works."""
-    order = np.lexsort((deltas, times, group))
-    running = np.cumsum(deltas[order])
-    out: dict[int, int] = {}
-    for g in np.unique(group).tolist():
-        out[g] = max(0, int(running[group[order] == g].max()))
-    return out
+def _sample_stats(per_rep: Sequence[Sample]) -> Stats:
+    means = [s.total() / len(s) for s in per_rep if len(s)]
+    return Stats.of(_rounded(describe_sample(Sample.merge(per_rep), means)))
 
 
-def _nodes(net: Network, scenario: Scenario, visits: Visits, trains: Trains, n_reps: int) -> dict[str, Any]:
+def _nodes(net: Network, scenario: Scenario, tallies: Sequence[Tally]) -> dict[str, NodeSummary]:
     """Per node: the wait before service, the hold after it (a vessel, a timetable, a closure at a
     pass-through), utilisation and the largest queue (trains waiting at once, before or after service)."""
-    v = visits
-    reps = sorted(set(v.replication.tolist()))
-    horizon = scenario.horizon_h
-    inner = v.leg_in >= 0  # the origin is where a train starts, not a place it waits at
-    served = inner & ~np.isnan(v.start_h) & ~np.isnan(v.arrive_h)
-    waits = _by_place_and_rep(v.place[served], v.replication[served], (v.start_h - v.arrive_h)[served], reps)
-    # server-hours within the services' departure window (a service under way at the horizon runs to it)
-    ends = np.where(np.isnan(v.end_h), horizon, v.end_h)
-    busy_h = np.maximum(0.0, np.minimum(ends, scenario.end_h) - np.maximum(v.start_h, 0.0))
-    since = np.where(np.isnan(v.end_h), v.arrive_h, v.end_h)
-    held = inner & (v.leg_out >= 0) & ~np.isnan(v.leave_h) & ~np.isnan(since)
-    holds = _by_place_and_rep(v.place[held], v.replication[held], (v.leave_h - since)[held], reps)
-    complete = (v.leg_out < 0) & trains.arrived[v.train]
-    queued = inner & ~np.isnan(v.arrive_h) & ~complete
-    leave = np.where(np.isnan(v.leave_h), horizon, v.leave_h)
-    after = queued & ~np.isnan(v.end_h)
-    group = v.replication.astype(np.int64) * len(v.places) + v.place
-    times = np.concatenate(
-        [v.arrive_h[queued], np.where(np.isnan(v.start_h), leave, v.start_h)[queued], v.end_h[after], leave[after]]
-    )
-    deltas = np.concatenate(
-        [np.ones(queued.sum()), -np.ones(queued.sum()), np.ones(after.sum()), -np.ones(after.sum())]
-    )
-    groups = np.concatenate([group[queued], group[queued], group[after], group[after]])
-    longest: dict[str, int] = defaultdict(int)
-    for g, most in _longest_queues(groups, times, deltas.astype(np.int64)).items():
-        name = v.places[g % len(v.places)]
-        longest[name] = max(longest[name], most)
-
-    def stats(per_rep: list[list[float]]) -> dict[str, Any]:
-        return _rounded(describe([x for xs in per_rep for x in xs], [statistics.fmean(xs) for xs in per_rep if xs]))
-
-    out: dict[str, Any] = {}
-    names = {v.places[p] for p in (*waits, *holds)} | set(longest)
-    for place in sorted(names):
-        p = v.places.index(place)
+    n_reps = len(tallies)
+    out: dict[str, NodeSummary] = {}
+    for place in sorted({p for t in tallies for p in t.nodes}):
+        rows = [t.nodes[place] for t in tallies if place in t.nodes]
         node = net.nodes[place]
         servers = node.facility.servers if node.facility else 1
-        w = waits.get(p)
-        h = holds.get(p)
-        n_visits = sum(len(xs) for xs in (w or h or []))
-        hold = stats(h) if h and any(x > 1e-9 for xs in h for x in xs) else None
-        wait = stats(w) if w else None
-        if wait is None and hold is None and not longest.get(place):
+        waits = [r.waits_h for r in rows]
+        holds = [r.holds_h for r in rows]
+        n_waits, n_holds = sum(map(len, waits)), sum(map(len, holds))
+        longest = max(r.largest_queue for r in rows)
+        wait = _sample_stats(waits) if n_waits else None
+        held = n_holds and max(h.at(len(h) - 1) for h in holds if len(h)) > 1e-9
+        hold = _sample_stats(holds) if held else None
+        if wait is None and hold is None and not longest:
             continue  # a pass-through nobody waited at (trains all still waiting at the horizon do count)
-        busy = math.fsum(busy_h[served & (v.place == p)].tolist())
-        out[place] = {
-            "country": node.country,
-            "visits_per_replication": n_visits / n_reps,
-            "wait_h": wait,
-            "hold_h": hold,
-            "stay_h_mean": round((wait["mean"] if wait else 0.0) + (hold["mean"] if hold else 0.0), 2),
-            "utilisation": round(busy / (servers * scenario.end_h * n_reps), 4) if w else None,
-            "largest_queue": longest.get(place, 0),
-        }
+        busy = math.fsum(r.busy_h for r in rows)
+        out[place] = NodeSummary(
+            country=node.country,
+            visits_per_replication=(n_waits or n_holds) / n_reps,
+            wait_h=wait,
+            hold_h=hold,
+            stay_h_mean=round((wait.mean or 0.0 if wait else 0.0) + (hold.mean or 0.0 if hold else 0.0), 2),
+            utilisation=round(busy / (servers * scenario.end_h * n_reps), 4) if n_waits else None,
+            largest_queue=longest,
+        )
     return out
 
 
-def _where(net: Network, scenario: Scenario, visits: Visits, trains: Trains) -> dict[str, Any]:
+def _where(net: Network, scenario: Scenario, tallies: Sequence[Tally]) -> dict[str, WhereDaysGo]:
     """Mean hours per train spent at each node (waiting and service) and in each country (nodes
     and legs), over the arrived trains that took their service's route."""
-    v = visits
-    first = np.searchsorted(v.train, np.arange(len(trains)))
-    count = np.diff(np.append(first, len(v.train)))
-    # when a train left each place: onto the next leg, else after service, else when it arrived
-    left = np.where(np.isnan(v.leave_h), np.where(np.isnan(v.end_h), v.arrive_h, v.end_h), v.leave_h)
-    out: dict[str, Any] = {}
+    out: dict[str, WhereDaysGo] = {}
     for service in scenario.services:
-        m = len(service.node_ids)
-        route = np.asarray([v.places.index(n) for n in service.node_ids])
-        candidates = np.flatnonzero(trains.of_service(service.name) & trains.arrived & (count == m))
-        rows = first[candidates][:, None] + np.arange(m)[None, :]
-        rows = rows[(v.place[rows] == route[None, :]).all(axis=1)] if len(rows) else rows
-        if not len(rows):
+        rows = [t.where[service.name] for t in tallies if service.name in t.where]
+        n = sum(r.trains for r in rows)
+        if not n:
             continue
-        arrive, leave = v.arrive_h[rows], left[rows]
-        leave[:, 0] = arrive[:, 0]  # from the departure: a wait at the origin counts on the first leg
         at_node: dict[str, float] = defaultdict(float)
         in_country: dict[str, float] = defaultdict(float)
+        m = len(service.node_ids)
         for i, node_id in enumerate(service.node_ids[1:], start=1):
             leg = net.legs[service.leg_ids[i - 1]]
             ends = [net.nodes[service.node_ids[i - 1]].country, *leg.countries, net.nodes[node_id].country]
             countries = [AT_SEA] if leg.mode == "sea" else list(dict.fromkeys(ends))
-            moving = math.fsum((arrive[:, i] - leave[:, i - 1]).tolist())
+            moving = math.fsum(r.moving_h[i - 1] for r in rows)
             for c in countries:
                 in_country[c] += moving / len(countries)
             if i < m - 1:
-                stay = math.fsum((leave[:, i] - arrive[:, i]).tolist())
+                stay = math.fsum(r.stay_h[i - 1] for r in rows)
                 at_node[node_id] += stay
                 in_country[net.nodes[node_id].country] += stay
-        n = len(rows)
-        out[service.name] = {
-            "by_node_h": {k: round(x / n, 2) for k, x in at_node.items() if x > 0},
-            "by_country_h": {k: round(x / n, 2) for k, x in in_country.items()},
-        }
+        out[service.name] = WhereDaysGo(
+            {k: round(x / n, 2) for k, x in at_node.items() if x > 0},
+            {k: round(x / n, 2) for k, x in in_country.items()},
+        )
     return out
 
 

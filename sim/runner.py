@@ -26,8 +26,9 @@ from sim.limits import check_run_size
 from sim.records import TrainRecord
 from sim.scenario import Scenario
 from sim.summary import RunSummary
+from sim.tally import Tally, tally
 
-__all__ = ["RUN_FILES", "RunResult", "run_files", "simulate", "write_run"]
+__all__ = ["KEEP", "RUN_FILES", "RunResult", "run_files", "simulate", "write_run"]
 
 #: The files ``write_run`` writes (besides its ``extra`` ones), with the event log as Parquet.
 RUN_FILES = ("events.parquet", "trains.csv", "summary.json", "manifest.json")
@@ -42,18 +43,26 @@ def run_files(events: str = "parquet") -> tuple[str, ...]:
 
 @dataclass
 class RunResult:
-    """Replications of one scenario and the summary computed from their records."""
+    """A scenario's run: the records of the replications kept (all of them by default), one
+    tally per replication (``sim.tally``), and the summary computed from the tallies."""
 
     scenario: Scenario
     seed: int
     replications: list[Replication]
+    tallies: list[Tally]
     summary: RunSummary
 
 
-def _replicate(scenario: Scenario, job: tuple[int, int]) -> Replication:
-    """One replication, wherever it runs (its records are columns: they pickle as arrays)."""
-    seed, replication = job
-    return run_replication(scenario, seed=seed, replication=replication)
+#: Which replications' records ``simulate`` keeps: every one, the first (for a map's animation), none.
+KEEP = ("all", "first", "none")
+
+
+def _replicate(scenario: Scenario, job: tuple[int, int, bool]) -> tuple[Tally, Replication | None]:
+    """One replication, wherever it runs: its tally, and its records if asked (columns: they
+    pickle as arrays)."""
+    seed, replication, records = job
+    rep = run_replication(scenario, seed=seed, replication=replication)
+    return tally(scenario, rep.visits, rep.trains), rep if records else None
 
 
 def simulate(
@@ -65,32 +74,48 @@ def simulate(
     progress: Callable[[str], None] | None = None,
     allow_large: bool = False,
     executor: Executor | None = None,
+    keep: str = "all",
+    on_records: Callable[[Replication], None] | None = None,
 ) -> RunResult:
     """Run ``replications`` replications; the same seed gives the same result wherever they run.
 
     They run on ``executor`` (``sim.executor``: in this process, local processes, a Dask
-    cluster), by default on ``workers`` local processes. ``progress``, if given, is told after
-    each replication and before the summary. The run passes the run-size guard first
-    (``sim.limits.check_run_size``; ``allow_large`` lifts its limit).
+    cluster), by default on ``workers`` local processes. Each replication's records are handed
+    to ``on_records`` (in replication order) if given, and kept in the result as ``keep`` says
+    (``KEEP``); the summary needs only the tallies, so ``keep="first"`` runs in memory that does
+    not grow with the records. ``progress``, if given, is told after each replication and before
+    the summary. The run passes the run-size guard first (``sim.limits.check_run_size``;
+    ``allow_large`` lifts its limit).
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise InputError(f"replications ({replications!r}) must be a whole number of at least 1")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed ({seed!r}) must be a whole number of at least 0")
+    if keep not in KEEP:
+        raise InputError(Parameter("keep"), f" ({keep!r}) must be one of: {', '.join(KEEP)}")
     check_run_size([scenario], replications, allow_large=allow_large)
-    jobs = [(seed, r) for r in range(replications)]
+
+    def kept(r: int) -> bool:
+        return keep == "all" or (keep == "first" and r == 0)
+
+    jobs = [(seed, r, on_records is not None or kept(r)) for r in range(replications)]
     tell = progress or (lambda _message: None)
     runner = executor or executor_for(workers)
     reps: list[Replication] = []
+    tallies: list[Tally] = []
     try:
-        for rep in runner.map(_replicate, scenario, jobs):
-            reps.append(rep)
-            tell(f"{scenario.name}: replication {len(reps)}/{replications}")
+        for r, (one, rep) in enumerate(runner.map(_replicate, scenario, jobs)):
+            tallies.append(one)
+            if rep is not None and on_records is not None:
+                on_records(rep)
+            if rep is not None and kept(r):
+                reps.append(rep)
+            tell(f"{scenario.name}: replication {r + 1}/{replications}")
     finally:
         if executor is None:
             runner.close()
     tell(f"{scenario.name}: summarising")
-    return RunResult(scenario, seed, reps, summarize(scenario, reps, seed=seed))
+    return RunResult(scenario, seed, reps, tallies, summarize(scenario, tallies, seed=seed))
 
 
 def _sha256(path: Path) -> str:
