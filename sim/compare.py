@@ -90,7 +90,7 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
     out: dict[str, Any] = {
         "schema_version": 1,
         "base": base.scenario.name,
-        "replications": len(base.replications),
+        "replications": len(base.tallies),
         "seed": base.seed,
         "whatifs": [],
     }
@@ -180,9 +180,10 @@ def compare(
 
     The runs pass the run-size guard first (``sim.limits.check_run_size``; ``allow_large`` lifts
     its limit, not the machine's memory). They run on ``executor`` (``sim.executor``), by
-    default on ``workers`` local processes.
+    default on ``workers`` local processes; each run keeps the records of its first replication.
     """
-    check_run_size([base, *whatifs], replications, allow_large=allow_large)
+    in_flight = executor.workers if executor is not None else workers
+    check_run_size([base, *whatifs], replications, allow_large=allow_large, keep="first", in_flight=in_flight)
     runs = [
         simulate(
             s,
@@ -192,6 +193,7 @@ def compare(
             progress=progress,
             allow_large=True,  # all of them passed the guard above
             executor=executor,
+            keep="first",  # the maps' animation; the comparison needs only the tallies
         )
         for s in (base, *whatifs)
     ]

@@ -1,10 +1,10 @@
 """How much work a run asks for, estimated before it starts, and the limit it may not pass unasked.
 
-The engine keeps a few records for every place a train visits (arrive, start, end, leave), and
-summaries and reports read them all at once, so a run's memory and time grow with
-replications × trains × places. ``check_run_size`` refuses a run beyond ``MAX_VISITS`` train
-visits unless it is allowed to be large, and one whose estimated memory is beyond the machine's
-whatever it is allowed.
+A run's time grows with replications × trains × places (train visits). Its memory grows with
+the replications whose records are held at once (those kept, and one per worker on its way
+back) and, by a few bytes a visit, with every replication's tally (``sim.tally``).
+``check_run_size`` refuses a run beyond ``MAX_VISITS`` train visits unless it is allowed to be
+large, and one whose estimated memory is beyond the machine's whatever it is allowed.
 """
 
 from __future__ import annotations
@@ -21,20 +21,23 @@ from sim.scenario import Scenario, Service, service_rate
 __all__ = [
     "MAX_REPLICATIONS",
     "MAX_VISITS",
+    "TALLY_BYTES",
     "VISIT_BYTES",
     "RunSize",
     "check_run_size",
     "run_size",
 ]
 
-#: Memory one train's visit to one place costs, from the engine to the written report: about
-#: 400 bytes stay in the records (3.1 events a visit) and about 500 more are needed while the
-#: summary is computed (measured on the bundled baseline: 1 KB a visit at 20 replications).
+#: Memory a replication's records take per train visit while held (the columns, and the event
+#: log built from them when it is written): measured on the bundled baseline, about 1 KB.
 VISIT_BYTES = 1000
+#: Memory a replication's tally keeps per train visit: about 230 KB a baseline replication of
+#: 38,912 visits (measured: `simulate -r 10` and `-r 40` peak at 188 and 195 MB).
+TALLY_BYTES = 8
 #: Train visits (replications × trains × places, over every run of a command) a run may ask for
-#: without ``allow_large``: about 5 GB of memory if held at once. The bundled baseline is
-#: 38,912 visits a replication, so 128 replications fit.
-MAX_VISITS = 5_000_000
+#: without ``allow_large``: some ten minutes of one core. The bundled baseline is 38,912 visits a
+#: replication, so 1,284 replications fit.
+MAX_VISITS = 50_000_000
 #: The most replications a run takes, even with ``allow_large``.
 MAX_REPLICATIONS = 100_000
 
@@ -113,13 +116,17 @@ def check_run_size(
     at_once: bool = True,
     limit: int = MAX_VISITS,
     memory_bytes: int | None = None,
+    keep: str = "all",
+    in_flight: int = 1,
 ) -> int:
     """Refuse, with an ``InputError`` naming the knobs, a run beyond ``limit`` train visits.
 
     ``scenarios`` are every run the command makes with ``replications`` each (a comparison's
-    base and what-ifs, a sweep's variants), or their ``run_size``; ``at_once`` says whether their records are held
-    together (a comparison) or one run at a time (a sweep). ``allow_large`` lifts ``limit`` but
-    not the machine's memory (``memory_bytes``, default: its physical memory). Returns the
+    base and what-ifs, a sweep's variants), or their ``run_size``; ``at_once`` says whether
+    their results are held together (a comparison) or one run at a time (a sweep). ``keep``
+    says which replications' records a run keeps (``sim.runner.KEEP``) and ``in_flight`` how
+    many more are held on their way (one per worker). ``allow_large`` lifts ``limit`` but not
+    the machine's memory (``memory_bytes``, default: its physical memory). Returns the
     estimated train visits.
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
@@ -130,8 +137,11 @@ def check_run_size(
     if not sizes:
         return 0
     visits = replications * sum(z.visits for z in sizes)
-    held = visits if at_once else replications * max(z.visits for z in sizes)
-    need = held * VISIT_BYTES
+    kept = {"all": replications, "first": 1}.get(keep, 0)
+    largest = max(z.visits for z in sizes)
+    records = (kept * sum(z.visits for z in sizes) if at_once else kept * largest) + in_flight * largest
+    tallies = visits if at_once else replications * largest
+    need = records * VISIT_BYTES + tallies * TALLY_BYTES
     memory = _memory_bytes() if memory_bytes is None else memory_bytes
     if visits <= limit and need <= memory:
         return visits
@@ -161,7 +171,7 @@ def check_run_size(
         raise InputError(
             "the run is too large: ",
             *what,
-            f"; the limit is {limit:,} visits (about {_gb(limit * VISIT_BYTES)}): lower ",
+            f"; the limit is {limit:,} visits: lower ",
             _R,
             ", shorten the window or lower trains_per_week, or pass ",
             _LARGE,

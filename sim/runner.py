@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -28,7 +29,7 @@ from sim.scenario import Scenario
 from sim.summary import RunSummary
 from sim.tally import Tally, tally
 
-__all__ = ["KEEP", "RUN_FILES", "RunResult", "run_files", "simulate", "write_run"]
+__all__ = ["KEEP", "RUN_FILES", "RunResult", "RunWriter", "run_files", "simulate", "write_run"]
 
 #: The files ``write_run`` writes (besides its ``extra`` ones), with the event log as Parquet.
 RUN_FILES = ("events.parquet", "trains.csv", "summary.json", "manifest.json")
@@ -93,7 +94,8 @@ def simulate(
         raise InputError(f"seed ({seed!r}) must be a whole number of at least 0")
     if keep not in KEEP:
         raise InputError(Parameter("keep"), f" ({keep!r}) must be one of: {', '.join(KEEP)}")
-    check_run_size([scenario], replications, allow_large=allow_large)
+    in_flight = executor.workers if executor is not None else workers
+    check_run_size([scenario], replications, allow_large=allow_large, keep=keep, in_flight=in_flight)
 
     def kept(r: int) -> bool:
         return keep == "all" or (keep == "first" and r == 0)
@@ -151,13 +153,76 @@ def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
         "schema_version": 1,
         "scenario": scenario.name,
         "seed": result.seed,
-        "replications": len(result.replications),
+        "replications": len(result.tallies),
         "streams": "numpy SeedSequence(entropy=seed, spawn_key=(replication, blake2b(component names)))",
         "inputs_sha256": inputs,
         "versions": versions,
         "command": argv,  # None when run from the Python API
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+class RunWriter:
+    """A run's folder, written while the run goes on: each replication's records are appended
+    as they come (``add``), so none need be kept; ``finish`` adds the summary, the manifest and
+    any ``extra`` files. All or nothing: the files replace their namesakes in ``out_dir`` when the
+    ``with`` block ends without an error (files already there that a run does not write are
+    kept), and on an error, Ctrl-C or a signal the folder is left as it was.
+
+    Text cells of the CSV files that a spreadsheet would run as a formula are written with a
+    leading ``'`` (see ``spreadsheet_text``).
+    """
+
+    def __init__(
+        self,
+        out_dir: str | os.PathLike[str],
+        scenario: Scenario,
+        *,
+        events: str = "parquet",
+        extra_names: Sequence[str] = (),
+        label: str = "",
+    ) -> None:
+        self.out = Path(out_dir)
+        self.names = sorted([*run_files(events), *extra_names])
+        check_output_dir(self.out, names=self.names, label=label)
+        self.scenario = scenario
+        self.events = events
+        self.label = label
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> RunWriter:
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(staged_folder(self.out, label=self.label))
+            self._log = stack.enter_context(EventLogWriter(tmp, self.scenario.start, self.events))
+            trains = stack.enter_context(open(tmp / "trains.csv", "w", newline="", encoding="utf-8"))
+            self._trains = csv.writer(trains)
+            self._trains.writerow([*TrainRecord._fields, "transit_d"])
+            self._tmp = tmp
+            self._stack = stack.pop_all()
+        return self
+
+    def add(self, rep: Replication) -> None:
+        """Append one replication's events and trains."""
+        self._log.add(rep.visits, rep.trains)
+        for t in rep.trains:
+            transit = round(days(t.arrive_h - t.depart_h), 4) if t.arrive_h is not None else ""
+            self._trains.writerow([*map(_cell, t), transit])
+
+    def finish(self, result: RunResult, *, argv: list[str] | None = None, extra: dict[str, str] | None = None) -> None:
+        """Write the summary (never NaN or Infinity), the manifest and the ``extra`` files."""
+        files = {
+            "summary.json": json_text(result.summary.to_json()),
+            "manifest.json": json_text(_manifest(result, argv)),
+        }
+        for name, text in {**files, **(extra or {})}.items():
+            (self._tmp / name).write_text(text, encoding="utf-8")
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.out / name for name in self.names]
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
 
 
 def write_run(
@@ -168,35 +233,14 @@ def write_run(
     extra: dict[str, str] | None = None,
     events: str = "parquet",
 ) -> list[Path]:
-    """Write the run's files into ``out_dir``, all or nothing (through a staging folder on the same
-    file system; files already in ``out_dir`` that a run does not write are kept).
-
-    ``extra`` maps further file names to their text (the CLI adds ``map.html``). ``events``: the
-    event log as ``parquet`` (events.parquet) or ``csv`` (events.csv.gz). Text cells of the CSV
-    files that a spreadsheet would run as a formula are written with a leading ``'`` (see
-    ``spreadsheet_text``).
-    """
-    out = Path(out_dir)
-    names = [*run_files(events), *(extra or {})]
-    check_output_dir(out, names=names)
-    start = result.scenario.start
-    with staged_folder(out) as tmp:
-        with EventLogWriter(tmp, start, events) as log:
-            for rep in result.replications:
-                log.add(rep.visits, rep.trains)
-        with open(tmp / "trains.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow([*TrainRecord._fields, "transit_d"])
-            for rep in result.replications:
-                for t in rep.trains:
-                    transit = round(days(t.arrive_h - t.depart_h), 4) if t.arrive_h is not None else ""
-                    w.writerow([*map(_cell, t), transit])
-        summary = json_text(result.summary.to_json())  # never NaN or Infinity
-        (tmp / "summary.json").write_text(summary, encoding="utf-8")
-        (tmp / "manifest.json").write_text(json_text(_manifest(result, argv)), encoding="utf-8")
-        for name, text in (extra or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
-    return [out / name for name in sorted(names)]
+    """Write a run's files into ``out_dir`` (see ``RunWriter``): the records of the replications
+    it kept, its summary and manifest, and ``extra`` files by name (the CLI adds ``map.html``).
+    ``events``: the event log as ``parquet`` (events.parquet) or ``csv`` (events.csv.gz)."""
+    with RunWriter(out_dir, result.scenario, events=events, extra_names=list(extra or {})) as writer:
+        for rep in result.replications:
+            writer.add(rep)
+        writer.finish(result, argv=argv, extra=extra)
+    return writer.files
 
 
 def _cell(value: Any) -> Any:

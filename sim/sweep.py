@@ -103,7 +103,8 @@ def sweep(
             raise InputError(VALUES, f": {value!r} is not a finite number above 0")
     # every value checked and sized before anything runs; the variants are built again one at a time
     sizes = [run_size(variant(scenario, kind, ident, field, value)) for value in values]
-    check_run_size(sizes, replications, allow_large=allow_large, at_once=False)
+    in_flight = executor.workers if executor is not None else workers
+    check_run_size(sizes, replications, allow_large=allow_large, at_once=False, keep="none", in_flight=in_flight)
     rows = []
     for value in values:
         result = simulate(
@@ -114,6 +115,7 @@ def sweep(
             progress=_prefixed(progress, f"{param} = {value:g}, "),
             allow_large=True,  # the whole sweep passed the guard above
             executor=executor,
+            keep="none",  # a sweep needs only the summaries
         )
         rows.append(
             {

@@ -22,7 +22,7 @@ import sim
 from corridors.cli import main
 from corridors.errors import CorridorsError, DataError, InputError
 from corridors.schema import FIELD_BOUNDS
-from sim.limits import MAX_REPLICATIONS, MAX_VISITS, VISIT_BYTES, check_run_size, run_size
+from sim.limits import MAX_REPLICATIONS, MAX_VISITS, TALLY_BYTES, check_run_size, run_size
 from sim.scenario import MAX_DEPARTURES, load_scenario
 from sim.sweep import sweep
 from tests.conftest import tiny_records, write_network
@@ -305,24 +305,25 @@ def test_the_cli_and_the_guard_agree_on_the_most_replications() -> None:
     [["simulate", "--out", "never"], ["validate"], ["compare", "baseline", "red-sea-closure", "--out", "never"]],
 )
 def test_a_run_beyond_the_limit_names_its_knobs(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, err = _cli([*command, "-r", "130"], capsys)  # 130 x 38,912 visits: just beyond the limit
+    code, err = _cli([*command, "-r", "1300"], capsys)  # 1,300 x 38,912 visits: just beyond the limit
     assert code == 1 and "\n" not in err and "Traceback" not in err
     assert not Path("never").exists()
-    for needle in ("-r 130", "365-day window", "trains_per_week", "other-via-alashankou", "--allow-large"):
+    for needle in ("-r 1300", "365-day window", "trains_per_week", "other-via-alashankou", "--allow-large"):
         assert needle in err, err
 
 
 def test_a_sweep_beyond_the_limit_names_its_knobs(capsys: pytest.CaptureFixture[str]) -> None:
     values = ",".join(str(v) for v in range(1, 41))
     code, err = _cli(
-        ["sweep", "baseline", "--param", "node.KZ_ALTYNKOL.trains_per_day", "--values", values, "-r", "10"], capsys
+        ["sweep", "baseline", "--param", "node.KZ_ALTYNKOL.trains_per_day", "--values", values, "-r", "40"], capsys
     )
     assert code == 1 and "× 40 runs" in err and "--allow-large" in err
 
 
 def test_allow_large_does_not_allow_beyond_memory(
-    capsys: pytest.CaptureFixture[str], baseline_scenario: sim.Scenario
+    capsys: pytest.CaptureFixture[str], baseline_scenario: sim.Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sim.limits, "_memory_bytes", lambda: 2 * 10**9)  # a machine of 2 GB
     code, err = _cli(["simulate", "-r", "99999", "--allow-large"], capsys)
     assert code == 1 and "too large for this machine" in err and "\n" not in err
     scenario = baseline_scenario
@@ -336,7 +337,7 @@ def test_the_limit_counts_vessel_loads(tmp_path: Path, baseline_scenario: sim.Sc
     heavy = run_size(load_scenario(path))
     light = run_size(baseline_scenario)
     assert heavy.visits > light.visits + 100 * 100  # two sea services, 100 TEU a train, a sailing each
-    assert MAX_VISITS * VISIT_BYTES <= 10 * 10**9
+    assert MAX_VISITS * TALLY_BYTES <= 10**9  # the most a run asks for unasked keeps its tallies under 1 GB
 
 
 def test_bad_sweep_values_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -507,10 +508,13 @@ def test_random_scenarios_give_only_the_projects_errors(
         json.dumps(result.summary.to_json(), allow_nan=False)  # finite numbers only
 
 
-def test_the_api_passes_the_same_guard(baseline_scenario: sim.Scenario) -> None:
+def test_the_api_passes_the_same_guard(baseline_scenario: sim.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     """``sim.simulate`` refuses what the command line refuses, unless ``allow_large`` is given."""
     base = baseline_scenario
+    monkeypatch.setattr(sim.limits, "_memory_bytes", lambda: 24 * 2**30)  # this machine's, on any machine
     started = time.monotonic()
     with pytest.raises(CorridorsError, match="allow_large=True"):
-        sim.simulate(base, replications=1000)
+        sim.simulate(base, replications=1300, keep="first")
+    with pytest.raises(CorridorsError, match="too large for this machine"):  # every record kept: 39 GB
+        sim.simulate(base, replications=1000, allow_large=True)
     assert time.monotonic() - started < 5

@@ -26,31 +26,35 @@ if TYPE_CHECKING:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    from sim.runner import run_files, simulate, write_run
+    from sim.runner import RunWriter, simulate
     from sim.scenario import load_scenario
 
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     out = Path(args.out) if args.out else Path("out") / scenario.name
-    check_output_dir(out, names=[*run_files(args.events), "map.html", "report.html"], label="--out ")
     if not args.out:
         out.parent.mkdir(exist_ok=True)
     status = STATUS.progress()
-    result = simulate(
-        scenario,
-        replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        progress=status,
-        allow_large=args.allow_large,
-        executor=args.executor,
-    )
-    from maps.report import run_map, run_report
+    writer = RunWriter(out, scenario, events=args.events, extra_names=["map.html", "report.html"], label="--out ")
+    with writer:  # the records go to the folder as each replication ends; only the first's are kept
+        result = simulate(
+            scenario,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            progress=status,
+            allow_large=args.allow_large,
+            executor=args.executor,
+            keep="first",
+            on_records=writer.add,
+        )
+        from maps.report import run_map, run_report
 
-    if status:
-        status(f"{scenario.name}: writing the map, the report and the records")
-    extra = {"map.html": run_map(result), "report.html": run_report(result)}
-    files = write_run(result, out, argv=["corridors", *sys.argv[1:]], extra=extra, events=args.events)
+        if status:
+            status(f"{scenario.name}: writing the map and the report")
+        extra = {"map.html": run_map(result), "report.html": run_report(result)}
+        writer.finish(result, argv=["corridors", *sys.argv[1:]], extra=extra)
+    files = writer.files
     STATUS.clear()
     if args.json:
         emit({"out": str(out), "files": [f.name for f in files], "summary": result.summary.to_json()})
