@@ -29,7 +29,7 @@ from sim.scenario import Scenario
 from sim.summary import RunSummary
 from sim.tally import Tally, tally
 
-__all__ = ["KEEP", "RUN_FILES", "RunResult", "RunWriter", "run_files", "simulate", "write_run"]
+__all__ = ["KEEP", "RUN_FILES", "RunResult", "RunWriter", "Step", "run_files", "simulate", "write_run"]
 
 #: The files ``write_run`` writes (besides its ``extra`` ones), with the event log as Parquet.
 RUN_FILES = ("events.parquet", "trains.csv", "summary.json", "manifest.json")
@@ -52,6 +52,20 @@ class RunResult:
     replications: list[Replication]
     tallies: list[Tally]
     summary: RunSummary
+
+
+class Step(str):
+    """A progress message ("baseline: replication 3/10") that also says how far the run is:
+    ``label`` (the run), ``done`` of ``total`` replications."""
+
+    label: str
+    done: int
+    total: int
+
+    def __new__(cls, label: str, done: int, total: int) -> Step:
+        self = super().__new__(cls, f"{label}: replication {done}/{total}")
+        self.label, self.done, self.total = label, done, total
+        return self
 
 
 #: Which replications' records ``simulate`` keeps: every one, the first (for a map's animation), none.
@@ -84,8 +98,8 @@ def simulate(
     cluster), by default on ``workers`` local processes. Each replication's records are handed
     to ``on_records`` (in replication order) if given, and kept in the result as ``keep`` says
     (``KEEP``); the summary needs only the tallies, so ``keep="first"`` runs in memory that does
-    not grow with the records. ``progress``, if given, is told after each replication and before
-    the summary. The run passes the run-size guard first (``sim.limits.check_run_size``;
+    not grow with the records. ``progress``, if given, is told after each replication (a ``Step``)
+    and before the summary. The run passes the run-size guard first (``sim.limits.check_run_size``;
     ``allow_large`` lifts its limit).
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
@@ -105,6 +119,7 @@ def simulate(
     runner = executor or executor_for(workers)
     reps: list[Replication] = []
     tallies: list[Tally] = []
+    tell(Step(scenario.name, 0, replications))
     try:
         for r, (one, rep) in enumerate(runner.map(_replicate, scenario, jobs)):
             tallies.append(one)
@@ -112,7 +127,7 @@ def simulate(
                 on_records(rep)
             if rep is not None and kept(r):
                 reps.append(rep)
-            tell(f"{scenario.name}: replication {r + 1}/{replications}")
+            tell(Step(scenario.name, r + 1, replications))
     finally:
         if executor is None:
             runner.close()

@@ -12,7 +12,7 @@ from corridors.schema import Record
 from corridors.units import per_week
 from sim.executor import Executor
 from sim.limits import check_run_size, run_size
-from sim.runner import simulate
+from sim.runner import Step, simulate
 from sim.scenario import Scenario
 from sim.spec import LEG_FIELDS, NODE_FIELDS, parse_override
 from sim.whatif import apply_overrides, apply_service_overrides
@@ -148,7 +148,13 @@ def _prefixed(progress: Callable[[str], None] | None, prefix: str) -> Callable[[
     if progress is None:
         return None
     tell = progress
-    return lambda message: tell(prefix + message)
+
+    def prefixed(message: str) -> None:
+        tell(
+            Step(prefix + message.label, message.done, message.total) if isinstance(message, Step) else prefix + message
+        )
+
+    return prefixed
 
 
 def moved_services(data: dict[str, Any], *, days: float = 0.05, per_week: float = 0.05) -> list[str]:

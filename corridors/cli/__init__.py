@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="replace")
     previous = _catch_stop_signals()
     try:
+        STATUS.quiet = bool(getattr(args, "quiet", False))
         if hasattr(args, "scheduler"):  # a command that runs replications: where they run
             from sim.executor import executor_for
 
@@ -228,6 +229,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"worker processes (default: all cores, {cores} here; results do not depend on it)",
     )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (there is none off a terminal)")
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",

@@ -19,20 +19,38 @@ SCHEMA_VERSION = 1
 
 
 class Status:
-    """One line on a terminal's standard error that a long run rewrites as it goes (and nothing
-    when standard error is not a terminal, so pipes, files and tests see only the results)."""
+    """Progress on a terminal's standard error: a bar (tqdm: replications done, rate, time left)
+    while replications run, one line that a long run rewrites for its other steps; nothing when
+    standard error is not a terminal or with ``--quiet``, so pipes, files and tests see only the
+    results."""
 
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.shown = False
+        self.bar: Any = None
+        self.quiet = False
 
     def progress(self) -> Any:
-        """The callable to hand to a run, or None off a terminal."""
+        """The callable to hand to a run, or None off a terminal (or when quiet)."""
         self.started = time.monotonic()
-        return self if sys.stderr.isatty() else None
+        return self if sys.stderr.isatty() and not self.quiet else None
 
     def __call__(self, message: str) -> None:
-        line = f"{message} ({time.monotonic() - self.started:.0f} s)"
+        total, done, label = getattr(message, "total", 0), getattr(message, "done", 0), getattr(message, "label", "")
+        if total:
+            if self.bar is None or self.bar.total != total or self.bar.desc != printable(label):
+                self.clear()
+                from tqdm import tqdm
+
+                self.bar = tqdm(
+                    total=total, desc=printable(label), unit="rep", file=sys.stderr, leave=False, dynamic_ncols=True
+                )
+            self.bar.update(done - self.bar.n)
+            if done == total:
+                self.bar.refresh()  # the last count, even when it came sooner than the bar redraws
+            return
+        self._close_bar()
+        line = f"{printable(message)} ({time.monotonic() - self.started:.0f} s)"
         width = shutil.get_terminal_size().columns - 1  # one row: a wrapped line could not be cleared
         if len(line) > width:
             line = line[: max(width - 1, 0)] + "…"
@@ -40,7 +58,13 @@ class Status:
         sys.stderr.flush()
         self.shown = True
 
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
     def clear(self) -> None:
+        self._close_bar()
         if self.shown:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
