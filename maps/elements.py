@@ -66,11 +66,16 @@ class Script(_Placed):
 
 
 class Legend(_Placed):
-    """A folding legend over the map; ``body`` is markup the caller built with escaped text."""
+    """A folding legend over the map; ``body`` is markup the caller built with escaped text.
+    ``open_``: True, False, or None for open unless the map is shown in a frame (a report's)."""
 
     part = "html"
 
-    def __init__(self, body: str, *, open_: bool = True) -> None:
-        opened = " open" if open_ else ""
-        super().__init__(f'<details class="corridors-legend"{opened}><summary>Legend</summary>{body}</details>')
+    def __init__(self, body: str, *, open_: bool | None = True) -> None:
+        opened = "" if open_ is False else " open"
+        fold = "<script>document.currentScript.previousElementSibling.open = window.self === window.top;</script>"
+        super().__init__(
+            f'<details class="corridors-legend"{opened}><summary>Legend</summary>{body}</details>'
+            + (fold if open_ is None else "")
+        )
         self._name = "CorridorsLegend"

@@ -213,14 +213,15 @@ def build_network_map(
     results: Results | None = None,
     window_d: float = 60.0,
     closed: Mapping[str, str] | None = None,
-    legend_open: bool = True,
+    legend_open: bool | None = True,
 ) -> folium.Map:
     """A folium map of the network: one layer per corridor (all when ``corridors`` is None).
 
     With ``results`` (from `corridors simulate`): the stay at nodes, traffic on legs, and trains
     moving over the first ``window_d`` days of one replication, for the corridors drawn.
     ``closed`` maps node and leg ids to what closes or bans them (a scenario's closures), drawn
-    in their own layer. ``legend_open`` False starts the legend folded (maps inside reports).
+    in their own layer. ``legend_open`` False starts the legend folded; None: folded inside a frame
+    (a report's), open otherwise.
     """
     names = list(corridors) if corridors else list(network.corridors)
     for name in names:

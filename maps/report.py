@@ -44,16 +44,16 @@ def results_from_run(result: RunResult) -> Results:
     return Results(result.summary, events, result.summary.start)
 
 
-def run_map(result: RunResult, corridors: Sequence[str] | None = None, *, embedded: bool = False) -> str:
-    """The results map of a run as one offline HTML page, with the scenario's closures and bans
-    (``embedded``: for a report's frame, the legend starts folded)."""
+def run_map(result: RunResult, corridors: Sequence[str] | None = None, *, embedded: bool | None = None) -> str:
+    """The results map of a run as one offline HTML page, with the scenario's closures and bans.
+    The legend starts folded when the page is shown in a frame (a report's), or as ``embedded`` says."""
     return render_offline(
         build_network_map(
             result.scenario.network,
             corridors,
             results=results_from_run(result),
             closed=closed_places(result),
-            legend_open=not embedded,
+            legend_open=None if embedded is None else not embedded,
         )
     )
 
@@ -115,11 +115,10 @@ def _profiles(result: RunResult, names: Sequence[str]) -> dict[str, list[tuple[f
     services = {s.name: s for s in result.scenario.services}
     times: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     departed: dict[str, float] = {}
-    for e in result.replications[0].events:
+    for e in result.replications[0].events:  # by time: a train departs before it arrives anywhere
         if e.event == "depart":
             departed[e.train] = e.time_h
-    for e in result.replications[0].events:
-        if e.service in names and e.train in departed and e.event in ("arrive", "leave", "complete"):
+        elif e.service in names and e.train in departed and e.event in ("arrive", "leave", "complete"):
             times[(e.service, e.place, e.event)].append(days(e.time_h - departed[e.train]))
     out: dict[str, list[tuple[float, float, str]]] = {}
     for name in names:
@@ -215,8 +214,8 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def run_report(result: RunResult) -> str:
-    """report.html for one run."""
+def run_report(result: RunResult, map_html: str | None = None) -> str:
+    """report.html for one run; ``map_html``: its results map, if already rendered (``run_map``)."""
     summary, sc = result.summary, result.scenario
     named = [s.name for s in sc.services if s.corridor]
     rail = [s.name for s in sc.services if s.corridor and main_mode(sc.network, s.leg_ids) != "sea"]
@@ -266,7 +265,7 @@ def run_report(result: RunResult) -> str:
         "<h2>Bottlenecks</h2>",
         _bottlenecks(summary),
         "<h2>Route map</h2>",
-        _iframe(run_map(result, embedded=True), "route map"),
+        _iframe(map_html if map_html is not None else run_map(result), "route map"),
         "<h2>Assumptions and sources</h2>",
         _assumptions(result),
     ]

@@ -1,5 +1,6 @@
-"""The event log, from the visit records, as columns: built with array operations (no row
-objects), written as Parquet (for pandas, polars, DuckDB, Arrow) or as gzipped CSV.
+"""The record files of a run: the event log, from the visit records, as columns: built with
+array operations (no row objects), written as Parquet (for pandas, polars, DuckDB, Arrow) or as
+gzipped CSV; and the trains table (trains.csv).
 
 Each visit gives its events: ``depart`` at the origin, ``arrive``, ``start`` and ``end``
 (service), ``leave`` (onto the next leg), ``complete`` at the destination of an arrived train.
@@ -22,7 +23,7 @@ import numpy.typing as npt
 from corridors.export import spreadsheet_text
 from sim.records import Event, Trains, Visits
 
-__all__ = ["EVENTS", "EVENT_FORMATS", "EventColumns", "EventLogWriter", "event_columns", "event_rows"]
+__all__ = ["EVENTS", "EVENT_FORMATS", "EventColumns", "EventLogWriter", "event_columns", "event_rows", "trains_csv"]
 
 #: The kinds of event, in the order a visit has them (the codes of ``EventColumns.event``).
 EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
@@ -177,17 +178,13 @@ class EventLogWriter:
                 self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
             self._parquet.write_table(table)
             return
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
 
         names = (*events.trains, *events.services, *events.places, *events.legs)
         quote = any(_NEEDS_QUOTES.search(spreadsheet_text(n)) for n in names)
-        sink = pa.BufferOutputStream()
-        options = pacsv.WriteOptions(include_header=self._csv is None, quoting_style="needed" if quote else "none")
-        pacsv.write_csv(_table(events, self.start, text=True), sink, options)
+        text = _csv_bytes(_table(events, self.start, text=True), header=self._csv is None, quote=quote)
         if self._csv is None:
             self._csv = gzip.open(self.path, "wb", compresslevel=5)  # noqa: SIM115 (open across add calls; close() closes it)
-        self._csv.write(sink.getvalue().to_pybytes())
+        self._csv.write(text)
 
     def close(self) -> None:
         for handle in (self._parquet, self._csv):
@@ -199,3 +196,50 @@ class EventLogWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def trains_csv(trains: Trains, *, header: bool) -> bytes:
+    """trains.csv rows for a replication's trains (``TrainRecord``'s columns and ``transit_d``):
+    hours and days to 4 decimals, empty where a train still in the system has none, names a
+    spreadsheet would run as formulas with a leading '."""
+    import pyarrow as pa
+
+    def hours(values: npt.NDArray[np.float64]) -> Any:
+        return pa.array(np.round(values, 4), mask=np.isnan(values))
+
+    def names(index: npt.NDArray[Any], vocabulary: Sequence[str]) -> Any:
+        return pa.array([spreadsheet_text(vocabulary[i]) for i in range(len(vocabulary))], pa.string()).take(
+            pa.array(index.astype(np.int32))
+        )
+
+    table = pa.table(
+        {
+            "replication": pa.array(trains.replication),
+            "train": pa.array([spreadsheet_text(t) for t in trains.train], pa.string()),
+            "service": names(trains.service, trains.services),
+            "depart_h": hours(trains.depart_h),
+            "arrive_h": hours(trains.arrive_h),
+            "status": pa.array(np.where(trains.arrived, "arrived", "in_system")),
+            "wagons": pa.array(trains.wagons),
+            "teu": hours(trains.teu),
+            "moving_h": hours(trains.moving_h),
+            "waiting_h": hours(trains.waiting_h),
+            "processing_h": hours(trains.processing_h),
+            "ferry_parts": pa.array(trains.ferry_parts),
+            "last_place": names(trains.last_place, trains.places),
+            "transit_d": hours(trains.transit_h() / 24),
+        }
+    )
+    quote = any(_NEEDS_QUOTES.search(spreadsheet_text(n)) for n in (*trains.train, *trains.services, *trains.places))
+    return _csv_bytes(table, header=header, quote=quote)
+
+
+def _csv_bytes(table: Any, *, header: bool, quote: bool) -> bytes:
+    """A table as CSV (quoted only when ``quote``: some name needs it), with its plain header line."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="needed" if quote else "none"))
+    head = (",".join(table.column_names) + "\n").encode() if header else b""
+    return head + bytes(sink.getvalue().to_pybytes())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import hashlib
 import os
@@ -16,15 +15,13 @@ from typing import Any
 
 from corridors import InputError, bundled_data_dir
 from corridors.errors import Parameter
-from corridors.export import check_output_dir, json_text, spreadsheet_text, staged_folder
+from corridors.export import check_output_dir, json_text, staged_folder
 from corridors.loader import display_path
-from corridors.units import days
 from sim.engine import Replication, run_replication
-from sim.eventlog import EVENT_FORMATS, EventLogWriter
+from sim.eventlog import EVENT_FORMATS, EventLogWriter, trains_csv
 from sim.executor import Executor, executor_for
 from sim.kpis import summarize
 from sim.limits import check_run_size
-from sim.records import TrainRecord
 from sim.scenario import Scenario
 from sim.summary import RunSummary
 from sim.tally import Tally, tally
@@ -209,9 +206,8 @@ class RunWriter:
         with contextlib.ExitStack() as stack:
             tmp = stack.enter_context(staged_folder(self.out, label=self.label))
             self._log = stack.enter_context(EventLogWriter(tmp, self.scenario.start, self.events))
-            trains = stack.enter_context(open(tmp / "trains.csv", "w", newline="", encoding="utf-8"))
-            self._trains = csv.writer(trains)
-            self._trains.writerow([*TrainRecord._fields, "transit_d"])
+            self._trains = stack.enter_context(open(tmp / "trains.csv", "wb"))
+            self._header = True
             self._tmp = tmp
             self._stack = stack.pop_all()
         return self
@@ -219,9 +215,8 @@ class RunWriter:
     def add(self, rep: Replication) -> None:
         """Append one replication's events and trains."""
         self._log.add(rep.visits, rep.trains)
-        for t in rep.trains:
-            transit = round(days(t.arrive_h - t.depart_h), 4) if t.arrive_h is not None else ""
-            self._trains.writerow([*map(_cell, t), transit])
+        self._trains.write(trains_csv(rep.trains, header=self._header))
+        self._header = False
 
     def finish(self, result: RunResult, *, argv: list[str] | None = None, extra: dict[str, str] | None = None) -> None:
         """Write the summary (never NaN or Infinity), the manifest and the ``extra`` files."""
@@ -256,13 +251,3 @@ def write_run(
             writer.add(rep)
         writer.finish(result, argv=argv, extra=extra)
     return writer.files
-
-
-def _cell(value: Any) -> Any:
-    """A trains.csv cell: floats rounded, None empty, text guarded against spreadsheet formulas
-    (numbers, negative ones too, stay numbers)."""
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, str):
-        return spreadsheet_text(value)
-    return "" if value is None else value

@@ -404,5 +404,18 @@ def test_formula_names_are_refused_and_written_as_text_if_they_get_in(
 
 
 def test_numbers_stay_numbers_in_the_trains_table() -> None:
-    assert sim.runner._cell(-1.23456) == -1.2346 and sim.runner._cell(-3) == -3 and sim.runner._cell(None) == ""
-    assert sim.runner._cell("-3") == "'-3" and sim.runner._cell("@x") == "'@x" and sim.runner._cell("ok") == "ok"
+    """Negative numbers are written as numbers, a missing one empty, names as text."""
+    from sim.eventlog import trains_csv
+    from sim.records import Trains
+
+    nan = float("nan")
+    rows = [
+        (0, "-3", 0, -1.23456, nan, False, 3, 6.0, nan, nan, nan, 0, 0),
+        (0, "ok", 1, 2.0, 26.0, True, 3, 6.0, -1.0, 2.5, 0.0, 1, 1),
+    ]
+    text = trains_csv(Trains.from_rows(rows, ("@x", "ok"), ("-C", "D")), header=True).decode()
+    table = list(csv.DictReader(text.splitlines()))
+    assert [r["train"] for r in table] == ["'-3", "ok"] and [r["service"] for r in table] == ["'@x", "ok"]
+    assert table[0]["depart_h"] == "-1.2346" and table[0]["arrive_h"] == "" and table[0]["transit_d"] == ""
+    assert table[0]["last_place"] == "'-C" and table[1]["moving_h"] == "-1" and table[1]["transit_d"] == "1"
+    assert table[0]["status"] == "in_system" and table[1]["status"] == "arrived"

@@ -52,7 +52,8 @@ def simulate(args: argparse.Namespace) -> int:
 
         if status:
             status(f"{scenario.name}: writing the map and the report")
-        extra = {"map.html": run_map(result), "report.html": run_report(result)}
+        page = run_map(result)  # rendered once: the report shows it in a frame
+        extra = {"map.html": page, "report.html": run_report(result, page)}
         writer.finish(result, argv=["corridors", *sys.argv[1:]], extra=extra)
     files = writer.files
     STATUS.clear()
