@@ -1,8 +1,10 @@
-"""Shared fixtures: the bundled network, a tiny hand-checkable network written to disk, and the
+"""Shared fixtures: the bundled network, a tiny hand-checkable network written to disk, the
 bundled scenarios simulated once per session (most of the suite's time used to go into
-simulating the same baseline again and again).
+simulating the same baseline again and again), and one headless Chromium for the browser tests.
 
 The session runs are shared: a test reads them and never changes them (copy a folder first).
+The suite runs in parallel (pytest-xdist, ``-n auto`` in pyproject.toml): each worker builds a
+session fixture once, when its first test asks for it.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import contextlib
 import copy
 import io
 import json
+import os
+import shutil
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +226,63 @@ def short_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("short") / "short.toml"
     path.write_text(tomli_w.dumps(scenario), encoding="utf-8")
     return path
+
+
+#: Debian's Chromium (never a test tool's own download); $CORRIDORS_CHROMIUM to use another.
+CHROMIUM = os.environ.get("CORRIDORS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def browser_missing(reason: str) -> None:
+    """Skip, with ``reason``; fail instead when $CORRIDORS_REQUIRE_BROWSER is set (CI sets it)."""
+    if os.environ.get("CORRIDORS_REQUIRE_BROWSER"):
+        pytest.fail(f"browser tests are required here but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session (launching it costs seconds): a test opens its pages
+    with ``browser.new_page()``, each in a fresh context of its own, and closes them."""
+    try:
+        import playwright.sync_api as playwright_api
+    except ImportError:
+        browser_missing("Playwright is not installed (pip install playwright; CI installs it)")
+    if not Path(CHROMIUM).exists():
+        browser_missing(f"no Chromium at {CHROMIUM} (apt-get install -y chromium; CI installs it)")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+#: Tests that share an expensive fixture run in one xdist worker (``--dist loadgroup``), which
+#: then builds it once; without a group, each worker would build it again. Checked in order: a
+#: test goes to the first group whose module it is in or whose fixture it uses.
+XDIST_GROUPS: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
+    # the poisoned network and everything built from it (a module fixture), and its browser
+    ("hostile-html", frozenset({"test_template_injection.py"}), frozenset()),
+    # the simulated baseline folder and the red-sea comparison, and the pages opened from them
+    ("run-folders", frozenset({"test_browser.py"}), frozenset({"baseline_folder", "red_sea_compare"})),
+    # the bundled scenarios simulated once a session
+    ("bundled-runs", frozenset(), frozenset({"bundled_run", "baseline_run"})),
+    # a short run drawn again with each malformed summary (a module fixture)
+    ("malformed-results", frozenset({"test_hostile_results.py"}), frozenset()),
+)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark ``item`` with its group as it is collected (xdist reads the marks afterwards)."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    for group, modules, uses in XDIST_GROUPS:
+        if item.path.name in modules or fixtures & uses:
+            item.add_marker(pytest.mark.xdist_group(group))
+            return

@@ -1,13 +1,13 @@
 """The HTML map in a real headless Chromium (Debian's), driven by Playwright.
 
 Skips with a reason when Playwright or Chromium is missing; CI installs both, so these run there.
+The browser is the session's (``browser`` in conftest.py); each page opens in a fresh context.
 Screenshots go to ``test-artifacts/`` (or $CORRIDORS_ARTIFACTS) for a person to look at.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,37 +19,7 @@ from maps.network_map import build_network_map
 from maps.offline import render_offline
 from tests.test_maps import xss_network
 
-CHROMIUM = os.environ.get("CORRIDORS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("CORRIDORS_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CORRIDORS_REQUIRE_BROWSER"):
-        pytest.fail(f"browser tests are required here but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        import playwright.sync_api as playwright_api
-    except ImportError:
-        _missing("Playwright is not installed (pip install playwright; CI installs it)")
-    if not Path(CHROMIUM).exists():
-        _missing(f"no Chromium at {CHROMIUM} (apt-get install -y chromium; CI installs it)")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
 
 
 class Page:

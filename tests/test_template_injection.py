@@ -188,31 +188,20 @@ def test_scenario_text_reaches_the_reports_literally(outputs: dict[str, Path], h
         assert f"[{tag.group(1)}] {{{{ 7*7 }}}}|{{% raw %}}" in page, name
 
 
-def test_in_a_browser_no_dialog_opens(outputs: dict[str, Path]) -> None:
-    from tests.test_browser import CHROMIUM, FLAGS, _missing
-
-    try:
-        import playwright.sync_api as playwright_api
-    except ImportError:
-        _missing("Playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        _missing(f"no Chromium at {CHROMIUM}")
+def test_in_a_browser_no_dialog_opens(outputs: dict[str, Path], browser: Any) -> None:
     dialogs: list[str] = []
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        for name, path in outputs.items():
-            page = browser.new_page()
-            page.on("dialog", lambda d, name=name: (dialogs.append(f"{name}: {d.message}"), d.dismiss()))
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))  # noqa: B023 - read before the next page
-            page.goto(path.as_uri())
-            page.wait_for_timeout(300)
-            for popup in page.locator(".corridors-node").all()[:5]:  # popups render their HTML when opened
-                popup.click(force=True)
-                page.wait_for_timeout(50)
-            assert errors == [], (name, errors)
-            page.close()
-        browser.close()
+    for name, path in outputs.items():
+        page = browser.new_page()
+        page.on("dialog", lambda d, name=name: (dialogs.append(f"{name}: {d.message}"), d.dismiss()))
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))  # noqa: B023 - read before the next page
+        page.goto(path.as_uri())
+        page.wait_for_timeout(300)
+        for popup in page.locator(".corridors-node").all()[:5]:  # popups render their HTML when opened
+            popup.click(force=True)
+            page.wait_for_timeout(50)
+        assert errors == [], (name, errors)
+        page.close()
     assert dialogs == []
 
 
