@@ -3,14 +3,16 @@ and the what-if's rules, and the bundled what-if that uses it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import corridors
-from corridors.cli import main
 from sim.engine import run_replication
+from sim.kpis import summarize
+from sim.runner import RunResult
 from sim.scenario import load_scenario
 from tests.conftest import write_network
 from tests.test_engine import exact_network, trace, write_scenario
@@ -64,23 +66,18 @@ def test_the_loader_reads_and_bounds_a_yard(tmp_path: Path, tiny: dict[str, Any]
         corridors.load_network(write_network(tmp_path / "zero", yard(tiny, "C", 0)))
 
 
-def test_the_bundled_what_if_holds_trains_at_brest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_bundled_what_if_holds_trains_at_brest(bundled_run: Callable[[str], RunResult]) -> None:
     """Małaszewicze's yard full: trains wait at Brest, on the Belarusian side, and only the
-    services through Małaszewicze take longer."""
-    import json
-
-    for name in ("baseline", "malaszewicze-yard-full"):
-        assert main([
-            "simulate", name, "-r", "1", "--out", str(tmp_path / name)
-        ]) == 0  # fmt: skip
-    capsys.readouterr()
-    base, full = (
-        json.loads((tmp_path / n / "summary.json").read_text()) for n in ("baseline", "malaszewicze-yard-full")
-    )
-    held = full["nodes"]["BY_BREST"]["hold_h"]
-    assert held is not None and held["p95"] > 1.0
-    assert (base["nodes"]["BY_BREST"].get("hold_h") or {"mean": 0.0})["mean"] < held["mean"]
-    for name, row in full["services"].items():
+    services through Małaszewicze take longer (the session's runs: replication 0 of each)."""
+    baseline = bundled_run("baseline")
+    base = summarize(baseline.scenario, baseline.tallies[:1], seed=1)
+    full = bundled_run("malaszewicze-yard-full").summary
+    assert full.replications == base.replications == 1
+    held = full.nodes["BY_BREST"].hold_h
+    assert held is not None and held.p95 is not None and held.p95 > 1.0
+    before = base.nodes["BY_BREST"].hold_h if "BY_BREST" in base.nodes else None
+    assert (before.mean if before and before.mean else 0.0) < (held.mean or 0.0)
+    for name, row in full.services.items():
         through = "northern" in name
-        delta = row["transit_d"]["mean"] - base["services"][name]["transit_d"]["mean"]
+        delta = (row.transit_d.mean or 0.0) - (base.services[name].transit_d.mean or 0.0)
         assert (delta > 0) if through else (delta == 0), name
