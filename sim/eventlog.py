@@ -21,9 +21,19 @@ import numpy as np
 import numpy.typing as npt
 
 from corridors.export import spreadsheet_text
-from sim.records import Event, Trains, Visits
+from sim.records import Event, TrainRecord, Trains, Visits
 
-__all__ = ["EVENTS", "EVENT_FORMATS", "EventColumns", "EventLogWriter", "event_columns", "event_rows", "trains_csv"]
+__all__ = [
+    "EVENTS",
+    "EVENT_FORMATS",
+    "EventColumns",
+    "EventLogWriter",
+    "event_columns",
+    "event_rows",
+    "join_parts",
+    "trains_csv",
+    "trains_csv_header",
+]
 
 #: The kinds of event, in the order a visit has them (the codes of ``EventColumns.event``).
 EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
@@ -159,10 +169,13 @@ class EventLogWriter:
     """Writes the log of one replication after another into ``folder`` as ``events.parquet``
     (a row group each) or ``events.csv.gz``; only one replication's log is in memory at a time."""
 
-    def __init__(self, folder: Path, start: dt.datetime, fmt: str = "parquet") -> None:
+    def __init__(
+        self, folder: Path, start: dt.datetime, fmt: str = "parquet", *, path: Path | None = None, header: bool = True
+    ) -> None:
         if fmt not in EVENT_FORMATS:
             raise ValueError(f"events format {fmt!r}: one of {', '.join(EVENT_FORMATS)}")
-        self.path = folder / EVENT_FORMATS[fmt]
+        self.path = path or folder / EVENT_FORMATS[fmt]
+        self.header = header
         self.start = start
         self.fmt = fmt
         self._parquet: Any = None
@@ -181,7 +194,7 @@ class EventLogWriter:
 
         names = (*events.trains, *events.services, *events.places, *events.legs)
         quote = any(_NEEDS_QUOTES.search(spreadsheet_text(n)) for n in names)
-        text = _csv_bytes(_table(events, self.start, text=True), header=self._csv is None, quote=quote)
+        text = _csv_bytes(_table(events, self.start, text=True), header=self.header and self._csv is None, quote=quote)
         if self._csv is None:
             self._csv = gzip.open(self.path, "wb", compresslevel=5)  # noqa: SIM115 (open across add calls; close() closes it)
         self._csv.write(text)
@@ -196,6 +209,11 @@ class EventLogWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def trains_csv_header() -> bytes:
+    """The header line of trains.csv."""
+    return (",".join([*TrainRecord._fields, "transit_d"]) + "\n").encode()
 
 
 def trains_csv(trains: Trains, *, header: bool) -> bytes:
@@ -243,3 +261,26 @@ def _csv_bytes(table: Any, *, header: bool, quote: bool) -> bytes:
     pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="needed" if quote else "none"))
     head = (",".join(table.column_names) + "\n").encode() if header else b""
     return head + bytes(sink.getvalue().to_pybytes())
+
+
+EVENT_COLUMNS = ("replication", "train", "service", "place", "leg", "event", "time_h", "time")
+
+
+def join_parts(parts: Sequence[Path], path: Path, fmt: str) -> None:
+    """One event log at ``path`` from per-replication logs (``EventLogWriter`` files, CSV ones
+    written without a header), in order: Parquet row groups copied, gzip members concatenated."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        writer = None
+        for part in parts:
+            table = pq.read_table(part)
+            writer = writer or pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer.write_table(table)
+        if writer is not None:
+            writer.close()
+        return
+    with open(path, "wb") as out:
+        out.write(gzip.compress((",".join(EVENT_COLUMNS) + "\n").encode()))
+        for part in parts:
+            out.write(part.read_bytes())  # a gzip file may hold several members: readers join them

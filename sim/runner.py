@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import os
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -17,8 +17,9 @@ from corridors import InputError, bundled_data_dir
 from corridors.errors import Parameter
 from corridors.export import check_output_dir, json_text, staged_folder
 from corridors.loader import display_path
+from sim.checkpoint import Partial
 from sim.engine import Replication, run_replication
-from sim.eventlog import EVENT_FORMATS, EventLogWriter, trains_csv
+from sim.eventlog import EVENT_FORMATS, EventLogWriter, join_parts, trains_csv, trains_csv_header
 from sim.executor import Executor, executor_for
 from sim.kpis import summarize
 from sim.limits import check_run_size
@@ -26,7 +27,7 @@ from sim.scenario import Scenario
 from sim.summary import RunSummary
 from sim.tally import Tally, tally
 
-__all__ = ["KEEP", "RUN_FILES", "RunResult", "RunWriter", "Step", "run_files", "simulate", "write_run"]
+__all__ = ["KEEP", "RUN_FILES", "RunResult", "RunWriter", "Step", "run_files", "run_key", "simulate", "write_run"]
 
 #: The files ``write_run`` writes (besides its ``extra`` ones), with the event log as Parquet.
 RUN_FILES = ("events.parquet", "trains.csv", "summary.json", "manifest.json")
@@ -88,6 +89,8 @@ def simulate(
     executor: Executor | None = None,
     keep: str = "all",
     on_records: Callable[[Replication], None] | None = None,
+    done: Mapping[int, Tally] | None = None,
+    on_tally: Callable[[Tally], None] | None = None,
 ) -> RunResult:
     """Run ``replications`` replications; the same seed gives the same result wherever they run.
 
@@ -111,23 +114,28 @@ def simulate(
     def kept(r: int) -> bool:
         return keep == "all" or (keep == "first" and r == 0)
 
-    jobs = [(seed, r, on_records is not None or kept(r)) for r in range(replications)]
+    finished = dict(done or {})
+    jobs = [(seed, r, kept(r) or (on_records is not None and r not in finished)) for r in range(replications)]
+    jobs = [job for job in jobs if job[1] not in finished or (job[2] and kept(job[1]))]
     tell = progress or (lambda _message: None)
     runner = executor or executor_for(workers)
     reps: list[Replication] = []
-    tallies: list[Tally] = []
-    tell(Step(scenario.name, 0, replications))
+    tell(Step(scenario.name, len(finished), replications))
     try:
-        for r, (one, rep) in enumerate(runner.map(_replicate, scenario, jobs)):
-            tallies.append(one)
-            if rep is not None and on_records is not None:
-                on_records(rep)
+        for (_, r, _), (one, rep) in zip(jobs, runner.map(_replicate, scenario, jobs), strict=False):
+            if r not in finished:
+                finished[r] = one
+                if rep is not None and on_records is not None:
+                    on_records(rep)
+                if on_tally is not None:
+                    on_tally(one)
             if rep is not None and kept(r):
                 reps.append(rep)
-            tell(Step(scenario.name, r + 1, replications))
+            tell(Step(scenario.name, len(finished), replications))
     finally:
         if executor is None:
             runner.close()
+    tallies = [finished[r] for r in range(replications)]
     tell(f"{scenario.name}: summarising")
     return RunResult(scenario, seed, reps, tallies, summarize(scenario, tallies, seed=seed))
 
@@ -145,8 +153,8 @@ def _input_name(path: Path) -> str:
         return display_path(path)
 
 
-def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
-    scenario = result.scenario
+def _inputs(scenario: Scenario) -> dict[str, str]:
+    """The SHA-256 of the scenario's file and of every file of its network folder, by name."""
     inputs: dict[str, str] = {}
     if scenario.path is not None:
         inputs[_input_name(scenario.path)] = _sha256(scenario.path)
@@ -155,6 +163,29 @@ def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
         for path in sorted(root.iterdir()):
             if path.is_file():
                 inputs[_input_name(path)] = _sha256(path)
+    return inputs
+
+
+def run_key(scenario: Scenario, *, seed: int, replications: int, events: str) -> dict[str, Any]:
+    """What makes a run the same run (for ``--resume``): its inputs, seed, replications, event
+    format and the package's version."""
+    try:
+        version = metadata.version("corridors")
+    except metadata.PackageNotFoundError:
+        version = "not installed"
+    return {
+        "scenario": scenario.name,
+        "inputs_sha256": _inputs(scenario),
+        "seed": seed,
+        "replications": replications,
+        "events": events,
+        "corridors": version,
+    }
+
+
+def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
+    scenario = result.scenario
+    inputs = _inputs(scenario)
     versions = {"python": platform.python_version()}
     for package in ("corridors", "simpy", "numpy", "geopy", "folium"):
         try:
@@ -193,8 +224,10 @@ class RunWriter:
         events: str = "parquet",
         extra_names: Sequence[str] = (),
         label: str = "",
+        partial: Partial | None = None,
     ) -> None:
         self.out = Path(out_dir)
+        self.partial = partial
         self.names = sorted([*run_files(events), *extra_names])
         check_output_dir(self.out, names=self.names, label=label)
         self.scenario = scenario
@@ -213,13 +246,34 @@ class RunWriter:
         return self
 
     def add(self, rep: Replication) -> None:
-        """Append one replication's events and trains."""
-        self._log.add(rep.visits, rep.trains)
-        self._trains.write(trains_csv(rep.trains, header=self._header))
-        self._header = False
+        """Append one replication's events and trains (with ``partial``: keep them there, as
+        files of their own, until ``finish`` joins them)."""
+        if self.partial is None:
+            self._log.add(rep.visits, rep.trains)
+            self._trains.write(trains_csv(rep.trains, header=self._header))
+            self._header = False
+            return
+        events, trains = self.partial.parts(rep.replication)
+        with EventLogWriter(events.parent, self.scenario.start, self.events, path=events, header=False) as log:
+            log.add(rep.visits, rep.trains)
+        trains.write_bytes(trains_csv(rep.trains, header=False))
+
+    def _join(self, replications: int) -> None:
+        """The run's record files from the parts ``partial`` keeps."""
+        assert self.partial is not None
+        parts = [self.partial.parts(r) for r in range(replications)]
+        self._log.close()
+        join_parts([e for e, _ in parts], self._log.path, self.events)
+        for i, (_, trains) in enumerate(parts):
+            text = trains.read_bytes()
+            if i == 0:
+                self._trains.write(trains_csv_header())
+            self._trains.write(text)
 
     def finish(self, result: RunResult, *, argv: list[str] | None = None, extra: dict[str, str] | None = None) -> None:
         """Write the summary (never NaN or Infinity), the manifest and the ``extra`` files."""
+        if self.partial is not None:
+            self._join(len(result.tallies))
         files = {
             "summary.json": json_text(result.summary.to_json()),
             "manifest.json": json_text(_manifest(result, argv)),

@@ -176,8 +176,10 @@ def test_ctrl_c_is_one_line_not_a_traceback(
     scenario = write_scenario(tmp_path, exact_network())
     out = tmp_path / "runs" / "run"
     assert main(["simulate", str(scenario), "--out", str(out)]) == 130
-    assert capsys.readouterr().err == "corridors: interrupted; nothing was half-written\n"
-    assert not out.exists() and list((tmp_path / "runs").iterdir()) == []  # no temporary folder left either
+    err = capsys.readouterr().err
+    kept = f"{out.parent / '.run.partial'}: the same command with --resume finishes the run)"
+    assert err == f"corridors: interrupted; nothing was half-written (10 of 10 replications are kept in {kept}\n"
+    assert not out.exists() and [p.name for p in (tmp_path / "runs").iterdir()] == [".run.partial"]  # no staging
 
 
 def test_a_pair_of_reports_is_written_both_or_neither(tmp_path: Path) -> None:

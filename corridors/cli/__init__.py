@@ -32,6 +32,7 @@ FLAGS = {
     "k": "-k",
     "param": "--param",
     "replications": "-r",
+    "resume": "--resume",
     "values": "--values",
     "workers": "--workers",
 }
@@ -58,15 +59,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except _Stopped as exc:  # SIGTERM or SIGHUP, unwound like Ctrl-C: workers ended, nothing half-written
         STATUS.clear()
-        print(f"corridors: stopped by {signal.Signals(exc.signum).name}; nothing was half-written", file=sys.stderr)
+        print(
+            f"corridors: stopped by {signal.Signals(exc.signum).name}; nothing was half-written{STATUS.take_note()}",
+            file=sys.stderr,
+        )
         return 128 + exc.signum
     except CorridorsError as exc:
         STATUS.clear()
-        print(f"corridors: error: {exc.render(FLAGS)}", file=sys.stderr)
+        print(f"corridors: error: {exc.render(FLAGS)}{STATUS.take_note()}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: whatever was being written is left out whole (atomic writes)
         STATUS.clear()
-        print("corridors: interrupted; nothing was half-written", file=sys.stderr)
+        print(f"corridors: interrupted; nothing was half-written{STATUS.take_note()}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -164,6 +168,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/<scenario name>)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish a run that was interrupted (Ctrl-C, a signal, a lost worker): the same command with --resume",
+    )
     p.add_argument(
         "--events",
         choices=("parquet", "csv"),

@@ -29,6 +29,12 @@ class Status:
         self.shown = False
         self.bar: Any = None
         self.quiet = False
+        self.note = ""
+
+    def take_note(self) -> str:
+        """What a stopped command adds to its one line (what it kept), once: " (…)" or ""."""
+        note, self.note = self.note, ""
+        return f" ({note})" if note else ""
 
     def progress(self) -> Any:
         """The callable to hand to a run, or None off a terminal (or when quiet)."""

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    from sim.runner import RunWriter, simulate
+    from sim.checkpoint import Partial
+    from sim.runner import RunWriter, run_key, simulate
     from sim.scenario import load_scenario
 
     network = load_network(args.network) if args.network else None
@@ -35,26 +36,47 @@ def simulate(args: argparse.Namespace) -> int:
     if not args.out:
         out.parent.mkdir(exist_ok=True)
     status = STATUS.progress()
-    writer = RunWriter(out, scenario, events=args.events, extra_names=["map.html", "report.html"], label="--out ")
-    with writer:  # the records go to the folder as each replication ends; only the first's are kept
-        result = simulate(
-            scenario,
-            replications=args.replications,
-            seed=args.seed,
-            workers=args.workers,
-            progress=status,
-            allow_large=args.allow_large,
-            executor=args.executor,
-            keep="first",
-            on_records=writer.add,
-        )
-        from maps.report import run_map, run_report
+    partial = Partial(out, run_key(scenario, seed=args.seed, replications=args.replications, events=args.events))
+    done = partial.resume() if args.resume else None
+    writer = RunWriter(
+        out, scenario, events=args.events, extra_names=["map.html", "report.html"], label="--out ", partial=partial
+    )
+    if done is None:
+        done = partial.start()
+    try:
+        with writer:  # each replication's records are kept as it ends; only the first's stay in memory
+            result = simulate(
+                scenario,
+                replications=args.replications,
+                seed=args.seed,
+                workers=args.workers,
+                progress=status,
+                allow_large=args.allow_large,
+                executor=args.executor,
+                keep="first",
+                on_records=writer.add,
+                done=done,
+                on_tally=partial.save,
+            )
+            from maps.report import run_map, run_report
 
-        if status:
-            status(f"{scenario.name}: writing the map and the report")
-        page = run_map(result)  # rendered once: the report shows it in a frame
-        extra = {"map.html": page, "report.html": run_report(result, page)}
-        writer.finish(result, argv=["corridors", *sys.argv[1:]], extra=extra)
+            if status:
+                status(f"{scenario.name}: writing the map and the report")
+            page = run_map(result)  # rendered once: the report shows it in a frame
+            extra = {"map.html": page, "report.html": run_report(result, page)}
+            writer.finish(result, argv=["corridors", *sys.argv[1:]], extra=extra)
+    except BaseException:
+        STATUS.clear()
+        kept = len(list(partial.folder.glob("tally-*.npz")))
+        if kept:
+            STATUS.note = (
+                f"{kept} of {args.replications} replications are kept in {partial.folder}: "
+                "the same command with --resume finishes the run"
+            )
+        else:
+            partial.remove()
+        raise
+    partial.remove()
     files = writer.files
     STATUS.clear()
     if args.json:
