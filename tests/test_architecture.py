@@ -127,3 +127,18 @@ def test_public_api_is_small_and_complete() -> None:
     }
     for name in corridors.__all__:
         assert hasattr(corridors, name)
+
+
+def test_the_engine_has_no_long_function_and_the_cli_no_long_module() -> None:
+    """Every function in sim/ fits on a screen (80 lines); each module of the command under 400."""
+    root = Path(__file__).resolve().parents[1]
+    long = []
+    for path in sorted((root / "sim").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > 80:
+                    long.append(f"sim/{path.name}:{node.lineno} {node.name} ({lines} lines)")
+    assert long == []
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in (root / "corridors" / "cli").glob("*.py")}
+    assert max(sizes.values()) < 400, sizes
