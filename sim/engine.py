@@ -9,7 +9,7 @@ import gc
 import heapq
 import itertools
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,9 @@ __all__ = ["Replication", "run_replication"]
 VESSEL_DISPATCH = ("when_full", "max_wait")
 
 
+_Step = tuple[Place, bool, bool, Callable[[Train], None]]  # a place, whether shared, whether it waits, its pass_
+
+
 @dataclass(frozen=True)
 class _Route:
     """A service's route resolved to the places its trains visit, looked up once per service.
@@ -39,7 +42,7 @@ class _Route:
     there (servers, or a closure that may hold it) unless that is the end of the route.
     """
 
-    steps: tuple[tuple[tuple[Place, bool, bool], ...], ...]  # (place, shared, waits) each
+    steps: tuple[tuple[_Step, ...], ...]
 
 
 @dataclass
@@ -185,10 +188,11 @@ class _Model:
 
     def start(self) -> None:
         for service in self.scenario.services:
-            self.env.process(self._source(service))
+            _Departures(self, service)
 
-    def _source(self, service: Service) -> Generator[simpy.Event, Any, None]:
-        """Departs the service's trains lazily, in timetable order."""
+    def timetable(self, service: Service) -> list[tuple[float, int, Service, _Route]]:
+        """The service's departures in timetable order: (time, train number, service, route) each
+        (the service itself, or its detour for a train that departs in the detour's window)."""
         n = len(service.departures_h)
         draws: dict[str, list[float]] = {}
         self._add_draws(service, draws, n)
@@ -199,20 +203,13 @@ class _Model:
         last = service.window_h[1] - 1e-6 if service.window_h[1] > service.window_h[0] else float("inf")
         times = sorted((min(t + offsets[k], max(t, last)), k) for k, t in enumerate(service.departures_h))
         plan = self._plan(service, draws)
-        detour: tuple[float, float, Service, _Route] | None = None
-        if service.detour is not None:
-            lo, hi, nodes, legs = service.detour
-            other = dataclasses.replace(service, node_ids=nodes, leg_ids=legs, detour=None)
-            self._add_draws(other, draws, n)
-            detour = (lo, hi, other, self._plan(other, draws))
-        env = self.env
-        for t, k in times:
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            if detour is not None and detour[0] <= t <= detour[1]:
-                _Walk(self, detour[2], k, detour[3])
-            else:
-                _Walk(self, service, k, plan)
+        if service.detour is None:
+            return [(t, k, service, plan) for t, k in times]
+        lo, hi, nodes, legs = service.detour
+        other = dataclasses.replace(service, node_ids=nodes, leg_ids=legs, detour=None)
+        self._add_draws(other, draws, n)
+        detour = self._plan(other, draws)
+        return [(t, k, other, detour) if lo <= t <= hi else (t, k, service, plan) for t, k in times]
 
     def _add_draws(self, service: Service, draws: dict[str, list[float]], n: int) -> None:
         """Draws for the places of a route not drawn yet (streams are keyed by place, so shared ones agree)."""
@@ -266,7 +263,7 @@ class _Model:
         for i, places in enumerate(departures):
             arrival = arrivals[aheads[i]] if aheads[i] < last else None
             visited = (*places, arrival) if arrival is not None else places
-            steps.append(tuple((p, p.shared, p.waits) for p in visited))  # flags read once, not per train
+            steps.append(tuple((p, p.shared, p.waits, p.pass_) for p in visited))  # read once, not per train
         return _Route(tuple(steps))
 
     def _voyage(self, i: int, nodes: tuple[str, ...], legs: tuple[str, ...]) -> tuple[Leg, ...]:
@@ -290,6 +287,50 @@ class _Model:
         visits, trains = _Columns(self.scenario, self.rep, horizon).of(self.finished, still)
         sailings = [(leg, side, dep, units) for leg, line in self.ferries.items() for side, dep, units in line.sailings]
         return Replication(self.rep, self.seed, visits, trains, sailings, horizon)
+
+
+class _Departures:
+    """A service's trains departing in timetable order, by engine callbacks as a ``_Walk`` (what
+    was a SimPy process with a ``Timeout`` per departure): it starts as a process would (an
+    urgent event at time 0, when the service's places are built, in the order of the services,
+    so the ferries' vessel processes are created in the same order), then is pushed on the
+    engine's queue for each later departure time as that ``Timeout`` was."""
+
+    __slots__ = ("callbacks", "model", "n", "times")
+
+    _ok = True  # read by Environment.step
+
+    def __init__(self, model: _Model, service: Service) -> None:
+        self.model = model
+        self.n = 0
+        self.times: list[tuple[float, int, Service, _Route]] = []
+        env = model.env
+        self.callbacks: Any = (lambda _: self.depart(service),)
+        queue: list[Any] = env._queue
+        heapq.heappush(queue, (env._now, URGENT, next(env._eid), self))
+
+    def depart(self, service: Service) -> None:
+        """First call: the timetable, and the trains that leave at time 0."""
+        self.times = self.model.timetable(service)
+        self.next(woken=False)
+
+    def next(self, woken: bool = True) -> None:
+        """Start the trains due now (``woken``: the first is the one the engine woke this for,
+        whatever its time's rounding), then wait for the next departure time."""
+        env, times = self.model.env, self.times
+        while self.n < len(times):
+            t, k, service, route = times[self.n]
+            if not woken and t > env._now:
+                self.callbacks = _NEXT
+                queue: list[Any] = env._queue
+                heapq.heappush(queue, (env._now + (t - env._now), NORMAL, next(env._eid), self))
+                return
+            woken = False
+            _Walk(self.model, service, k, route)
+            self.n += 1
+
+
+_NEXT = (_Departures.next,)  # the callbacks of a _Departures on the engine's queue
 
 
 class _Walk:
@@ -316,7 +357,7 @@ class _Walk:
             env, rep=model.rep, tid=tid, k=k, nodes=service.node_ids, wagons=service.wagons, teu=service.teu
         )
         self.last = len(service.node_ids) - 1
-        self.places: tuple[tuple[Place, bool, bool], ...] = self.steps[0] if self.last else ()
+        self.places: tuple[_Step, ...] = self.steps[0] if self.last else ()
         self.j = 0  # the next place of ``places`` to visit
         self.due = False  # the engine has reached the train's clock for the place ``j``
         model._open_trains[tid] = (self.train, service)
@@ -325,44 +366,54 @@ class _Walk:
         queue: list[Any] = env._queue
         heapq.heappush(queue, (env._now, URGENT, next(env._eid), self))
 
-    def _at(self, t: float) -> None:
-        """Resume at the train's time ``t``: what ``yield env.timeout(t - env.now)`` schedules."""
-        env = self.env
-        self.callbacks = _WALK
-        queue: list[Any] = env._queue
-        heapq.heappush(queue, (env._now + (t - env._now), NORMAL, next(env._eid), self))
-
     def walk(self) -> None:
-        """Visit places until one needs the engine (then return, resumed by it), or arrive."""
-        train, env, steps, last = self.train, self.env, self.steps, self.last
+        """Visit places until one needs the engine (then return, resumed by it), or arrive.
+
+        The position (``places``, ``j``) and ``due`` are kept in locals and written back only
+        when the walk stops, and the place's ``pass_`` comes bound from the route (measured: the
+        walk about 20% faster than with attributes and lookups per place).
+        """
+        train, env = self.train, self.env
+        now = env._now  # the engine's clock does not move during a callback
+        places, j, due = self.places, self.j, self.due
+        self.due = False
         while True:
-            places = self.places
-            while self.j < len(places):
-                place, shared, waits = places[self.j]
+            while j < len(places):
+                place, shared, waits, pass_ = places[j]
                 if shared:  # the clock rule (see sim.places): the engine reaches the train's time
-                    if not self.due and train.t > env._now:
-                        self.due = True
-                        self._at(train.t)
+                    if not due and train.t > now:
+                        self._at(places, j, train.t)
                         return
-                    self.due = False
-                    assert env._now - train.t <= CLOCK_SLACK_H * (1.0 + train.t), (train.tid, env._now, train.t)
-                self.j += 1
+                    due = False
+                    assert now - train.t <= CLOCK_SLACK_H * (1.0 + train.t), (train.tid, now, train.t)
+                j += 1
                 if waits or train.slots:
+                    self.places, self.j = places, j
                     if self._drive(place.visit(train), None):
                         return
                 else:
-                    place.pass_(train)
-            if train.i >= last:
+                    pass_(train)
+            if train.i >= self.last:
                 break
-            self.places, self.j = steps[train.i], 0
-        if not self.due and train.t > env._now:  # at the destination, when the train arrives
-            self.due = True
-            self._at(train.t)
+            places, j = self.steps[train.i], 0
+        if not due and train.t > now:  # at the destination, when the train arrives
+            self._at(places, j, train.t)
             return
-        if train.slots and self._drive(train.release_at(last, train.t), None):
-            return
+        if train.slots:
+            self.places, self.j = places, j
+            if self._drive(train.release_at(self.last, train.t), None):
+                return
         del self.model._open_trains[train.tid]
         self.model.finished.append((train, self.service))
+
+    def _at(self, places: tuple[_Step, ...], j: int, t: float) -> None:
+        """Stop at ``places[j]`` (or the destination) until the engine's clock reaches the train's,
+        ``t``: pushed as ``yield env.timeout(t - env.now)`` would be."""
+        env = self.env
+        self.places, self.j, self.due = places, j, True
+        self.callbacks = _WALK
+        queue: list[Any] = env._queue
+        heapq.heappush(queue, (env._now + (t - env._now), NORMAL, next(env._eid), self))
 
     def _drive(self, visit: Generator[simpy.Event, Any, None], value: Any) -> bool:
         """Step a visit's generator as ``Process._resume`` does; True while it waits on an event."""
