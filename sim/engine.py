@@ -469,11 +469,14 @@ class _Columns:
         self.services = tuple(dict.fromkeys(s.name for s in scenario.services))
         self.place_at = {p: i for i, p in enumerate(self.places)}
         self.leg_at = {leg: i for i, leg in enumerate(self.legs)}
-        self.routes: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[list[int], list[int], list[int]]] = {}
+        self.routes: dict[int, tuple[list[int], list[int], list[int]]] = {}
+        self.service_at = {name: i for i, name in enumerate(self.services)}
 
     def _route(self, service: Service) -> tuple[list[int], list[int], list[int]]:
-        """A route's places and the legs into and out of each, as indices (once per route)."""
-        key = (service.node_ids, service.leg_ids)
+        """A route's places and the legs into and out of each, as indices (once per service: keyed by
+        the service's identity, which its trains share, not by its route, a tuple of tens of names
+        to hash per train; the services outlive this)."""
+        key = id(service)
         if key not in self.routes:
             legs = [self.leg_at[leg] for leg in service.leg_ids]
             self.routes[key] = ([self.place_at[p] for p in service.node_ids], [-1, *legs], [*legs, -1])
@@ -552,7 +555,7 @@ class _Columns:
             (
                 self.rep,
                 t.tid,
-                self.services.index(s.name),
+                self.service_at[s.name],
                 t.arrive[0],
                 t.t,
                 True,
@@ -572,7 +575,7 @@ class _Columns:
                 (
                     self.rep,
                     t.tid,
-                    self.services.index(s.name),
+                    self.service_at[s.name],
                     t.arrive[0],
                     nan,
                     False,
