@@ -129,7 +129,7 @@ def test_a_signal_while_writing_leaves_the_old_files(
     scenario = write_scenario(tmp_path, exact_network())
     out = _old_run(tmp_path / "runs" / "old")
     fresh = tmp_path / "runs" / "new"
-    before = signal.getsignal(signum)
+    before, before_int = signal.getsignal(signum), signal.getsignal(signal.SIGINT)
     assert main(["simulate", str(scenario), "--out", str(out)]) == code
     assert main(["simulate", str(scenario), "--out", str(fresh)]) == code
     name = signal.Signals(signum).name
@@ -138,7 +138,7 @@ def test_a_signal_while_writing_leaves_the_old_files(
         line.startswith(f"corridors: stopped by {name}; nothing was half-written (10 of 10 ") for line in lines
     )
     assert _unchanged(out) and not fresh.exists() and _temp_left(tmp_path) == []
-    assert signal.getsignal(signum) is before and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signum) is before and signal.getsignal(signal.SIGINT) is before_int  # put back
 
 
 def test_a_stale_temp_folder_is_removed_by_the_next_run(tmp_path: Path) -> None:
