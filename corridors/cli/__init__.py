@@ -248,7 +248,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-large",
         action="store_true",
-        help="run beyond the run-size limit (5,000,000 train visits: replications × trains × places), "
+        help="run beyond the run-size limit (50,000,000 train visits: replications × trains × places), "
         "as far as the machine's memory allows",
     )
 
