@@ -2,15 +2,21 @@
 (``corridors simulate --resume``) with the same final numbers as an uninterrupted one.
 
 A run writing into ``out/`` keeps, beside it in ``.out.partial/``: ``run.json`` (what the run
-is: scenario, inputs' hashes, seed, replications, event format), and for each finished
-replication its tally (``tally-NNNNNN.npz``: numbers and names only, read back without
-unpickling anything) and its record files (``events-NNNNNN.*``, ``trains-NNNNNN.csv``). The
-folder is removed when the run's files are written.
+is: scenario, inputs' hashes, seed, replications, event format), for each finished replication
+its tally (``tally-NNNNNN.npz``: numbers and names only, read back without unpickling anything),
+and the record files of the replications in order, as segments: the first run writes
+``segment-00`` (its event log, ``.trains.csv`` and ``.json``), each resumed run the next one.
+A segment's JSON, rewritten after each replication, says how many it holds in full; the files
+are written once, while the run goes on, and a run that ends with one whole segment takes its
+files as they are (linked, not copied). A Parquet segment is whole only when its writer closed
+(on Ctrl-C, SIGTERM or SIGHUP it does): after a run killed outright its replications run again.
+The folder is removed when the run's files are written.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,10 +25,10 @@ import numpy as np
 
 from corridors.errors import InputError, Parameter
 from corridors.export import json_text
-from sim.eventlog import EVENT_FORMATS
+from sim.eventlog import EVENT_FORMATS, EventLogWriter, RecordParts, trains_csv_header
 from sim.tally import NodeTally, Sample, ServiceTally, Tally, WhereTally
 
-__all__ = ["Partial", "tally_arrays", "tally_from_arrays"]
+__all__ = ["Partial", "Segment", "tally_arrays", "tally_from_arrays"]
 
 
 def tally_arrays(t: Tally) -> dict[str, Any]:
@@ -61,6 +67,77 @@ def tally_from_arrays(arrays: Any) -> Tally:
     )
 
 
+class Segment:
+    """The record files of consecutive replications, from ``first`` on, written by one run."""
+
+    def __init__(self, folder: Path, index: int, first: int, fmt: str) -> None:
+        stem = folder / f"segment-{index:02d}"
+        self.events_path = stem.with_name(stem.name + EVENT_FORMATS[fmt].removeprefix("events"))
+        self.trains_path = stem.with_name(stem.name + ".trains.csv")
+        self.meta_path = stem.with_name(stem.name + ".json")
+        self.first = first
+        self.count = 0
+        self._log = EventLogWriter(self.events_path, fmt, header=first == 0)
+        try:
+            self._trains = open(self.trains_path, "wb")  # noqa: SIM115 (open across writes; close() closes it)
+        except BaseException:
+            self._log.close()
+            raise
+        try:
+            if first == 0:
+                self._trains.write(trains_csv_header())
+            self._commit()
+        except BaseException:
+            self.close()
+            raise
+
+    def write(self, parts: RecordParts) -> None:
+        """A replication's records (the next one's: they come in order)."""
+        if parts.replication != self.first + self.count:
+            raise ValueError(f"replication {parts.replication} written after {self.first + self.count - 1}")
+        self._log.write(parts)
+        self._trains.write(parts.trains_csv)
+
+    def commit(self) -> None:
+        """The replication written last is whole (its tally is kept too)."""
+        self.count += 1
+        self._commit()
+
+    def _commit(self) -> None:
+        self._trains.flush()
+        meta = {"first": self.first, "replications": self.count, "events_bytes": self._log.flush()}
+        meta["trains_bytes"] = self._trains.tell()
+        tmp = self.meta_path.with_suffix(".tmp")
+        tmp.write_text(json_text(meta), encoding="utf-8")
+        tmp.replace(self.meta_path)
+
+    def close(self) -> None:
+        self._log.close()
+        self._trains.close()
+
+
+def _whole(meta_path: Path, fmt: str) -> dict[str, Any] | None:
+    """A segment's JSON if its files hold what it says (a Parquet log needs its footer), else None."""
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        stem = meta_path.with_suffix("")
+        events = stem.with_name(stem.name + EVENT_FORMATS[fmt].removeprefix("events"))
+        trains = stem.with_name(stem.name + ".trains.csv")
+        if trains.stat().st_size < meta["trains_bytes"]:
+            return None
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            if pq.ParquetFile(events).num_row_groups < meta["replications"]:
+                return None
+        elif events.stat().st_size < meta["events_bytes"]:
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    meta["events"], meta["trains"] = events, trains
+    return dict(meta)
+
+
 class Partial:
     """The finished part of a run writing into ``out``, in ``.<out name>.partial`` beside it."""
 
@@ -68,6 +145,8 @@ class Partial:
         self.out = out
         self.folder = out.parent / f".{out.name}.partial"
         self.key = key
+        self.fmt = str(key["events"])
+        self._segment: Segment | None = None
 
     def start(self) -> dict[int, Tally]:
         """A fresh run: anything an earlier one left is removed."""
@@ -76,8 +155,24 @@ class Partial:
         (self.folder / "run.json").write_text(json_text(self.key), encoding="utf-8")
         return {}
 
+    def _segments(self) -> list[dict[str, Any]]:
+        """The whole segments that follow each other from replication 0 (the rest are removed)."""
+        kept: list[dict[str, Any]] = []
+        for meta_path in sorted(self.folder.glob("segment-[0-9][0-9].json")):
+            meta = _whole(meta_path, self.fmt)
+            if meta is None or meta["first"] != sum(m["replications"] for m in kept):
+                for path in self.folder.glob(meta_path.stem + ".*"):
+                    path.unlink()
+                continue
+            kept.append(meta)
+        return kept
+
+    def kept(self) -> int:
+        """How many replications an interrupted run keeps (from the first on)."""
+        return sum(m["replications"] for m in self._segments()) if self.folder.is_dir() else 0
+
     def resume(self) -> dict[int, Tally]:
-        """The tallies of the replications an interrupted run finished (whose files are all there)."""
+        """The tallies of the replications an interrupted run finished (whose records are all there)."""
         shown = str(self.folder)
         resume = Parameter("resume")
         try:
@@ -96,10 +191,8 @@ class Partial:
                 " to start again",
             )
         done: dict[int, Tally] = {}
-        for path in sorted(self.folder.glob("tally-*.npz")):
-            r = int(path.stem.split("-")[1])
-            if not all(p.exists() for p in self.parts(r)):
-                continue
+        for r in range(self.kept()):
+            path = self.folder / f"tally-{r:06d}.npz"
             try:
                 with np.load(path, allow_pickle=False) as arrays:
                     done[r] = tally_from_arrays(arrays)
@@ -107,17 +200,77 @@ class Partial:
                 raise InputError(resume, f": {path} cannot be read ({exc}); run without ", resume) from None
         return done
 
-    def parts(self, r: int) -> tuple[Path, Path]:
-        """Replication ``r``'s event log and trains rows."""
-        fmt = self.key["events"]
-        suffix = EVENT_FORMATS[fmt].removeprefix("events")
-        return self.folder / f"events-{r:06d}{suffix}", self.folder / f"trains-{r:06d}.csv"
+    def open_segment(self) -> Segment:
+        """A new segment for the replications from the last one kept on."""
+        segments = self._segments()
+        first = sum(m["replications"] for m in segments)
+        self._segment = Segment(self.folder, len(segments), first, self.fmt)
+        return self._segment
 
     def save(self, t: Tally) -> None:
-        """Keep a finished replication's tally (after its record files: a tally means all is there)."""
+        """Keep a finished replication's tally, after its records: then the segment counts it."""
         tmp = self.folder / f"tally-{t.replication:06d}.tmp.npz"
         np.savez(tmp, **tally_arrays(t))
         tmp.replace(self.folder / f"tally-{t.replication:06d}.npz")
+        if self._segment is not None and t.replication == self._segment.first + self._segment.count:
+            self._segment.commit()
+
+    def join(self, replications: int, events: Path, trains: Path) -> None:
+        """The run's event log and trains.csv from the segments (closed first): one whole
+        segment is taken as it is (a hard link where the file system allows, else a copy)."""
+        if self._segment is not None:
+            self._segment.close()
+        segments = self._segments()
+        if sum(m["replications"] for m in segments) != replications:
+            raise RuntimeError(f"the segments in {self.folder} do not hold {replications} replications")
+        if len(segments) == 1 and _exact(segments[0], self.fmt):  # nothing written past the last replication
+            _link(segments[0]["events"], events)
+            _link(segments[0]["trains"], trains)
+            return
+        with open(trains, "wb") as out:
+            for m in segments:
+                with open(m["trains"], "rb") as part:
+                    out.write(part.read(m["trains_bytes"]))
+        if self.fmt == "csv":
+            with open(events, "wb") as out:
+                for m in segments:
+                    with open(m["events"], "rb") as part:
+                        out.write(part.read(m["events_bytes"]))
+            return
+        import pyarrow.parquet as pq
+
+        writer = EventLogWriter(events, "parquet")
+        with writer:
+            for m in segments:
+                log = pq.ParquetFile(m["events"])
+                for i in range(m["replications"]):
+                    table = log.read_row_group(i)
+                    writer.write(RecordParts(m["first"] + i, "parquet", table, b""))
+
+    def close(self) -> None:
+        """Close the open segment's files (they stay, for a resumed run)."""
+        if self._segment is not None:
+            self._segment.close()
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _exact(segment: dict[str, Any], fmt: str) -> bool:
+    """Whether a segment's files hold its replications and nothing more."""
+    if segment["trains"].stat().st_size != segment["trains_bytes"]:
+        return False
+    if fmt == "csv":
+        return bool(segment["events"].stat().st_size == segment["events_bytes"])
+    import pyarrow.parquet as pq
+
+    return bool(pq.ParquetFile(segment["events"]).num_row_groups == segment["replications"])
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` as a second name of ``source`` (a copy where the file system cannot link)."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

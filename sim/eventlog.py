@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,16 +27,20 @@ __all__ = [
     "EVENT_FORMATS",
     "EventColumns",
     "EventLogWriter",
+    "RecordParts",
     "event_columns",
     "event_rows",
-    "join_parts",
+    "events_csv_header",
+    "record_parts",
     "trains_csv",
     "trains_csv_header",
 ]
 
 #: The kinds of event, in the order a visit has them (the codes of ``EventColumns.event``).
 EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
-#: The formats ``write_events`` writes, by file name.
+#: The columns of the event log, in order.
+EVENT_COLUMNS = ("replication", "train", "service", "place", "leg", "event", "time_h", "time")
+#: The formats of the event log, by file name.
 EVENT_FORMATS = {"parquet": "events.parquet", "csv": "events.csv.gz"}
 
 _ORDER = {"depart": 0, "arrive": 0, "start": 1, "end": 2, "leave": 3, "complete": 3}
@@ -164,50 +167,90 @@ def _table(events: EventColumns, start: dt.datetime, *, text: bool) -> Any:
 
 #: Parquet options: zstd, with dictionaries for the names only (a dictionary of the hours is
 #: slow to build and does not pay: measured on a baseline replication, 0.17 s and 1.7 MB with
-#: every column's, 0.055 s and 1.1 MB with the names').
-_PARQUET: dict[str, Any] = {"compression": "zstd", "use_dictionary": ["train", "service", "place", "leg", "event"]}
+#: every column's, 0.055 s and 1.1 MB with the names'), and statistics (min/max, which readers
+#: use to skip row groups) for the numbers only: the names' cost 40% of the writing time.
+_PARQUET: dict[str, Any] = {
+    "compression": "zstd",
+    "use_dictionary": ["train", "service", "place", "leg", "event"],
+    "write_statistics": ["replication", "time_h", "time"],
+}
 
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]|^\s|\s$')  # a CSV cell that must be quoted
+
+@dataclass(frozen=True)
+class RecordParts:
+    """One replication's share of a run's record files, made where the replication ran (in a
+    worker): its event log (an Arrow table for Parquet; for CSV, a gzip member of rows without a
+    header) and its rows of trains.csv (without the header)."""
+
+    replication: int
+    fmt: str
+    events: Any
+    trains_csv: bytes
+
+
+def record_parts(replication: int, visits: Visits, trains: Trains, start: dt.datetime, fmt: str) -> RecordParts:
+    """A replication's ``RecordParts`` in format ``fmt`` (``EVENT_FORMATS``)."""
+    if fmt not in EVENT_FORMATS:
+        raise ValueError(f"events format {fmt!r}: one of {', '.join(EVENT_FORMATS)}")
+    events = event_columns(visits, trains)
+    if fmt == "parquet":
+        log: Any = _table(events, start, text=False)
+    else:
+        quote = _needs_quotes(events.trains, events.services, events.places, events.legs)
+        log = gzip.compress(_csv_bytes(_table(events, start, text=True), header=False, quote=quote), compresslevel=5)
+    return RecordParts(replication, fmt, log, trains_csv(trains, header=False))
+
+
+def events_csv_header() -> bytes:
+    """The header line of events.csv.gz, as a gzip member of its own (a gzip file may hold
+    several members: readers join them)."""
+    return gzip.compress((",".join(EVENT_COLUMNS) + "\n").encode(), compresslevel=5)
 
 
 class EventLogWriter:
-    """Writes the log of one replication after another into ``folder`` as ``events.parquet``
-    (a row group each) or ``events.csv.gz``; only one replication's log is in memory at a time."""
+    """Writes the log of one replication after another (``RecordParts``) to ``path`` as
+    Parquet (a row group each, empty ones too) or gzipped CSV (a gzip member each, after a
+    header member if ``header``); only one replication's log is in memory at a time."""
 
-    def __init__(
-        self, folder: Path, start: dt.datetime, fmt: str = "parquet", *, path: Path | None = None, header: bool = True
-    ) -> None:
+    def __init__(self, path: Path, fmt: str = "parquet", *, header: bool = True) -> None:
         if fmt not in EVENT_FORMATS:
             raise ValueError(f"events format {fmt!r}: one of {', '.join(EVENT_FORMATS)}")
-        self.path = path or folder / EVENT_FORMATS[fmt]
-        self.header = header
-        self.start = start
+        self.path = path
         self.fmt = fmt
         self._parquet: Any = None
         self._csv: Any = None
+        if fmt == "csv":
+            self._csv = open(path, "wb")  # noqa: SIM115 (open across writes; close() closes it)
+            if header:
+                self._csv.write(events_csv_header())
 
-    def add(self, visits: Visits, trains: Trains) -> None:
-        events = event_columns(visits, trains)
+    def write(self, parts: RecordParts) -> None:
+        if parts.fmt != self.fmt:
+            raise ValueError(f"a replication's log in {parts.fmt}, written to a {self.fmt} log")
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
-            table = _table(events, self.start, text=False)
+            table = parts.events
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.path, table.schema, **_PARQUET)
-            self._parquet.write_table(table)
+            self._parquet.write_table(table, row_group_size=max(1, table.num_rows))
             return
+        self._csv.write(parts.events)
 
-        names = (*events.trains, *events.services, *events.places, *events.legs)
-        quote = any(_NEEDS_QUOTES.search(spreadsheet_text(n)) for n in names)
-        text = _csv_bytes(_table(events, self.start, text=True), header=self.header and self._csv is None, quote=quote)
+    def flush(self) -> int:
+        """Push what is written to the file; the CSV log's length in bytes (0 for Parquet, whose
+        file is whole only when closed)."""
         if self._csv is None:
-            self._csv = gzip.open(self.path, "wb", compresslevel=5)  # noqa: SIM115 (open across add calls; close() closes it)
-        self._csv.write(text)
+            return 0
+        self._csv.flush()
+        return int(self._csv.tell())
 
     def close(self) -> None:
+        """Close the file (a Parquet log gets its footer); again is a no-op."""
         for handle in (self._parquet, self._csv):
             if handle is not None:
                 handle.close()
+        self._parquet = self._csv = None
 
     def __enter__(self) -> EventLogWriter:
         return self
@@ -253,8 +296,16 @@ def trains_csv(trains: Trains, *, header: bool) -> bytes:
             "transit_d": hours(trains.transit_h() / 24),
         }
     )
-    quote = any(_NEEDS_QUOTES.search(spreadsheet_text(n)) for n in (*trains.train, *trains.services, *trains.places))
+    quote = _needs_quotes(trains.train, trains.services, trains.places)
     return _csv_bytes(table, header=header, quote=quote)
+
+
+def _needs_quotes(*vocabularies: Sequence[str]) -> bool:
+    """Whether a CSV cell of any of these names must be quoted: a separator, a quote or a line
+    break in it, or white space at either end (which readers would trim)."""
+    names = [spreadsheet_text(n) for vocabulary in vocabularies for n in vocabulary]
+    text = "\0".join(names)
+    return any(c in text for c in ',"\r\n') or any(n[:1].isspace() or n[-1:].isspace() for n in names)
 
 
 def _csv_bytes(table: Any, *, header: bool, quote: bool) -> bytes:
@@ -266,26 +317,3 @@ def _csv_bytes(table: Any, *, header: bool, quote: bool) -> bytes:
     pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="needed" if quote else "none"))
     head = (",".join(table.column_names) + "\n").encode() if header else b""
     return head + bytes(sink.getvalue().to_pybytes())
-
-
-EVENT_COLUMNS = ("replication", "train", "service", "place", "leg", "event", "time_h", "time")
-
-
-def join_parts(parts: Sequence[Path], path: Path, fmt: str) -> None:
-    """One event log at ``path`` from per-replication logs (``EventLogWriter`` files, CSV ones
-    written without a header), in order: Parquet row groups copied, gzip members concatenated."""
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        writer = None
-        for part in parts:
-            table = pq.read_table(part)
-            writer = writer or pq.ParquetWriter(path, table.schema, **_PARQUET)
-            writer.write_table(table)
-        if writer is not None:
-            writer.close()
-        return
-    with open(path, "wb") as out:
-        out.write(gzip.compress((",".join(EVENT_COLUMNS) + "\n").encode()))
-        for part in parts:
-            out.write(part.read_bytes())  # a gzip file may hold several members: readers join them

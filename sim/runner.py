@@ -19,7 +19,7 @@ from corridors.export import check_output_dir, json_text, staged_folder
 from corridors.loader import display_path
 from sim.checkpoint import Partial
 from sim.engine import Replication, run_replication
-from sim.eventlog import EVENT_FORMATS, EventLogWriter, join_parts, trains_csv, trains_csv_header
+from sim.eventlog import EVENT_FORMATS, EventLogWriter, RecordParts, record_parts, trains_csv_header
 from sim.executor import Executor, executor_for
 from sim.kpis import summarize
 from sim.limits import check_run_size
@@ -70,12 +70,16 @@ class Step(str):
 KEEP = ("all", "first", "none")
 
 
-def _replicate(scenario: Scenario, job: tuple[int, int, bool]) -> tuple[Tally, Replication | None]:
-    """One replication, wherever it runs: its tally, and its records if asked (columns: they
-    pickle as arrays)."""
-    seed, replication, records = job
+def _replicate(
+    scenario: Scenario, job: tuple[int, int, bool, str | None]
+) -> tuple[Tally, Replication | None, RecordParts | None]:
+    """One replication, wherever it runs: its tally, its records if asked (columns: they pickle
+    as arrays), and its share of the record files in format ``parts`` if asked (made here, so that
+    the workers, not the parent, build them)."""
+    seed, replication, records, parts = job
     rep = run_replication(scenario, seed=seed, replication=replication)
-    return tally(scenario, rep.visits, rep.trains), rep if records else None
+    made = None if parts is None else record_parts(replication, rep.visits, rep.trains, scenario.start, parts)
+    return tally(scenario, rep.visits, rep.trains), rep if records else None, made
 
 
 def simulate(
@@ -88,19 +92,23 @@ def simulate(
     allow_large: bool = False,
     executor: Executor | None = None,
     keep: str = "all",
-    on_records: Callable[[Replication], None] | None = None,
+    on_records: Callable[[RecordParts], None] | None = None,
+    events: str = "parquet",
     done: Mapping[int, Tally] | None = None,
     on_tally: Callable[[Tally], None] | None = None,
 ) -> RunResult:
     """Run ``replications`` replications; the same seed gives the same result wherever they run.
 
     They run on ``executor`` (``sim.executor``: in this process, local processes, a Dask
-    cluster), by default on ``workers`` local processes. Each replication's records are handed
-    to ``on_records`` (in replication order) if given, and kept in the result as ``keep`` says
-    (``KEEP``); the summary needs only the tallies, so ``keep="first"`` runs in memory that does
-    not grow with the records. ``progress``, if given, is told after each replication (a ``Step``)
-    and before the summary. The run passes the run-size guard first (``sim.limits.check_run_size``;
-    ``allow_large`` lifts its limit).
+    cluster), by default on ``workers`` local processes. Each replication's share of the record
+    files (``sim.eventlog.RecordParts``, with the event log as ``events``), made where it ran, is
+    handed to ``on_records`` (in replication order) if given, then its tally to ``on_tally``; the
+    records themselves are kept in the result as ``keep`` says (``KEEP``): the summary needs only
+    the tallies, so ``keep="first"`` runs in memory that does not grow with the records.
+    Replications in ``done`` (their tallies, from an interrupted run) are not run again, but for
+    records ``keep`` asks for. ``progress``, if given, is told after each replication (a
+    ``Step``) and before the summary. The run passes the run-size guard first
+    (``sim.limits.check_run_size``; ``allow_large`` lifts its limit).
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise InputError(f"replications ({replications!r}) must be a whole number of at least 1")
@@ -108,6 +116,7 @@ def simulate(
         raise InputError(f"seed ({seed!r}) must be a whole number of at least 0")
     if keep not in KEEP:
         raise InputError(Parameter("keep"), f" ({keep!r}) must be one of: {', '.join(KEEP)}")
+    run_files(events)
     in_flight = executor.workers if executor is not None else workers
     check_run_size([scenario], replications, allow_large=allow_large, keep=keep, in_flight=in_flight)
 
@@ -115,21 +124,22 @@ def simulate(
         return keep == "all" or (keep == "first" and r == 0)
 
     finished = dict(done or {})
-    jobs = [(seed, r, kept(r) or (on_records is not None and r not in finished)) for r in range(replications)]
-    jobs = [job for job in jobs if job[1] not in finished or (job[2] and kept(job[1]))]
+    parts = events if on_records is not None else None
+    jobs = [(seed, r, kept(r), None if r in finished else parts) for r in range(replications)]
+    jobs = [job for job in jobs if job[1] not in finished or job[2]]
     tell = progress or (lambda _message: None)
     runner = executor or executor_for(workers)
     reps: list[Replication] = []
     tell(Step(scenario.name, len(finished), replications))
     try:
-        for (_, r, _), (one, rep) in zip(jobs, runner.map(_replicate, scenario, jobs), strict=False):
+        for (_, r, _, _), (one, rep, made) in zip(jobs, runner.map(_replicate, scenario, jobs), strict=False):
             if r not in finished:
                 finished[r] = one
-                if rep is not None and on_records is not None:
-                    on_records(rep)
+                if made is not None and on_records is not None:
+                    on_records(made)
                 if on_tally is not None:
                     on_tally(one)
-            if rep is not None and kept(r):
+            if rep is not None:
                 reps.append(rep)
             tell(Step(scenario.name, len(finished), replications))
     finally:
@@ -205,6 +215,26 @@ def _manifest(result: RunResult, argv: list[str] | None) -> dict[str, Any]:
     }
 
 
+class _RecordFiles:
+    """A run's event log and trains.csv, written in a folder one replication after another."""
+
+    def __init__(self, folder: Path, events: str) -> None:
+        self._log = EventLogWriter(folder / EVENT_FORMATS[events], events)
+        self._trains = open(folder / "trains.csv", "wb")  # noqa: SIM115 (closed by __exit__)
+        self._trains.write(trains_csv_header())
+
+    def write(self, parts: RecordParts) -> None:
+        self._log.write(parts)
+        self._trains.write(parts.trains_csv)
+
+    def __enter__(self) -> _RecordFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._log.close()
+        self._trains.close()
+
+
 class RunWriter:
     """A run's folder, written while the run goes on: each replication's records are appended
     as they come (``add``), so none need be kept; ``finish`` adds the summary, the manifest and
@@ -238,42 +268,29 @@ class RunWriter:
     def __enter__(self) -> RunWriter:
         with contextlib.ExitStack() as stack:
             tmp = stack.enter_context(staged_folder(self.out, label=self.label))
-            self._log = stack.enter_context(EventLogWriter(tmp, self.scenario.start, self.events))
-            self._trains = stack.enter_context(open(tmp / "trains.csv", "wb"))
-            self._header = True
             self._tmp = tmp
+            if self.partial is None:
+                self._records: Any = stack.enter_context(_RecordFiles(tmp, self.events))
+            else:
+                self._records = self.partial.open_segment()
+                stack.callback(self.partial.close)
             self._stack = stack.pop_all()
         return self
 
     def add(self, rep: Replication) -> None:
-        """Append one replication's events and trains (with ``partial``: keep them there, as
-        files of their own, until ``finish`` joins them)."""
-        if self.partial is None:
-            self._log.add(rep.visits, rep.trains)
-            self._trains.write(trains_csv(rep.trains, header=self._header))
-            self._header = False
-            return
-        events, trains = self.partial.parts(rep.replication)
-        with EventLogWriter(events.parent, self.scenario.start, self.events, path=events, header=False) as log:
-            log.add(rep.visits, rep.trains)
-        trains.write_bytes(trains_csv(rep.trains, header=False))
+        """Append one replication's events and trains."""
+        self.write(record_parts(rep.replication, rep.visits, rep.trains, self.scenario.start, self.events))
 
-    def _join(self, replications: int) -> None:
-        """The run's record files from the parts ``partial`` keeps."""
-        assert self.partial is not None
-        parts = [self.partial.parts(r) for r in range(replications)]
-        self._log.close()
-        join_parts([e for e, _ in parts], self._log.path, self.events)
-        for i, (_, trains) in enumerate(parts):
-            text = trains.read_bytes()
-            if i == 0:
-                self._trains.write(trains_csv_header())
-            self._trains.write(text)
+    def write(self, parts: RecordParts) -> None:
+        """Append one replication's records as made where it ran (``sim.eventlog.record_parts``);
+        with ``partial``, into its segment, where they stay until ``finish``."""
+        self._records.write(parts)
 
     def finish(self, result: RunResult, *, argv: list[str] | None = None, extra: dict[str, str] | None = None) -> None:
         """Write the summary (never NaN or Infinity), the manifest and the ``extra`` files."""
         if self.partial is not None:
-            self._join(len(result.tallies))
+            names = run_files(self.events)
+            self.partial.join(len(result.tallies), self._tmp / names[0], self._tmp / names[1])
         files = {
             "summary.json": json_text(result.summary.to_json()),
             "manifest.json": json_text(_manifest(result, argv)),

@@ -143,15 +143,26 @@ def _nodes(scenario: Scenario, visits: Visits, trains: Trains) -> dict[str, Node
     queued = inner & ~np.isnan(v.arrive_h) & ~complete
     longest = _longest_queues(v, queued, horizon)
     out: dict[str, NodeTally] = {}
-    for p in np.unique(v.place[served | held | queued]).tolist():
-        here = v.place == p
+    wait_h, hold_h = v.start_h - v.arrive_h, v.leave_h - since
+    for p, rows in _by_place(v.place, np.flatnonzero(served | held | queued)):
+        s, h = served[rows], held[rows]
         out[v.places[p]] = NodeTally(
-            waits_h=Sample.of((v.start_h - v.arrive_h)[served & here]),
-            holds_h=Sample.of((v.leave_h - since)[held & here]),
-            busy_h=math.fsum(busy_h[served & here].tolist()),
+            waits_h=Sample.of(wait_h[rows[s]]),
+            holds_h=Sample.of(hold_h[rows[h]]),
+            busy_h=math.fsum(busy_h[rows[s]].tolist()),
             largest_queue=longest.get(p, 0),
         )
     return out
+
+
+def _by_place(place: npt.NDArray[np.int32], rows: npt.NDArray[np.intp]) -> list[tuple[int, npt.NDArray[np.intp]]]:
+    """``rows`` grouped by their place, in the order of the places' codes; each group in the
+    order given."""
+    rows = rows[np.argsort(place[rows], kind="stable")]
+    if not len(rows):
+        return []
+    starts = np.flatnonzero(np.diff(place[rows])) + 1
+    return [(int(place[g[0]]), g) for g in np.split(rows, starts)]
 
 
 def _longest_queues(v: Visits, queued: npt.NDArray[np.bool_], horizon: float) -> dict[int, int]:
@@ -171,7 +182,9 @@ def _longest_queues(v: Visits, queued: npt.NDArray[np.bool_], horizon: float) ->
         return {}
     order = np.lexsort((deltas, times, places))
     running, places = np.cumsum(deltas[order]), places[order]
-    return {p: max(0, int(running[places == p].max())) for p in np.unique(places).tolist()}
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(places)) + 1])
+    peaks = np.maximum.reduceat(running, starts)
+    return {int(p): max(0, int(q)) for p, q in zip(places[starts].tolist(), peaks.tolist(), strict=True)}
 
 
 def _where(scenario: Scenario, visits: Visits, trains: Trains) -> dict[str, WhereTally]:

@@ -304,3 +304,27 @@ def test_a_whatif_map_marks_its_bans_and_closures(bundled_run: Callable[[str], R
     assert into_ru and all("RU" not in net.legs[leg].countries for leg in into_ru)  # e.g. Dostyk to the RU border
     red_sea = closed_places(bundled_run("red-sea-closure"))
     assert red_sea == {"YE_BAB_EL_MANDEB": "closed 2025-01-01 to 2026-05-01"}
+
+
+def test_rendered_markup_is_kept_as_it_is_and_the_page_is_folium_s_own(
+    baseline_run: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The results map with branca's re-compilation of rendered markup left out is the page folium
+    itself renders (element ids aside), and rendering leaves branca as it found it."""
+    import contextlib
+
+    import branca.element
+
+    import maps.offline
+    from maps.report import run_map
+
+    real = branca.element.Template
+    ours = run_map(baseline_run)
+    assert branca.element.Template is real
+    monkeypatch.setattr(maps.offline, "_rendered_markup_verbatim", contextlib.nullcontext)
+    folium_s = run_map(baseline_run)
+
+    def ids(page: str) -> str:
+        return re.sub(r"[0-9a-f]{32}", "<id>", page)
+
+    assert ids(ours) == ids(folium_s)

@@ -73,3 +73,85 @@ def test_a_tally_reads_back_as_it_was(bundled_run: object) -> None:
             b = back.nodes[name]
             assert (b.waits_h.nonzero == n.waits_h.nonzero).all() and b.waits_h.zeros == n.waits_h.zeros
             assert (b.busy_h, b.largest_queue) == (n.busy_h, n.largest_queue)
+
+
+def _interrupt_at(monkeypatch: pytest.MonkeyPatch, replication: int) -> None:
+    """Ctrl-C when ``replication`` starts."""
+    real = sim.engine.run_replication
+
+    def stopped(scenario: sim.Scenario, **kwargs: int) -> sim.Replication:
+        if kwargs["replication"] == replication:
+            raise KeyboardInterrupt
+        return real(scenario, **kwargs)
+
+    monkeypatch.setattr(sim.runner, "run_replication", stopped)
+
+
+@pytest.mark.parametrize("events", ["parquet", "csv"])
+def test_a_run_interrupted_twice_is_finished_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, events: str
+) -> None:
+    """Each resumed run writes a segment of its own; the run's files join them, and are the
+    files of a run that was never interrupted."""
+    scenario = str(write_scenario(tmp_path, tiny_records()))
+    run = ["simulate", scenario, "-r", "7", "--seed", "2", "--workers", "1", "--events", events]
+    assert main([*run, "--out", str(tmp_path / "whole")]) == 0
+    real = sim.runner.run_replication
+    _interrupt_at(monkeypatch, 2)
+    assert main([*run, "--out", str(tmp_path / "part")]) == 130
+    _interrupt_at(monkeypatch, 5)
+    assert main([*run, "--out", str(tmp_path / "part"), "--resume"]) == 130
+    assert "5 of 7 replications are kept" in capsys.readouterr().err
+    partial = tmp_path / ".part.partial"
+    assert sorted(p.name for p in partial.glob("segment-*.json")) == ["segment-00.json", "segment-01.json"]
+    monkeypatch.setattr(sim.runner, "run_replication", real)
+    assert main([*run, "--out", str(tmp_path / "part"), "--resume"]) == 0
+    assert _files(tmp_path / "part") == _files(tmp_path / "whole")
+
+
+def test_records_written_past_the_last_kept_tally_are_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after a replication's records are written but before its tally is kept: the
+    replication runs again on --resume, and its records are in the files once."""
+    from sim.checkpoint import Partial
+
+    scenario = str(write_scenario(tmp_path, tiny_records()))
+    run = ["simulate", scenario, "-r", "5", "--seed", "3", "--workers", "1"]
+    assert main([*run, "--out", str(tmp_path / "whole")]) == 0
+    real_save = Partial.save
+
+    def save(self: Partial, t: sim.Tally) -> None:
+        if t.replication == 3:
+            raise KeyboardInterrupt
+        real_save(self, t)
+
+    monkeypatch.setattr(Partial, "save", save)
+    assert main([*run, "--out", str(tmp_path / "part")]) == 130
+    assert "3 of 5 replications are kept" in capsys.readouterr().err
+    monkeypatch.setattr(Partial, "save", real_save)
+    assert main([*run, "--out", str(tmp_path / "part"), "--resume"]) == 0
+    assert _files(tmp_path / "part") == _files(tmp_path / "whole")
+
+
+def test_a_segment_left_without_its_footer_runs_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run killed outright leaves a Parquet segment without its footer: --resume runs its
+    replications again (their tallies are not trusted without their records)."""
+    scenario = str(write_scenario(tmp_path, tiny_records()))
+    run = ["simulate", scenario, "-r", "4", "--seed", "6", "--workers", "1"]
+    assert main([*run, "--out", str(tmp_path / "whole")]) == 0
+    real = sim.runner.run_replication
+    _interrupt_at(monkeypatch, 3)
+    assert main([*run, "--out", str(tmp_path / "part")]) == 130
+    segment = tmp_path / ".part.partial" / "segment-00.parquet"
+    segment.write_bytes(segment.read_bytes()[:-100])  # as if the writer never closed it
+    ran: list[int] = []
+
+    def counted(scenario: sim.Scenario, *, seed: int, replication: int) -> sim.Replication:
+        ran.append(replication)
+        return real(scenario, seed=seed, replication=replication)
+
+    monkeypatch.setattr(sim.runner, "run_replication", counted)
+    assert main([*run, "--out", str(tmp_path / "part"), "--resume"]) == 0
+    assert ran == [0, 1, 2, 3]
+    assert _files(tmp_path / "part") == _files(tmp_path / "whole")

@@ -54,7 +54,8 @@ def simulate(args: argparse.Namespace) -> int:
                 allow_large=args.allow_large,
                 executor=args.executor,
                 keep="first",
-                on_records=writer.add,
+                on_records=writer.write,
+                events=args.events,
                 done=done,
                 on_tally=partial.save,
             )
@@ -67,7 +68,7 @@ def simulate(args: argparse.Namespace) -> int:
             writer.finish(result, argv=["corridors", *sys.argv[1:]], extra=extra)
     except BaseException:
         STATUS.clear()
-        kept = len(list(partial.folder.glob("tally-*.npz")))
+        kept = partial.kept()
         if kept:
             STATUS.note = (
                 f"{kept} of {args.replications} replications are kept in {partial.folder}: "
