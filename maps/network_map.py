@@ -12,7 +12,7 @@ from corridors.units import days
 from maps.basemap import countries
 from maps.elements import Legend, Raw, Script
 from maps.escape import esc
-from maps.results import WAIT_COLOURS, Results, add_results
+from maps.results import WAIT_COLOURS, WINDOW_D, Results, add_results
 
 __all__ = ["KIND_STYLE", "MODE_COLOURS", "build_network_map", "node_popup", "node_style"]
 
@@ -211,7 +211,7 @@ def build_network_map(
     corridors: Sequence[str] | None = None,
     *,
     results: Results | None = None,
-    window_d: float = 60.0,
+    window_d: float = WINDOW_D,
     closed: Mapping[str, str] | None = None,
     legend_open: bool | None = True,
 ) -> folium.Map:

@@ -8,14 +8,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from corridors import Network
-from corridors.units import days, per_week
+from corridors.units import HOURS_PER_DAY, days, hours, per_week
 from maps.escape import esc
 from maps.network_map import build_network_map
 from maps.offline import render_offline
-from maps.results import Results
+from maps.results import WINDOW_D, Results
 from maps.svg import ecdf, lines, stacked_bars, time_distance
 from maps.tables import table_html
+from sim.engine import Replication
+from sim.eventlog import EVENTS, event_columns
 from sim.kpis import overload_note, transit_d_per_replication
 from sim.runner import RunResult
 from sim.scenario import Scenario
@@ -39,8 +43,26 @@ iframe { width: 100%; height: 600px; border: 1px solid #ccc; margin-bottom: 10px
 
 
 def results_from_run(result: RunResult) -> Results:
-    """What a map needs from an in-memory run: its summary and the first replication's events."""
-    events = [(e.train, e.place, e.leg, e.event, e.time_h) for e in result.replications[0].events]
+    """What a map needs from an in-memory run: its summary and the events of the first
+    replication's trains that depart within the animation's window (the map draws no others)."""
+    rep = result.replications[0]
+    ev = event_columns(rep.visits, rep.trains)
+    departs = ev.event == EVENTS.index("depart")
+    early = np.zeros(len(ev.trains), dtype=bool)
+    early[ev.train[departs & (ev.time_h <= hours(WINDOW_D))]] = True
+    rows = np.flatnonzero(early[ev.train])
+    trains, places, legs = ev.trains, ev.places, (*ev.legs, "")
+    events = [
+        (trains[j], places[p], legs[leg], EVENTS[k], t)
+        for j, p, leg, k, t in zip(
+            ev.train[rows].tolist(),
+            ev.place[rows].tolist(),
+            ev.leg[rows].tolist(),
+            ev.event[rows].tolist(),
+            ev.time_h[rows].tolist(),
+            strict=True,
+        )
+    ]
     return Results(result.summary, events, result.summary.start)
 
 
@@ -113,13 +135,7 @@ def _profiles(result: RunResult, names: Sequence[str]) -> dict[str, list[tuple[f
     """Per service: (cumulative km, mean days since departure, node) at every arrival and departure."""
     net = result.scenario.network
     services = {s.name: s for s in result.scenario.services}
-    times: dict[tuple[str, str, str], list[float]] = defaultdict(list)
-    departed: dict[str, float] = {}
-    for e in result.replications[0].events:  # by time: a train departs before it arrives anywhere
-        if e.event == "depart":
-            departed[e.train] = e.time_h
-        elif e.service in names and e.train in departed and e.event in ("arrive", "leave", "complete"):
-            times[(e.service, e.place, e.event)].append(days(e.time_h - departed[e.train]))
+    times = _days_since_departure(result.replications[0], names)
     out: dict[str, list[tuple[float, float, str]]] = {}
     for name in names:
         service = services[name]
@@ -134,6 +150,28 @@ def _profiles(result: RunResult, names: Sequence[str]) -> dict[str, list[tuple[f
             if leave:
                 points.append((km, statistics.fmean(leave), ""))
         out[name] = points
+    return out
+
+
+def _days_since_departure(rep: Replication, names: Sequence[str]) -> dict[tuple[str, str, str], list[float]]:
+    """(service, place, "arrive" or "leave") -> the days since departure of each such event of
+    the services ``names``, in the order of the event log."""
+    ev = event_columns(rep.visits, rep.trains)
+    departed = np.full(len(ev.trains), np.nan)
+    departs = ev.event == EVENTS.index("depart")
+    departed[ev.train[departs]] = ev.time_h[departs]
+    codes = [i for i, n in enumerate(ev.services) if n in names]
+    kinds = [EVENTS.index("arrive"), EVENTS.index("leave")]
+    rows = np.flatnonzero(np.isin(ev.service, codes) & np.isin(ev.event, kinds) & ~np.isnan(departed[ev.train]))
+    key = (ev.service[rows].astype(np.int64) * len(ev.places) + ev.place[rows]) * len(EVENTS) + ev.event[rows]
+    rows, key = rows[np.argsort(key, kind="stable")], np.sort(key, kind="stable")
+    since_d = (ev.time_h[rows] - departed[ev.train[rows]]) / HOURS_PER_DAY
+    starts = np.flatnonzero(np.diff(key)) + 1
+    out: dict[tuple[str, str, str], list[float]] = {}
+    for group, values in zip(np.split(rows, starts), np.split(since_d, starts), strict=True):
+        if len(group):
+            r = group[0]
+            out[(ev.services[ev.service[r]], ev.places[ev.place[r]], EVENTS[ev.event[r]])] = values.tolist()
     return out
 
 

@@ -24,6 +24,8 @@ from sim.summary import RunSummary
 __all__ = ["WAIT_COLOURS", "Results", "add_results", "load_results"]
 
 STATIC = Path(__file__).parent / "static"
+#: The animation shows the trains that depart within this many days of the start.
+WINDOW_D = 60.0
 EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
 
 
@@ -165,7 +167,7 @@ def add_results(
     *,
     nodes: Iterable[str] | None = None,
     legs: Iterable[str] | None = None,
-    window_d: float = 60.0,
+    window_d: float = WINDOW_D,
     step_h: float = 2.0,
     max_trains: int = 1500,
     node_popup: Callable[[Network, Node], str] = lambda network, node: "",

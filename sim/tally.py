@@ -155,10 +155,17 @@ def _nodes(scenario: Scenario, visits: Visits, trains: Trains) -> dict[str, Node
     return out
 
 
+def _stable_order(codes: npt.NDArray[np.int32]) -> npt.NDArray[np.intp]:
+    """``np.argsort(codes, kind="stable")``, 4x faster where the codes fit in 16 bits (a radix sort)."""
+    if len(codes) and int(codes.min()) >= 0 and int(codes.max()) < 2**15:
+        return np.argsort(codes.astype(np.int16), kind="stable")
+    return np.argsort(codes, kind="stable")
+
+
 def _by_place(place: npt.NDArray[np.int32], rows: npt.NDArray[np.intp]) -> list[tuple[int, npt.NDArray[np.intp]]]:
     """``rows`` grouped by their place, in the order of the places' codes; each group in the
     order given."""
-    rows = rows[np.argsort(place[rows], kind="stable")]
+    rows = rows[_stable_order(place[rows])]
     if not len(rows):
         return []
     starts = np.flatnonzero(np.diff(place[rows])) + 1
@@ -167,9 +174,10 @@ def _by_place(place: npt.NDArray[np.int32], rows: npt.NDArray[np.intp]) -> list[
 
 def _longest_queues(v: Visits, queued: npt.NDArray[np.bool_], horizon: float) -> dict[int, int]:
     """place -> the most trains waiting there at once: +1 on arrival, -1 at the start of service
-    (or on leaving, or at the horizon), +1 at its end, -1 on leaving (or at the horizon). By time,
-    a leaving train before an arriving one; every place's changes sum to zero, so one running sum
-    over the places sorted in turn works."""
+    (or on leaving, or at the horizon), +1 at its end, -1 on leaving (or at the horizon). Every
+    place's changes sum to zero, so one running sum over the places sorted in turn works; it is
+    read after the last change at each instant (what a train leaving and another arriving at the
+    same hour leave behind), so the order of changes within an instant does not matter."""
     leave = np.where(np.isnan(v.leave_h), horizon, v.leave_h)
     after = queued & ~np.isnan(v.end_h)
     n, m = int(queued.sum()), int(after.sum())
@@ -180,8 +188,12 @@ def _longest_queues(v: Visits, queued: npt.NDArray[np.bool_], horizon: float) ->
     places = np.concatenate([v.place[queued], v.place[queued], v.place[after], v.place[after]])
     if not len(times):
         return {}
-    order = np.lexsort((deltas, times, places))
-    running, places = np.cumsum(deltas[order]), places[order]
+    order = np.argsort(times)  # any order among equal times: a fast sort
+    order = order[_stable_order(places[order])]  # by place, then time
+    running, places, times = np.cumsum(deltas[order]), places[order], times[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = (places[1:] != places[:-1]) | (times[1:] != times[:-1])
+    running, places = running[last], places[last]
     starts = np.concatenate([[0], np.flatnonzero(np.diff(places)) + 1])
     peaks = np.maximum.reduceat(running, starts)
     return {int(p): max(0, int(q)) for p, q in zip(places[starts].tolist(), peaks.tolist(), strict=True)}
