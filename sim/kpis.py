@@ -14,6 +14,7 @@ import numpy as np
 from corridors import Network, summarize_path
 from corridors.units import days, per_teu, per_week
 from sim.engine import Replication
+from sim.eventlog import EVENTS, event_columns
 from sim.scenario import Scenario
 from sim.summary import SCHEMA_VERSION, DaysPerTrain, Flow, NodeSummary, RunSummary, ServiceSummary, Stats, WhereDaysGo
 from sim.tally import Sample, Tally
@@ -122,27 +123,17 @@ def _rounded(d: dict[str, Any], scale: float = 1.0, digits: int = 2) -> dict[str
 
 
 def visit_times(reps: Sequence[Replication], places: Iterable[str]) -> dict[tuple[int, str, str], dict[str, float]]:
-    """(replication, train, place) -> {event: time_h} for the visits to ``places``, from the
-    visit records (events named as in the event log: depart, arrive, start, end, leave, complete)."""
+    """(replication, train, place) -> {event: time_h} for the visits to ``places``: the event
+    log's events there (``sim.eventlog``: depart, arrive, start, end, leave, complete)."""
     out: dict[tuple[int, str, str], dict[str, float]] = {}
+    wanted = set(places)
     for rep in reps:
-        v, t = rep.visits, rep.trains
-        wanted = [v.places.index(p) for p in set(places) if p in v.places]
-        for row in np.flatnonzero(np.isin(v.place, wanted)).tolist():
-            j, leg_in, leg_out = int(v.train[row]), int(v.leg_in[row]), int(v.leg_out[row])
-            times: dict[str, float] = {}
-            arrive = float(v.arrive_h[row])
-            if leg_in < 0:
-                times["depart"] = arrive
-            else:
-                for name, column in (("arrive", v.arrive_h), ("start", v.start_h), ("end", v.end_h)):
-                    if not math.isnan(column[row]):
-                        times[name] = float(column[row])
-                if leg_out < 0 and t.arrived[j]:
-                    times["complete"] = arrive
-            if leg_out >= 0 and not math.isnan(v.leave_h[row]) and leg_in >= 0:
-                times["leave"] = float(v.leave_h[row])
-            out[(rep.replication, t.train[j], v.places[int(v.place[row])])] = times
+        ev = event_columns(rep.visits, rep.trains)
+        codes = [i for i, p in enumerate(ev.places) if p in wanted]
+        rows = np.flatnonzero(np.isin(ev.place, codes))
+        columns = (ev.train[rows], ev.place[rows], ev.event[rows], ev.time_h[rows])
+        for j, p, k, t in zip(*(c.tolist() for c in columns), strict=True):
+            out.setdefault((rep.replication, ev.trains[j], ev.places[p]), {})[EVENTS[k]] = t
     return out
 
 
