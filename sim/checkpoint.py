@@ -28,7 +28,7 @@ from corridors.export import json_text
 from sim.eventlog import EVENT_FORMATS, EventLogWriter, RecordParts, trains_csv_header
 from sim.tally import NodeTally, Sample, ServiceTally, Tally, WhereTally
 
-__all__ = ["Partial", "Segment", "tally_arrays", "tally_from_arrays"]
+__all__ = ["Partial", "RunsKept", "Segment", "tally_arrays", "tally_from_arrays"]
 
 
 def tally_arrays(t: Tally) -> dict[str, Any]:
@@ -138,21 +138,96 @@ def _whole(meta_path: Path, fmt: str) -> dict[str, Any] | None:
     return dict(meta)
 
 
-class Partial:
-    """The finished part of a run writing into ``out``, in ``.<out name>.partial`` beside it."""
+class _Kept:
+    """What a command keeps beside its output folder ``out``, in ``.<out name>.partial``:
+    ``run.json`` (what the run is, ``key``) and the tallies of the replications it finished."""
 
     def __init__(self, out: Path, key: dict[str, Any]) -> None:
         self.out = out
         self.folder = out.parent / f".{out.name}.partial"
         self.key = key
+
+    def _start(self) -> None:
+        """A fresh run: anything an earlier one left is removed."""
+        self.remove()
+        self.folder.mkdir(parents=True)
+        (self.folder / "run.json").write_text(json_text(self.key), encoding="utf-8")
+
+    def _check(self) -> None:
+        """The interrupted run in the folder is this one (else ``InputError`` says what differs)."""
+        shown = str(self.folder)
+        resume = Parameter("resume")
+        try:
+            key = json.loads((self.folder / "run.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(resume, f": no interrupted run to finish ({shown} does not exist)") from None
+        except (OSError, ValueError) as exc:
+            raise InputError(resume, f": {shown}/run.json cannot be read ({exc}); run without ", resume) from None
+        if key != self.key:
+            changed = sorted(k for k in {*key, *self.key} if key.get(k) != self.key.get(k))
+            raise InputError(
+                resume,
+                f": the interrupted run in {shown} differs in {', '.join(changed)}; run the same "
+                "command as before, or run without ",
+                resume,
+                " to start again",
+            )
+
+    def _save(self, name: str, t: Tally) -> None:
+        tmp = self.folder / f"{name}.tmp.npz"
+        np.savez(tmp, **tally_arrays(t))
+        tmp.replace(self.folder / f"{name}.npz")
+
+    def _load(self, path: Path) -> Tally:
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                return tally_from_arrays(arrays)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            resume = Parameter("resume")
+            raise InputError(resume, f": {path} cannot be read ({exc}); run without ", resume) from None
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class RunsKept(_Kept):
+    """The finished replications of a command that runs several scenarios or variants (compare,
+    sweep): run ``i``'s tally of replication ``r`` in ``tally-III-RRRRRR.npz``."""
+
+    def start(self) -> list[dict[int, Tally]]:
+        self._start()
+        return []
+
+    def resume(self) -> list[dict[int, Tally]]:
+        """Per run, the tallies of the replications an interrupted command finished."""
+        self._check()
+        done: list[dict[int, Tally]] = []
+        for path in sorted(self.folder.glob("tally-[0-9][0-9][0-9]-[0-9][0-9][0-9][0-9][0-9][0-9].npz")):
+            run, r = (int(part) for part in path.stem.split("-")[1:])
+            while len(done) <= run:
+                done.append({})
+            done[run][r] = self._load(path)
+        return done
+
+    def save(self, run: int, t: Tally) -> None:
+        self._save(f"tally-{run:03d}-{t.replication:06d}", t)
+
+    def kept(self) -> int:
+        """How many replications (of every run) an interrupted command keeps."""
+        return len(list(self.folder.glob("tally-*-*.npz"))) - len(list(self.folder.glob("tally-*.tmp.npz")))
+
+
+class Partial(_Kept):
+    """The finished part of a simulate run writing into ``out``, in ``.<out name>.partial`` beside it."""
+
+    def __init__(self, out: Path, key: dict[str, Any]) -> None:
+        super().__init__(out, key)
         self.fmt = str(key["events"])
         self._segment: Segment | None = None
 
     def start(self) -> dict[int, Tally]:
         """A fresh run: anything an earlier one left is removed."""
-        self.remove()
-        self.folder.mkdir(parents=True)
-        (self.folder / "run.json").write_text(json_text(self.key), encoding="utf-8")
+        self._start()
         return {}
 
     def _segments(self) -> list[dict[str, Any]]:
@@ -173,32 +248,8 @@ class Partial:
 
     def resume(self) -> dict[int, Tally]:
         """The tallies of the replications an interrupted run finished (whose records are all there)."""
-        shown = str(self.folder)
-        resume = Parameter("resume")
-        try:
-            key = json.loads((self.folder / "run.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(resume, f": no interrupted run to finish ({shown} does not exist)") from None
-        except (OSError, ValueError) as exc:
-            raise InputError(resume, f": {shown}/run.json cannot be read ({exc}); run without ", resume) from None
-        if key != self.key:
-            changed = sorted(k for k in {*key, *self.key} if key.get(k) != self.key.get(k))
-            raise InputError(
-                resume,
-                f": the interrupted run in {shown} differs in {', '.join(changed)}; run the same "
-                "command as before, or run without ",
-                resume,
-                " to start again",
-            )
-        done: dict[int, Tally] = {}
-        for r in range(self.kept()):
-            path = self.folder / f"tally-{r:06d}.npz"
-            try:
-                with np.load(path, allow_pickle=False) as arrays:
-                    done[r] = tally_from_arrays(arrays)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise InputError(resume, f": {path} cannot be read ({exc}); run without ", resume) from None
-        return done
+        self._check()
+        return {r: self._load(self.folder / f"tally-{r:06d}.npz") for r in range(self.kept())}
 
     def open_segment(self) -> Segment:
         """A new segment for the replications from the last one kept on."""
@@ -209,9 +260,7 @@ class Partial:
 
     def save(self, t: Tally) -> None:
         """Keep a finished replication's tally, after its records: then the segment counts it."""
-        tmp = self.folder / f"tally-{t.replication:06d}.tmp.npz"
-        np.savez(tmp, **tally_arrays(t))
-        tmp.replace(self.folder / f"tally-{t.replication:06d}.npz")
+        self._save(f"tally-{t.replication:06d}", t)
         if self._segment is not None and t.replication == self._segment.first + self._segment.count:
             self._segment.commit()
 
@@ -251,9 +300,6 @@ class Partial:
         """Close the open segment's files (they stay, for a resumed run)."""
         if self._segment is not None:
             self._segment.close()
-
-    def remove(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _exact(segment: dict[str, Any], fmt: str) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from corridors import summarize_path
@@ -15,6 +16,7 @@ from sim.limits import check_run_size
 from sim.runner import RunResult, simulate
 from sim.scenario import Scenario
 from sim.summary import ServiceSummary
+from sim.tally import Tally
 
 __all__ = ["change_note", "compare", "compare_results"]
 
@@ -175,12 +177,16 @@ def compare(
     progress: Callable[[str], None] | None = None,
     allow_large: bool = False,
     executor: Executor | None = None,
+    done: Sequence[Mapping[int, Tally]] = (),
+    on_tally: Callable[[int, Tally], None] | None = None,
 ) -> tuple[dict[str, Any], list[RunResult]]:
     """Run the base and every what-if with the same seed (common random numbers) and compare them.
 
     The runs pass the run-size guard first (``sim.limits.check_run_size``; ``allow_large`` lifts
     its limit, not the machine's memory). They run on ``executor`` (``sim.executor``), by
     default on ``workers`` local processes; each run keeps the records of its first replication.
+    ``done[i]``: the tallies run ``i`` (0 the base, then the what-ifs) finished before (an
+    interrupted command's); ``on_tally(i, tally)`` is told of each replication that finishes.
     """
     in_flight = executor.workers if executor is not None else workers
     check_run_size([base, *whatifs], replications, allow_large=allow_large, keep="first", in_flight=in_flight)
@@ -194,8 +200,10 @@ def compare(
             allow_large=True,  # all of them passed the guard above
             executor=executor,
             keep="first",  # the maps' animation; the comparison needs only the tallies
+            done=done[i] if i < len(done) else None,
+            on_tally=None if on_tally is None else functools.partial(on_tally, i),
         )
-        for s in (base, *whatifs)
+        for i, s in enumerate((base, *whatifs))
     ]
     return compare_results(runs[0], runs[1:]), runs
 

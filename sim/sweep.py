@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from corridors.errors import InputError, Parameter
@@ -15,6 +16,7 @@ from sim.limits import check_run_size, run_size
 from sim.runner import Step, simulate
 from sim.scenario import Scenario
 from sim.spec import LEG_FIELDS, NODE_FIELDS, parse_override
+from sim.tally import Tally
 from sim.whatif import apply_overrides, apply_service_overrides
 
 __all__ = ["base_value", "moved_services", "parse_param", "sweep", "variant"]
@@ -89,11 +91,15 @@ def sweep(
     progress: Callable[[str], None] | None = None,
     allow_large: bool = False,
     executor: Executor | None = None,
+    done: Sequence[Mapping[int, Tally]] = (),
+    on_tally: Callable[[int, Tally], None] | None = None,
 ) -> dict[str, Any]:
     """Run every value with the same seed; per value and service: mean, P50 and P95 transit, throughput.
 
     Every value passes the checks of a what-if's ``[[overrides]]`` before anything runs, and the
     whole sweep the run-size guard (``sim.limits.check_run_size``; ``allow_large`` lifts its limit).
+    ``done[i]``: the tallies the run of value ``i`` finished before (an interrupted command's);
+    ``on_tally(i, tally)`` is told of each replication that finishes.
     """
     kind, ident, field = parse_param(param)
     if not values:
@@ -106,7 +112,7 @@ def sweep(
     in_flight = executor.workers if executor is not None else workers
     check_run_size(sizes, replications, allow_large=allow_large, at_once=False, keep="none", in_flight=in_flight)
     rows = []
-    for value in values:
+    for i, value in enumerate(values):
         result = simulate(
             variant(scenario, kind, ident, field, value),
             replications=replications,
@@ -116,6 +122,8 @@ def sweep(
             allow_large=True,  # the whole sweep passed the guard above
             executor=executor,
             keep="none",  # a sweep needs only the summaries
+            done=done[i] if i < len(done) else None,
+            on_tally=None if on_tally is None else functools.partial(on_tally, i),
         )
         rows.append(
             {

@@ -155,3 +155,50 @@ def test_a_segment_left_without_its_footer_runs_again(tmp_path: Path, monkeypatc
     assert main([*run, "--out", str(tmp_path / "part"), "--resume"]) == 0
     assert ran == [0, 1, 2, 3]
     assert _files(tmp_path / "part") == _files(tmp_path / "whole")
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep"])
+def test_compare_and_sweep_are_finished_by_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """compare and sweep keep each finished replication of each of their runs; --resume runs
+    only the rest (and the first of a compare's runs again, for its map) and writes the same files."""
+    scenario = str(write_scenario(tmp_path, tiny_records()))
+    faster = tmp_path / "faster.toml"
+    faster.write_text(
+        '[scenario]\nname = "faster"\nbase = "scenario.toml"\ndescription = "B with twice the servers"\n'
+        '[[overrides]]\nnode = "B"\nfield = "servers"\nfactor = 2\n',
+        encoding="utf-8",
+    )
+    if command == "compare":
+        run = ["compare", scenario, str(faster), "-r", "3", "--seed", "2", "--workers", "1"]
+    else:
+        run = ["sweep", scenario, "--param", "node.B.servers", "--values", "1,3", "-r", "3", "--seed", "2"]
+        run += ["--workers", "1"]
+    assert main([*run, "--out", str(tmp_path / "whole")]) == 0
+    real = sim.runner.run_replication
+    calls: list[int] = []
+
+    def fourth_stops(scenario: sim.Scenario, **kwargs: int) -> sim.Replication:
+        calls.append(kwargs["replication"])
+        if len(calls) == 5:  # the second run's second replication
+            raise KeyboardInterrupt
+        return real(scenario, **kwargs)
+
+    monkeypatch.setattr(sim.runner, "run_replication", fourth_stops)
+    assert main([*run, "--out", str(tmp_path / "part")]) == 130
+    assert "4 of 6 replications are kept in" in capsys.readouterr().err
+    assert not (tmp_path / "part").exists() and (tmp_path / ".part.partial").is_dir()
+    ran: list[int] = []
+
+    def counted(scenario: sim.Scenario, **kwargs: int) -> sim.Replication:
+        ran.append(kwargs["replication"])
+        return real(scenario, **kwargs)
+
+    monkeypatch.setattr(sim.runner, "run_replication", counted)
+    assert main([*run, "--out", str(tmp_path / "part"), "--seed", "3", "--resume"]) == 1
+    assert "differs in " + ("runs" if command == "compare" else "seed") in capsys.readouterr().err
+    assert main([*run, "--out", str(tmp_path / "part"), "--resume"]) == 0
+    assert ran == ([0, 0, 1, 2] if command == "compare" else [1, 2])  # the first runs again for its map
+    assert _files(tmp_path / "part") == _files(tmp_path / "whole")
+    assert not (tmp_path / ".part.partial").exists()

@@ -168,11 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/<scenario name>)")
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="finish a run that was interrupted (Ctrl-C, a signal, a lost worker): the same command with --resume",
-    )
+    _resume_option(p)
     p.add_argument(
         "--events",
         choices=("parquet", "csv"),
@@ -188,6 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("whatifs", nargs="+", metavar="WHATIF", help="what-if scenarios, e.g. red-sea-closure")
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/compare-<base>)")
+    _resume_option(p)
     p = command("sweep", "run a scenario with one parameter set to several values", runs.sweep)
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled name, e.g. baseline")
     p.add_argument(
@@ -199,6 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--values", required=True, metavar="A,B,C", help="comma-separated values, e.g. 5,10,20")
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/sweep-<scenario>)")
+    _resume_option(p)
     p = command("map", "write an HTML map of corridors that opens with no network", network.network_map)
     p.add_argument("names", nargs="*", metavar="NAME", help="corridors to draw (default: all)")
     p.add_argument("--all", action="store_true", help="draw every corridor (the default)")
@@ -210,6 +208,14 @@ def _parser() -> argparse.ArgumentParser:
     p = command("export", "write the network as GeoJSON for GIS tools", network.export)
     p.add_argument("--geojson", required=True, metavar="FILE", help="output file, e.g. network.geojson")
     return parser
+
+
+def _resume_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish a run that was interrupted (Ctrl-C, a signal, a lost worker): the same command with --resume",
+    )
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:

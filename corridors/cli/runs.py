@@ -6,11 +6,12 @@ The engine and the reports are imported when a command runs (``corridors list`` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from corridors.cli.output import STATUS, emit, reps, without_version, wrap, write_pair
 from corridors.errors import InputError
@@ -20,8 +21,10 @@ from corridors.tables import render_text
 from corridors.units import days
 
 if TYPE_CHECKING:
+    from sim.checkpoint import Partial, RunsKept
     from sim.scenario import Scenario
     from sim.summary import RunSummary
+    from sim.tally import Tally
     from sim.validate import Target
 
 
@@ -43,41 +46,29 @@ def simulate(args: argparse.Namespace) -> int:
     )
     if done is None:
         done = partial.start()
-    try:
-        with writer:  # each replication's records are kept as it ends; only the first's stay in memory
-            result = simulate(
-                scenario,
-                replications=args.replications,
-                seed=args.seed,
-                workers=args.workers,
-                progress=status,
-                allow_large=args.allow_large,
-                executor=args.executor,
-                keep="first",
-                on_records=writer.write,
-                events=args.events,
-                done=done,
-                on_tally=partial.save,
-            )
-            from maps.report import run_map, run_report
+    # each replication's records are kept as it ends; only the first's stay in memory
+    with _keeping(partial, args.replications), writer:
+        result = simulate(
+            scenario,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            progress=status,
+            allow_large=args.allow_large,
+            executor=args.executor,
+            keep="first",
+            on_records=writer.write,
+            events=args.events,
+            done=done,
+            on_tally=partial.save,
+        )
+        from maps.report import run_map, run_report
 
-            if status:
-                status(f"{scenario.name}: writing the map and the report")
-            page = run_map(result)  # rendered once: the report shows it in a frame
-            extra = {"map.html": page, "report.html": run_report(result, page)}
-            writer.finish(result, argv=["corridors", *sys.argv[1:]], extra=extra)
-    except BaseException:
-        STATUS.clear()
-        kept = partial.kept()
-        if kept:
-            STATUS.note = (
-                f"{kept} of {args.replications} replications are kept in {partial.folder}: "
-                "the same command with --resume finishes the run"
-            )
-        else:
-            partial.remove()
-        raise
-    partial.remove()
+        if status:
+            status(f"{scenario.name}: writing the map and the report")
+        page = run_map(result)  # rendered once: the report shows it in a frame
+        extra = {"map.html": page, "report.html": run_report(result, page)}
+        writer.finish(result, argv=["corridors", *sys.argv[1:]], extra=extra)
     files = writer.files
     STATUS.clear()
     if args.json:
@@ -86,6 +77,44 @@ def simulate(args: argparse.Namespace) -> int:
     _print_summary(result.summary, scenario)
     print(f"\nWrote {out}/: {', '.join(f.name for f in files)}")
     return 0
+
+
+@contextlib.contextmanager
+def _keeping(kept: Partial | RunsKept, total: int) -> Iterator[None]:
+    """On Ctrl-C, a signal or an error, say how many replications are kept for --resume (or
+    remove the folder if none are); when the command ends well, remove it."""
+    try:
+        yield
+    except BaseException:
+        STATUS.clear()
+        n = kept.kept()
+        if n:
+            STATUS.note = (
+                f"{n} of {total} replications are kept in {kept.folder}: "
+                "the same command with --resume finishes the run"
+            )
+        else:
+            kept.remove()
+        raise
+    kept.remove()
+
+
+def _key(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
+    """What makes one of a command's runs the same run (``sim.runner.run_key``, without an event log)."""
+    from sim.runner import run_key
+
+    key = run_key(scenario, seed=args.seed, replications=args.replications, events="none")
+    del key["events"]
+    return key
+
+
+def _runs_kept(out: Path, key: dict[str, Any], resume: bool) -> tuple[RunsKept, list[dict[int, Tally]]]:
+    """The finished replications of a compare or sweep writing into ``out`` (with ``resume``: an
+    interrupted one's, else none)."""
+    from sim.checkpoint import RunsKept
+
+    kept = RunsKept(out, key)
+    return kept, kept.resume() if resume else kept.start()
 
 
 def _print_summary(summary: RunSummary, scenario: Scenario) -> None:
@@ -136,21 +165,26 @@ def compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / ("compare-" + "-".join([base.name, *[w.name for w in whatifs]]))
     check_output_dir(out, names=["compare.json", "compare.html"], label="--out ")
     status = STATUS.progress()
-    report, runs = compare(
-        base,
-        whatifs,
-        replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        progress=status,
-        allow_large=args.allow_large,
-        executor=args.executor,
-    )
-    from maps.report import compare_report
+    key = {"command": "compare", "runs": [_key(s, args) for s in (base, *whatifs)]}
+    kept, done = _runs_kept(out, key, args.resume)
+    with _keeping(kept, args.replications * (1 + len(whatifs))):
+        report, runs = compare(
+            base,
+            whatifs,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            progress=status,
+            allow_large=args.allow_large,
+            executor=args.executor,
+            done=done,
+            on_tally=kept.save,
+        )
+        from maps.report import compare_report
 
-    if status:
-        status("writing the comparison")
-    path, html_path = write_pair(out, "compare", report, compare_report(report, runs))
+        if status:
+            status("writing the comparison")
+        path, html_path = write_pair(out, "compare", report, compare_report(report, runs))
     STATUS.clear()
     if args.json:
         emit({"out": str(out), "files": [path.name, html_path.name], **without_version(report)})
@@ -188,18 +222,23 @@ def sweep(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, network=network)
     out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
     check_output_dir(out, names=["sweep.json", "sweep.html"], label="--out ")
-    data = sweep(
-        scenario,
-        args.param,
-        values,
-        replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        progress=STATUS.progress(),
-        allow_large=args.allow_large,
-        executor=args.executor,
-    )
-    path, html_path = write_pair(out, "sweep", data, sweep_report(data))
+    key = {"command": "sweep", "param": args.param, "values": values, **_key(scenario, args)}
+    kept, done = _runs_kept(out, key, args.resume)
+    with _keeping(kept, args.replications * len(values)):
+        data = sweep(
+            scenario,
+            args.param,
+            values,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            progress=STATUS.progress(),
+            allow_large=args.allow_large,
+            executor=args.executor,
+            done=done,
+            on_tally=kept.save,
+        )
+        path, html_path = write_pair(out, "sweep", data, sweep_report(data))
     STATUS.clear()
     if args.json:
         emit({"out": str(out), "files": [path.name, html_path.name], **without_version(data)})
