@@ -390,6 +390,8 @@ class _Loader:
             "yard_capacity_trains",
             rec.sourced("yard_capacity_trains", required=False, integer=True, hi=BOUNDS["yard_capacity_trains"]),
         )
+        keep("background_per_day", rec.sourced("background_per_day", required=False, hi=BOUNDS["background_per_day"]))
+        keep("background_block", rec.sourced("background_block", required=False, hi=BOUNDS["background_block"]))
         keep("observed_dwell_h", rec.duration("observed_dwell_h", "observed_dwell_d", required=False))
         dispatch = rec.choice("dispatch", DISPATCH_RULES, required=False)
         note = rec.text("note", required=False)
@@ -405,6 +407,21 @@ class _Loader:
         )
         if problem:
             raise rec.error("dispatch", dispatch, problem)
+        if "background_block" in values and "background_per_day" not in values:
+            raise rec.error("background_block", values["background_block"], "needs background_per_day")
+        if "background_per_day" in values and dispatch == "timetable":
+            raise rec.error(
+                "background_per_day",
+                values["background_per_day"],
+                "background traffic is modelled at ferry terminals (dispatch when_full or max_wait) and at "
+                "servers, not yet on timetabled sailings",
+            )
+        if "background_per_day" in values and dispatch is None and "process_h" not in values:
+            raise rec.error(
+                "background_per_day",
+                values["background_per_day"],
+                "background traffic needs something to use: vessels (dispatch) or servers with a process_h",
+            )
         if "yard_capacity_trains" in values and dispatch is not None:
             raise rec.error(
                 "yard_capacity_trains",

@@ -42,6 +42,11 @@ class Facility:
     the whole stay at the node, queueing included: a calibration target, not an input.
     ``yard_capacity_trains`` is how many trains the node's yard holds, counted from when they
     leave for it until they leave it: when it is full, the next train waits where it is.
+    ``background_per_day`` is other freight that uses the facility, besides the scenario's
+    services: at a vessel terminal, units (wagons or TEU, the vessels' unit) a day that wait for
+    its vessels beside the trains' and fill them; at servers, trains a day that take a server
+    for a processing time. It comes in blocks of ``background_block`` units (1 by default; one
+    train at servers) at random (a Poisson process).
     """
 
     servers: int = 1
@@ -55,6 +60,8 @@ class Facility:
     sailings_per_week: float | None = None
     fee_usd_per_feu: float | None = None
     yard_capacity_trains: int | None = None
+    background_per_day: float | None = None
+    background_block: float | None = None
     observed_dwell_h: Distribution | None = None
     sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
     notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)

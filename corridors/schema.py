@@ -381,6 +381,8 @@ FIELD_BOUNDS: Mapping[str, tuple[float, float]] = {
     "sailings_per_week": (0.01, 1000),
     "fee_usd_per_feu": (0, 1_000_000),
     "yard_capacity_trains": (1, 1000),
+    "background_per_day": (0.001, 100_000),
+    "background_block": (1, 100_000),
     "transit_h": (0.001, 8784),
     "capacity_trains_per_day": (0.01, 1000),
     "cost_usd_per_feu": (0, 1_000_000),

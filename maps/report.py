@@ -331,6 +331,9 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
         warning = overload_note(run.summary)
         if warning:
             body.append(f"<p class='bad'><b>{esc(warning)}</b></p>")
+        if w.get("unchanged"):
+            items = "".join(f"<li>{esc(reason)}</li>" for reason in w["unchanged"])
+            body.append(f"<h3>Why nothing moved</h3><ul class='why'>{items}</ul>")
         body.append("<h3>By corridor</h3>" + table_html(compare_corridor_table(w)))
         if changed:
             shown = changed[:6]

@@ -10,6 +10,7 @@ from typing import Any
 
 from corridors import summarize_path
 from corridors.units import days, per_teu
+from sim.binding import unchanged_reasons
 from sim.executor import Executor
 from sim.kpis import ci95_of_mean, transit_d_per_replication
 from sim.limits import check_run_size
@@ -155,6 +156,7 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
             if added.name not in base_names:
                 x = other.summary.services[added.name]
                 services[added.name] = {"in_base": False, "in_whatif": True, "whatif": _figures(x)}
+        moved_d = {name: s["delta"]["transit_d_mean"]["value"] or 0.0 for name, s in services.items() if "delta" in s}
         out["whatifs"].append(
             {
                 "name": other.scenario.name,
@@ -162,6 +164,7 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
                 "built_on": other.scenario.base,
                 "services": services,
                 "corridors": _corridors(base, other),
+                "unchanged": unchanged_reasons(base, other, moved_d),
             }
         )
     return out

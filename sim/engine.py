@@ -58,11 +58,23 @@ class Replication:
     trains: Trains
     sailings: list[tuple[str, str, float, float]]  # (leg, from side, departure_h, units)
     horizon_h: float
+    #: Other freight handled at each node with background traffic (``Facility.background_per_day``):
+    #: units carried away by its vessels, or trains its servers took.
+    background: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @functools.cached_property
     def events(self) -> list[Event]:
         """The event log by time (``sim.eventlog``), built on first use."""
         return event_rows(event_columns(self.visits, self.trains))
+
+
+def _background_freight(
+    env: simpy.Environment, gap: Callable[[], float], arrive: Callable[[], object]
+) -> Generator[simpy.Event, Any, None]:
+    """Other freight arriving ``gap()`` hours apart, each block handed to ``arrive``."""
+    while True:
+        yield env.timeout(gap())
+        arrive()
 
 
 class _Model:
@@ -98,6 +110,7 @@ class _Model:
             if node.facility is not None and node.facility.yard_capacity_trains
         }
         self.ferries: dict[str, FerryLine] = {}
+        self.background_trains: dict[str, int] = {}  # other trains served at a node's servers
         self.gates: dict[str, Station] = {}
         self._open_trains: dict[str, tuple[Train, Service]] = {}
         self.sailings: dict[tuple[str, str], Sailings] = {}
@@ -191,6 +204,43 @@ class _Model:
     def start(self) -> None:
         for service in self.scenario.services:
             _Departures(self, service)
+        for node in self.net.nodes.values():
+            if node.facility is not None and node.facility.background_per_day:
+                self._background(node)
+
+    def _background(self, node: Node) -> None:
+        """Other freight at ``node`` (``Facility.background_per_day``): blocks that arrive at
+        random and wait for the vessels of its ferry line, or take one of its servers."""
+        f = node.facility
+        assert f is not None and f.background_per_day
+        block = f.background_block or 1.0
+        gap_h = 24.0 * block / f.background_per_day
+        rng = stream(self.seed, self.rep, "background", node.id)
+        gaps: list[float] = []
+
+        def gap() -> float:
+            if not gaps:
+                gaps.extend(reversed(rng.exponential(gap_h, 1024).tolist()))
+            return gaps.pop()
+
+        ends = (leg for leg in self.net.legs.values() if leg.mode == "ferry" and node.id in (leg.from_id, leg.to_id))
+        line = next((line for line in map(self.ferry, ends) if line is not None), None)
+        if line is not None:
+            self.env.process(_background_freight(self.env, gap, lambda: line.cross(node.id, block, background=True)))
+            return
+        station, process_h = self.stations.get(node.id), f.process_h
+        if station is None or process_h is None:
+            return
+        service = stream(self.seed, self.rep, "background", node.id, "service")
+        times: list[float] = []
+
+        def serve() -> None:
+            if not times:
+                times.extend(reversed(draw(process_h, service, 1024)))
+            station.admit(self.env.now, times.pop())
+            self.background_trains[node.id] = self.background_trains.get(node.id, 0) + 1
+
+        self.env.process(_background_freight(self.env, gap, serve))
 
     def timetable(self, service: Service) -> list[tuple[float, int, Service, _Route]]:
         """The service's departures in timetable order: (time, train number, service, route) each
@@ -288,7 +338,11 @@ class _Model:
         still = [self._open_trains[tid] for tid in sorted(self._open_trains)]
         visits, trains = _Columns(self.scenario, self.rep, horizon).of(self.finished, still)
         sailings = [(leg, side, dep, units) for leg, line in self.ferries.items() for side, dep, units in line.sailings]
-        return Replication(self.rep, self.seed, visits, trains, sailings, horizon)
+        background: dict[str, float] = {k: float(v) for k, v in self.background_trains.items()}
+        for line in self.ferries.values():
+            for side, _dep, units in line.background:
+                background[side] = background.get(side, 0.0) + units
+        return Replication(self.rep, self.seed, visits, trains, sailings, horizon, dict(sorted(background.items())))
 
     def _run_until(self, horizon: float) -> None:
         """``env.run(until=horizon)`` with ``Environment.step`` inlined: the same events in the same

@@ -182,6 +182,7 @@ class Sailings:
 class _Crossing:
     total: float
     done: simpy.Event
+    background: bool = False  # other freight, not a train: no record of its own
     landed: float = 0.0
     parts: int = 0
     loads: list[tuple[float, float]] = field(default_factory=list)  # (departure, units) per part
@@ -221,14 +222,16 @@ class FerryLine:
         self.stoppages = stoppages
         self.queues: dict[str, deque[tuple[float, float, _Crossing]]] = {home: deque(), far: deque()}
         self._wake: simpy.Event = env.event()
-        self.sailings: list[tuple[str, float, float]] = []  # (from side, departure, load) for the records
+        self.sailings: list[tuple[str, float, float]] = []  # (from side, departure, trains' load) for the records
+        self.background: list[tuple[str, float, float]] = []  # (from side, departure, other freight's load)
         self.unit = unit
         for _ in range(vessels):
             env.process(self._vessel())
 
-    def cross(self, side: str, units: float) -> tuple[simpy.Event, _Crossing]:
-        """Queue a train's ``units`` at ``side``; the event fires with the landing time of its last unit."""
-        crossing = _Crossing(total=units, done=self.env.event())
+    def cross(self, side: str, units: float, *, background: bool = False) -> tuple[simpy.Event, _Crossing]:
+        """Queue a train's ``units`` at ``side`` (or, with ``background``, other freight's); the
+        event fires with the landing time of its last unit."""
+        crossing = _Crossing(total=units, done=self.env.event(), background=background)
         self.queues[side].append((self.env.now, units, crossing))
         if side == self.home and not self._wake.triggered:
             self._wake.succeed()
@@ -298,9 +301,11 @@ class FerryLine:
             if opens > env.now:
                 yield env.timeout(opens - env.now)
             load = self._take(side)
-            units = sum(u for u, _ in load)
+            other = sum(u for u, crossing in load if crossing.background)
             departure = env.now
-            self.sailings.append((side, departure, units))
+            self.sailings.append((side, departure, sum(u for u, crossing in load if not crossing.background)))
+            if other:
+                self.background.append((side, departure, other))
             for u, crossing in load:
                 crossing.loads.append((departure, u))
             yield env.timeout(self._sail_h())

@@ -78,6 +78,8 @@ NODE_FIELDS = (
     "max_wait_h",
     "sailings_per_week",
     "dispatch",
+    "background_per_day",
+    "background_block",
 )
 #: Leg fields an override may set (value) or scale (factor).
 LEG_FIELDS = ("transit_h", "capacity_trains_per_day", "cost_usd_per_feu")

@@ -104,3 +104,23 @@ def test_ferry_departure_waits_for_the_weather() -> None:
     done, _ = line.cross("VAN", 24)
     env.run(until=100)
     assert line.sailings[0][1] == 48 and done.value == 51.5
+
+
+def test_other_freight_fills_the_vessel_and_is_recorded_apart() -> None:
+    """Background wagons wait beside a train's and fill the vessel: the train's last part leaves
+    when the load is full, not when the max wait runs out; the sailings record the train's
+    wagons, the background list the rest."""
+    env = simpy.Environment()
+    line = _ferry(env, "max_wait", 24)
+    done, _ = line.cross("VAN", 27)
+
+    def other_freight() -> object:
+        yield env.timeout(10)
+        line.cross("VAN", 21, background=True)
+
+    env.process(other_freight())
+    env.run(until=100)
+    # 24 of the train at 0; its last 3 leave at 10 with 21 other wagons (full), not at 24
+    assert [(d, u) for s, d, u in line.sailings if s == "VAN"] == [(0, 24), (10, 3)]
+    assert line.background == [("VAN", 10, 21)]
+    assert done.value == 13.5

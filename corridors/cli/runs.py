@@ -201,6 +201,10 @@ def compare(args: argparse.Namespace) -> int:
         warning = overload_note(run.summary)
         if warning:
             print(f"  {warning}")
+        if w["unchanged"]:
+            print("  Why nothing moved:")
+            for reason in w["unchanged"]:
+                print(wrap(reason))
     print(f"\nWrote {path} and {html_path.name}")
     return 0
 
