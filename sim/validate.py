@@ -22,9 +22,10 @@ MEASURES = ("transit", "segment", "dwell", "difference")
 #: shown; expectation rows set published claims (announced, planned, target or trial figures)
 #: beside the model and are never judged.
 KINDS = ("end_to_end", "node", "expectation")
-#: What a published figure of an expectation row is: an operator's or official's statement
-#: (claim), a launch-time estimate or schedule (planned), a goal agreed or set (target), or one
-#: trial run reported without its dates (trial). None of them is an observed transit.
+#: What a published figure of an expectation row is: a figure stated by an operator, an official
+#: or the press (claim), a launch-time estimate or schedule (planned), a goal set or agreed
+#: (target), or a trial run's time as reported, without the dates or records that would make it
+#: an observation (trial). None of them is an observed transit.
 CLAIM_STATUSES = ("claim", "planned", "target", "trial")
 EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
 #: The widest published range a target may give, in hours (ten years).
