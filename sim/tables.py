@@ -17,8 +17,10 @@ from sim.sweep import moved_services
 
 __all__ = [
     "changed_services",
+    "claim_figure",
     "compare_corridor_table",
     "compare_table",
+    "expectation_table",
     "kpi_table",
     "sweep_table",
     "validate_table",
@@ -206,4 +208,27 @@ def validate_table(rows: Sequence[dict[str, Any]]) -> Table:
         else:
             verdict = "within" if r["passed"] else "differs"
         out.append(Row([r["id"], r["what"], obs, mean, ci, verdict + ("*" if r["fitted_parameters"] else "")]))
+    return Table(columns, out)
+
+
+def claim_figure(claim: dict[str, Any], unit: str) -> str:
+    """A published figure of an expectation row (a ``claims`` entry of ``sim.validate.result_rows``):
+    "23 d", or "52–60 d" for a range."""
+    low, high = claim["published"]
+    return f"{low:g} {unit}" if low == high else f"{low:g}–{high:g} {unit}"
+
+
+def expectation_table(rows: Sequence[dict[str, Any]]) -> Table:
+    """Expectation rows (``sim.validate.result_rows``, kind "expectation"): the spread of their
+    published figures beside the simulated mean with its 95% CI. No verdict: they are not judged."""
+    columns = [Column("id", align="left"), Column("what", align="left", max_chars=60)]
+    columns += [Column("published", help="the lowest to the highest published figure")]
+    columns += [Column("simulated mean"), Column("95% CI")]
+    out = []
+    for r in rows:
+        unit = r["unit"]
+        spread = f"{r['spread'][0]:g}–{r['spread'][1]:g} {unit}"
+        mean = f"{r['simulated_mean']:.2f} {unit}" if r["simulated_mean"] is not None else "no trains"
+        ci = f"{r['ci95'][0]:.2f}–{r['ci95'][1]:.2f}" if r["ci95"] else DASH
+        out.append(Row([r["id"], r["what"], spread, mean, ci]))
     return Table(columns, out)

@@ -10,15 +10,23 @@ from typing import Any
 
 from corridors import DataError, Network, bundled_data_dir
 from corridors.loader import display_path, read_toml
-from corridors.schema import Record, fitted_targets
+from corridors.schema import ESTIMATE, Record, fitted_targets
 from corridors.units import HOURS_PER_DAY
 from sim.engine import Replication
 from sim.kpis import ci95_of_mean, visit_times
 
-__all__ = ["Target", "TargetResult", "evaluate", "load_targets"]
+__all__ = ["Claim", "Target", "TargetResult", "evaluate", "load_targets"]
 
 MEASURES = ("transit", "segment", "dwell", "difference")
-KINDS = ("end_to_end", "node")
+#: end_to_end rows are judged (a miss fails the run); node rows describe other traffic and are
+#: shown; expectation rows set published claims (announced, planned, target or trial figures)
+#: beside the model and are never judged.
+KINDS = ("end_to_end", "node", "expectation")
+#: What a published figure of an expectation row is: a figure stated by an operator, an official
+#: or the press (claim), a launch-time estimate or schedule (planned), a goal set or agreed
+#: (target), or a trial run's time as reported, without the dates or records that would make it
+#: an observation (trial). None of them is an observed transit.
+CLAIM_STATUSES = ("claim", "planned", "target", "trial")
 EVENTS = ("depart", "arrive", "start", "end", "leave", "complete")
 #: The widest published range a target may give, in hours (ten years).
 MAX_RANGE_H = 10 * 366 * HOURS_PER_DAY
@@ -37,8 +45,24 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One published figure of an expectation row: a value (``low_h == high_h``) or a range, in
+    hours, with its status (``CLAIM_STATUSES``), its sources and who said it when (``note``)."""
+
+    low_h: float
+    high_h: float
+    status: str
+    sources: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
 class Target:
-    """A published figure as a range, in hours, and how to measure it in the simulation."""
+    """A published figure as a range, in hours, and how to measure it in the simulation.
+
+    An expectation row (``kind == "expectation"``) holds its published figures in ``claims``;
+    its range is then their spread (the lowest low to the highest high), and it is never judged.
+    """
 
     id: str
     what: str
@@ -50,6 +74,7 @@ class Target:
     sources: tuple[str, ...]
     note: str
     applies_to: str
+    claims: tuple[Claim, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +86,8 @@ class TargetResult:
 
     @property
     def passed(self) -> bool:
+        """The simulated mean lies within the published range (an expectation row's spread, which
+        judges nothing: ``result_rows`` leaves it out for such rows)."""
         return self.mean_h is not None and self.target.low_h <= self.mean_h <= self.target.high_h
 
 
@@ -101,47 +128,108 @@ def load_targets(
             skipped.append(ident)
             continue
         what = rec.text("what")
-        kind = rec.choice("kind", KINDS)
+        kind = rec.choice("kind", KINDS) or "end_to_end"
         how = _measure(rec, network, routes, top=True)
-        has_h, has_d = rec.has("range_h"), rec.has("range_d")
-        if has_h == has_d:
-            raise rec.error(
-                "range_d" if has_d else "range_h",
-                rec.data.get("range_d"),
-                "give range_h or range_d (a [low, high] pair), not both and not neither",
-            )
-        key = "range_h" if has_h else "range_d"
-        pair = rec.raw(key)
-        rec.raw("range_h" if key == "range_d" else "range_d")
-        factor = 1.0 if has_h else HOURS_PER_DAY
-        top = MAX_RANGE_H / factor
-        if (
-            not isinstance(pair, list)
-            or len(pair) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
-            or not all(-1 < v <= top for v in pair)  # big integers compare safely; NaN and inf fail
-            or not 0 <= pair[0] <= pair[1]
-        ):
-            raise rec.error(key, pair, f"must be [low, high] finite numbers with 0 <= low <= high <= {top:g}")
-        sources = rec.sources_of("source")
+        claims: tuple[Claim, ...] = ()
+        if kind == "expectation":
+            for key in ("range_h", "range_d", "source"):
+                if rec.has(key):
+                    raise rec.error(
+                        key,
+                        rec.data[key],
+                        "an expectation row gives its published figures as [[targets.claims]], "
+                        "each with its own value or range and source",
+                    )
+            claims, unit = _claims(rec)
+            low_h, high_h = min(c.low_h for c in claims), max(c.high_h for c in claims)
+            sources = tuple(dict.fromkeys(k for c in claims for k in c.sources))
+        else:
+            if rec.has("claims"):
+                raise rec.error("claims", rec.data["claims"], 'only kind = "expectation" rows take claims')
+            low_h, high_h, unit = _range(rec)
+            sources = rec.sources_of("source")
         note = rec.text("note", required=False)
         applies = rec.text("applies_to", required=False)
         rec.finish()
-        out.append(
-            Target(
-                ident,
-                what,
-                kind or "end_to_end",
-                how,
-                float(pair[0]) * factor,
-                float(pair[1]) * factor,
-                "h" if has_h else "d",
-                sources,
-                note,
-                applies,
-            )
-        )
+        out.append(Target(ident, what, kind, how, low_h, high_h, unit, sources, note, applies, claims))
     return out, skipped
+
+
+def _range(rec: Record) -> tuple[float, float, str]:
+    """A row's published range, in hours, and the unit it was given in: ``range_h`` or ``range_d``."""
+    has_h, has_d = rec.has("range_h"), rec.has("range_d")
+    if has_h == has_d:
+        raise rec.error(
+            "range_d" if has_d else "range_h",
+            rec.data.get("range_d"),
+            "give range_h or range_d (a [low, high] pair), not both and not neither",
+        )
+    key = "range_h" if has_h else "range_d"
+    rec.raw("range_h" if key == "range_d" else "range_d")
+    low_h, high_h = _pair(rec, key)
+    return low_h, high_h, key[-1]
+
+
+def _pair(rec: Record, key: str) -> tuple[float, float]:
+    """The [low, high] pair under ``key`` (``range_h`` or ``range_d``), in hours."""
+    pair = rec.raw(key)
+    factor = 1.0 if key.endswith("_h") else HOURS_PER_DAY
+    top = MAX_RANGE_H / factor
+    if (
+        not isinstance(pair, list)
+        or len(pair) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+        or not all(-1 < v <= top for v in pair)  # big integers compare safely; NaN and inf fail
+        or not 0 <= pair[0] <= pair[1]
+    ):
+        raise rec.error(key, pair, f"must be [low, high] finite numbers with 0 <= low <= high <= {top:g}")
+    return float(pair[0]) * factor, float(pair[1]) * factor
+
+
+#: The fields a claim may give its figure in: a single value or a [low, high] range, hours or days.
+CLAIM_FIGURES = ("value_d", "range_d", "value_h", "range_h")
+
+
+def _claims(rec: Record) -> tuple[tuple[Claim, ...], str]:
+    """An expectation row's ``[[targets.claims]]``, and the unit they are all given in."""
+    raw = rec.raw("claims")
+    if not isinstance(raw, list) or not raw:
+        raise rec.error(
+            "claims",
+            raw,
+            "an expectation row needs one or more [[targets.claims]]: { value_d or range_d, status, source, note }",
+        )
+    claims: list[Claim] = []
+    unit = ""
+    for j, item in enumerate(raw):
+        sub = Record(rec.file, rec.label, item, sources=rec.known_sources, prefix=f"{rec.prefix}claims[{j}].")
+        given = [k for k in CLAIM_FIGURES if sub.has(k)]
+        if not given:
+            figure = "the published figure as value_d, range_d ([low, high]), value_h or range_h"
+            raise sub.error("value_d", None, f"is required: {figure}")
+        if len(given) > 1:
+            both = f"not both {given[0]} and {given[1]}"
+            raise sub.error(given[1], sub.data[given[1]], f"give one figure a claim, {both}")
+        key = given[0]
+        if key.startswith("range_"):
+            low_h, high_h = _pair(sub, key)
+        else:
+            factor = 1.0 if key.endswith("_h") else HOURS_PER_DAY
+            value = sub.number(key, lo=0, hi=MAX_RANGE_H / factor)
+            assert value is not None
+            low_h = high_h = value * factor
+        if unit and key[-1] != unit:
+            first = "the row's first claim is in " + ("hours" if unit == "h" else "days")
+            raise sub.error(key, sub.data[key], f"{first}: give every claim in the same unit")
+        unit = key[-1]
+        status = sub.choice("status", CLAIM_STATUSES) or ""
+        sources = sub.sources_of("source")
+        if ESTIMATE in sources:
+            raise sub.error("source", ESTIMATE, "a published figure names where it was published, not ESTIMATE")
+        note = sub.text("note")
+        sub.finish()
+        claims.append(Claim(low_h, high_h, status, sources, note))
+    return tuple(claims), unit
 
 
 def _names_missing_services(raw: Any, routes: Mapping[str, Sequence[str]]) -> bool:
@@ -296,28 +384,43 @@ def fitted_parameters(network: Network) -> dict[str, list[str]]:
     return out
 
 
+def _shown(low_h: float, high_h: float, scale: float) -> list[float]:
+    """A published [low, high] in the row's unit (``scale`` hours to the unit)."""
+    return [round(low_h / scale, 2), round(high_h / scale, 2)]
+
+
 def result_rows(results: Sequence[TargetResult], network: Network | None = None) -> list[dict[str, Any]]:
-    """The JSON form of a validation (with ``network``: the parameters fitted to each row)."""
+    """The JSON form of a validation (with ``network``: the parameters fitted to each row).
+
+    An expectation row has no ``observed`` range and no ``passed``: it gives the ``spread`` of its
+    published figures ([lowest, highest]) and each of its ``claims`` (``published`` [low, high],
+    equal for a single figure; ``status``, ``sources``, ``note``).
+    """
     fitted = fitted_parameters(network) if network is not None else {}
     rows = []
     for r in results:
         t = r.target
         scale = HOURS_PER_DAY if t.unit == "d" else 1.0
-        rows.append(
-            {
-                "id": t.id,
-                "what": t.what,
-                "kind": t.kind,
-                "unit": t.unit,
-                "observed": [round(t.low_h / scale, 2), round(t.high_h / scale, 2)],
-                "simulated_mean": round(r.mean_h / scale, 2) if r.mean_h is not None else None,
-                "ci95": [round(v / scale, 2) for v in r.ci95_h] if r.ci95_h else None,
-                "n": r.n,
-                "passed": r.passed,
-                "applies_to": t.applies_to or None,
-                "sources": list(t.sources),
-                "note": t.note or None,
-                "fitted_parameters": fitted.get(t.id, []),
-            }
-        )
+        simulated: dict[str, Any] = {
+            "simulated_mean": round(r.mean_h / scale, 2) if r.mean_h is not None else None,
+            "ci95": [round(v / scale, 2) for v in r.ci95_h] if r.ci95_h else None,
+            "n": r.n,
+        }
+        about = {
+            "applies_to": t.applies_to or None,
+            "sources": list(t.sources),
+            "note": t.note or None,
+            "fitted_parameters": fitted.get(t.id, []),
+        }
+        head = {"id": t.id, "what": t.what, "kind": t.kind, "unit": t.unit}
+        published = _shown(t.low_h, t.high_h, scale)
+        if t.kind == "expectation":
+            claims = [
+                {"published": _shown(c.low_h, c.high_h, scale), "status": c.status}
+                | {"sources": list(c.sources), "note": c.note}
+                for c in t.claims
+            ]
+            rows.append(head | simulated | {"spread": published, "claims": claims} | about)
+        else:
+            rows.append(head | {"observed": published} | simulated | {"passed": r.passed} | about)
     return rows

@@ -15,7 +15,16 @@ from corridors.errors import DataError, InputError, Parameter
 from corridors.tables import Cell, Column, Row, Table, render_text
 from maps.tables import table_html
 from sim.summary import DaysPerTrain, Flow, RunSummary, ServiceSummary, Stats
-from sim.tables import changed_services, compare_corridor_table, compare_table, kpi_table, sweep_table, validate_table
+from sim.tables import (
+    changed_services,
+    claim_figure,
+    compare_corridor_table,
+    compare_table,
+    expectation_table,
+    kpi_table,
+    sweep_table,
+    validate_table,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -169,6 +178,19 @@ def test_validate_table_verdicts() -> None:
         ["V01", "door to door", "11–14 d", "12.45 d", "12.42–12.48", "pass"],
         ["V05", "a border", "11–14 d", "12.45 d", "12.42–12.48", "differs*"],
     ]
+
+
+def test_expectation_table_shows_the_spread_beside_the_model_and_no_verdict() -> None:
+    claims = [{"published": [52.0, 60.0], "status": "planned"}, {"published": [23.0, 23.0], "status": "trial"}]
+    row = {"id": "V14", "what": "southern", "kind": "expectation", "unit": "d", "spread": [23.0, 60.0]}
+    row |= {"simulated_mean": 29.284, "ci95": [28.54, 30.04], "claims": claims}
+    table = expectation_table([row, row | {"simulated_mean": None, "ci95": None}])
+    assert [c.header for c in table.columns] == ["id", "what", "published", "simulated mean", "95% CI"]
+    assert [r.texts() for r in table.rows] == [
+        ["V14", "southern", "23–60 d", "29.28 d", "28.54–30.04"],
+        ["V14", "southern", "23–60 d", "no trains", "–"],
+    ]
+    assert [claim_figure(c, "d") for c in claims] == ["52–60 d", "23 d"]
 
 
 def test_library_errors_name_parameters_and_the_cli_names_its_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -101,10 +101,10 @@ def print_table(rows: list[list[str]], right: set[int]) -> None:
     print(render_text(Table(columns, [Row(r) for r in rows[1:]])))
 
 
-def wrap(text: str) -> str:
-    """A long note as an indented paragraph that fits the terminal."""
+def wrap(text: str, *, indent: int = 2) -> str:
+    """A long note as an indented paragraph that fits the terminal (its further lines two more in)."""
     width = max(min(shutil.get_terminal_size().columns, 110), 60)
-    return textwrap.fill(text, width=width, initial_indent="  ", subsequent_indent="    ")
+    return textwrap.fill(text, width=width, initial_indent=" " * indent, subsequent_indent=" " * (indent + 2))
 
 
 def reps(n: int) -> str:

@@ -276,7 +276,9 @@ def validate(args: argparse.Namespace) -> int:
         executor=args.executor,
     )
     STATUS.clear()
-    rows = result_rows(evaluate(targets, result.replications), scenario.network)
+    every = result_rows(evaluate(targets, result.replications), scenario.network)
+    rows = [r for r in every if r["kind"] != "expectation"]
+    expectations = [r for r in every if r["kind"] == "expectation"]  # shown, never judged
     failed = [r["id"] for r in rows if r["kind"] == "end_to_end" and not r["passed"]]
     if args.json:
         emit(
@@ -285,6 +287,7 @@ def validate(args: argparse.Namespace) -> int:
                 "replications": args.replications,
                 "seed": args.seed,
                 "rows": rows,
+                "expectations": expectations,
                 "skipped": skipped,
                 "failed": failed,
                 "ok": not failed,
@@ -292,7 +295,8 @@ def validate(args: argparse.Namespace) -> int:
         )
         return 1 if failed else 0
     print(f"Validation of {scenario.name}: {reps(args.replications)}, seed {args.seed}")
-    print(render_text(validate_table(rows)))
+    if rows:
+        print(render_text(validate_table(rows)))
     for r in rows:
         if r["kind"] == "node":
             print(wrap(f"{r['id']} describes {r['applies_to']}; the model's figure is for the simulated trains there."))
@@ -306,6 +310,8 @@ def validate(args: argparse.Namespace) -> int:
                 + "; ".join(f"{r['id']}: {', '.join(r['fitted_parameters'])}" for r in fitted)
             )
         )
+    if expectations:
+        _print_expectations(expectations)
     if skipped:
         print(f"  Left out (their services are not in this scenario): {', '.join(skipped)}")
     if failed:
@@ -317,6 +323,22 @@ def validate(args: argparse.Namespace) -> int:
         return 1
     print("All end-to-end rows pass.")
     return 0
+
+
+def _print_expectations(rows: Sequence[dict[str, Any]]) -> None:
+    """Expectation rows: the model's figure beside the spread of the published figures, then each
+    figure with its status, who gave it and when, and its sources. Never a verdict."""
+    from sim.tables import claim_figure, expectation_table
+
+    print("Expectations (not judged; no observed transit among their published figures):")
+    print(render_text(expectation_table(rows)))
+    for r in rows:
+        print(f"  {r['id']} published figures:")
+        for c in r["claims"]:
+            said = f"{claim_figure(c, r['unit'])} {c['status']}: {c['note']} [{', '.join(c['sources'])}]"
+            print(wrap(said, indent=4))
+        if r["note"]:
+            print(wrap(f"{r['id']}: {r['note']}"))
 
 
 def _print_days_of_failed(targets: Sequence[Target], failed: list[str], summary: RunSummary) -> None:
