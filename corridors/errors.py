@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CorridorsError", "DataError", "InputError", "Parameter", "printable", "show_value"]
+__all__ = ["CorridorsError", "DataError", "InputError", "Parameter", "WorkerLost", "printable", "show_value"]
 
 #: Characters that must never reach a terminal as they are: C0 controls, DEL, C1 controls, and
 #: the invisible bidirectional-text controls that can make text read differently from what it is.
@@ -104,6 +104,15 @@ class InputError(CorridorsError, ValueError):
     @staticmethod
     def _printable(text: str) -> str:
         return printable(text, keep_lines=True)
+
+
+class WorkerLost(CorridorsError, RuntimeError):
+    """A worker process running replications ended without finishing (killed, out of memory).
+    What the run finished is kept (``--resume`` finishes it)."""
+
+    def __init__(self, detail: str) -> None:
+        self.parts = (f"a worker process ended without finishing its replication ({detail})",)
+        super().__init__(self.render())
 
 
 def printable(text: str, *, keep_lines: bool = False) -> str:

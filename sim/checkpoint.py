@@ -138,6 +138,15 @@ def _whole(meta_path: Path, fmt: str) -> dict[str, Any] | None:
     return dict(meta)
 
 
+#: How a part of a run's key is named when a resume finds it changed.
+_SHOWN = {
+    "inputs_sha256": "input files",
+    "corridors": "corridors version",
+    "runs": "runs (scenarios, their inputs, seed or replications)",
+    "events": "event format",
+}
+
+
 class _Kept:
     """What a command keeps beside its output folder ``out``, in ``.<out name>.partial``:
     ``run.json`` (what the run is, ``key``) and the tallies of the replications it finished."""
@@ -164,7 +173,7 @@ class _Kept:
         except (OSError, ValueError) as exc:
             raise InputError(resume, f": {shown}/run.json cannot be read ({exc}); run without ", resume) from None
         if key != self.key:
-            changed = sorted(k for k in {*key, *self.key} if key.get(k) != self.key.get(k))
+            changed = sorted(_SHOWN.get(k, k) for k in {*key, *self.key} if key.get(k) != self.key.get(k))
             raise InputError(
                 resume,
                 f": the interrupted run in {shown} differs in {', '.join(changed)}; run the same "

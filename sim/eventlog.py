@@ -197,14 +197,16 @@ def record_parts(replication: int, visits: Visits, trains: Trains, start: dt.dat
         log: Any = _table(events, start, text=False)
     else:
         quote = _needs_quotes(events.trains, events.services, events.places, events.legs)
-        log = gzip.compress(_csv_bytes(_table(events, start, text=True), header=False, quote=quote), compresslevel=5)
+        log = gzip.compress(
+            _csv_bytes(_table(events, start, text=True), header=False, quote=quote), compresslevel=5, mtime=0
+        )
     return RecordParts(replication, fmt, log, trains_csv(trains, header=False))
 
 
 def events_csv_header() -> bytes:
     """The header line of events.csv.gz, as a gzip member of its own (a gzip file may hold
     several members: readers join them)."""
-    return gzip.compress((",".join(EVENT_COLUMNS) + "\n").encode(), compresslevel=5)
+    return gzip.compress((",".join(EVENT_COLUMNS) + "\n").encode(), compresslevel=5, mtime=0)
 
 
 class EventLogWriter:

@@ -12,15 +12,18 @@ import collections
 import contextlib
 import gc
 import itertools
+import logging
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
-from corridors.errors import InputError, Parameter
+from corridors.errors import InputError, Parameter, WorkerLost
 
 __all__ = ["DaskCluster", "Executor", "InProcess", "LocalProcesses", "executor_for"]
 
@@ -145,6 +148,9 @@ class LocalProcesses:
             # at most two jobs a worker in flight: finished results wait for the caller in memory,
             # so a caller slower than the workers (writing each result) must not let them pile up
             yield from _windowed(lambda job: pool.submit(_call, job), jobs, 2 * workers)
+        except BrokenProcessPool as exc:  # a worker killed (by the kernel's out-of-memory killer, a signal)
+            _stop_workers(pool)
+            raise WorkerLost("killed, or out of memory") from exc
         except BaseException:  # Ctrl-C, SIGTERM, SIGHUP, a failure, or the caller stopped early
             _stop_workers(pool)
             raise
@@ -173,9 +179,14 @@ class DaskCluster:
         self.cluster: Any = None
         try:
             if address == "local":
-                self.cluster = LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-                )
+                with _ctrl_c_ignored():  # its processes leave Ctrl-C to this one, which closes them
+                    self.cluster = LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=":0",  # a free port: clusters side by side never clash on 8787
+                        silence_logs=logging.ERROR,  # a stopped run's cancelled tasks are not worth a warning
+                    )
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout=f"{connect_timeout_s}s")
@@ -200,11 +211,32 @@ class DaskCluster:
             self.client.cancel(futures)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.client.close()
-        if self.cluster is not None:
+        quiet = logging.getLogger("distributed")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)  # a run stopped mid-way: the cluster's shutdown warnings are noise
+        try:
             with contextlib.suppress(Exception):
-                self.cluster.close()
+                self.client.close()
+            if self.cluster is not None:
+                with contextlib.suppress(Exception):
+                    self.cluster.close(timeout=5)
+        finally:
+            quiet.setLevel(level)
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """Processes started in the block ignore Ctrl-C (SIGINT ignored at their start stays ignored:
+    Python installs no handler of its own then), so that a terminal's Ctrl-C, which reaches every
+    process of the group, stops only this one, which then closes them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def executor_for(workers: int = 1, scheduler: str | None = None) -> Executor:

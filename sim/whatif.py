@@ -26,8 +26,11 @@ __all__ = [
     "reroute",
 ]
 
-#: The facility fields that only a node with vessels has.
-VESSEL_FIELDS = frozenset(NODE_FIELDS[4:])
+#: The facility fields that only a node with vessels has (named, not taken by position from
+#: ``NODE_FIELDS``, where fields that any facility may have follow them).
+VESSEL_FIELDS = frozenset(
+    {"vessels", "vessel_capacity_wagons", "vessel_capacity_teu", "max_wait_h", "sailings_per_week", "dispatch"}
+)
 
 
 def apply_overrides(network: Network, overrides: Iterable[OverrideSpec]) -> Network:

@@ -57,3 +57,40 @@ def test_workers_are_checked() -> None:
     with pytest.raises(InputError, match=r"workers \(0\) must be a whole number"):
         executor_for(0)
     assert isinstance(executor_for(1), InProcess) and isinstance(executor_for(3), LocalProcesses)
+
+
+def test_ctrl_c_on_a_local_cluster_is_one_line(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches every process of the group: the cluster's processes ignore
+    it and this one stops them, with one line on standard error and what finished kept."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corridors.cli", "simulate", "-r", "60", "--scheduler", "local", "--out", str(out)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal's job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal starts it
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not list((tmp_path / ".run.partial").glob("tally-*.npz")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    assert stderr.startswith("corridors: interrupted; nothing was half-written (") and stderr.count("\n") == 1, stderr
+    assert "replications are kept in" in stderr and not out.exists()

@@ -115,6 +115,39 @@ def test_a_signal_stops_the_workers_and_writes_nothing(tmp_path: Path, signum: i
     assert _unchanged(out) and _temp_left(tmp_path) == []
 
 
+@needs_proc
+def test_a_lost_worker_is_one_line_and_keeps_what_finished(tmp_path: Path) -> None:
+    """A worker killed outright (as the out-of-memory killer would): one line naming what
+    happened and what is kept, exit 1, no traceback, nothing half-written."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corridors.cli", "simulate", "-r", "30", "--workers", "2", "--out", str(out)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.05)
+        time.sleep(1.0)  # let some replications finish
+        os.kill(_children(proc.pid)[0], signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 1, stderr
+    assert stderr.startswith("corridors: error: a worker process ended without finishing its replication")
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert "--resume finishes the run" in stderr or "replications are kept" not in stderr
+    assert not out.exists() and _temp_left(tmp_path) == []
+
+
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_while_writing_leaves_the_old_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, signum: int, code: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import textwrap
@@ -48,8 +49,15 @@ class Status:
                 self.clear()
                 from tqdm import tqdm
 
+                sized = _terminal_columns() > 0  # a terminal that reports no size gets a bar of 80 columns
                 self.bar = tqdm(
-                    total=total, desc=printable(label), unit="rep", file=sys.stderr, leave=False, dynamic_ncols=True
+                    total=total,
+                    desc=printable(label),
+                    unit="rep",
+                    file=sys.stderr,
+                    leave=False,
+                    dynamic_ncols=sized,
+                    ncols=None if sized else 80,
                 )
             self.bar.update(done - self.bar.n)
             if done == total:
@@ -75,6 +83,21 @@ class Status:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
             self.shown = False
+
+
+def _terminal_columns() -> int:
+    """The width standard error's terminal reports (0 when it reports none, as some do)."""
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 0
+
+
+def notice(text: str) -> None:
+    """A line on standard error about what a command does with earlier work (not with --quiet)."""
+    if not STATUS.quiet:
+        STATUS.clear()
+        print(f"corridors: {text}", file=sys.stderr)
 
 
 STATUS = Status()

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from corridors.cli.output import STATUS, emit, reps, without_version, wrap, write_pair
+from corridors.cli.output import STATUS, emit, notice, reps, without_version, wrap, write_pair
 from corridors.errors import InputError
 from corridors.export import check_output_dir
 from corridors.loader import load_network
@@ -44,6 +44,7 @@ def simulate(args: argparse.Namespace) -> int:
     writer = RunWriter(
         out, scenario, events=args.events, extra_names=["map.html", "report.html"], label="--out ", partial=partial
     )
+    _announce(partial, args.replications, resumed=done is not None)
     if done is None:
         done = partial.start()
     # each replication's records are kept as it ends; only the first's stay in memory
@@ -108,13 +109,27 @@ def _key(scenario: Scenario, args: argparse.Namespace) -> dict[str, Any]:
     return key
 
 
-def _runs_kept(out: Path, key: dict[str, Any], resume: bool) -> tuple[RunsKept, list[dict[int, Tally]]]:
+def _announce(kept: Partial | RunsKept, total: int, *, resumed: bool) -> None:
+    """Say what becomes of an interrupted run's replications: finished now, or discarded."""
+    n = kept.kept() if kept.folder.is_dir() else 0
+    if resumed:
+        notice(f"resuming: {n} of {total} replications kept in {kept.folder}; running the other {total - n}")
+    elif n:
+        notice(
+            f"starting afresh: the {n} replications an interrupted run kept in {kept.folder} are discarded "
+            "(--resume finishes such a run)"
+        )
+
+
+def _runs_kept(out: Path, key: dict[str, Any], resume: bool, total: int) -> tuple[RunsKept, list[dict[int, Tally]]]:
     """The finished replications of a compare or sweep writing into ``out`` (with ``resume``: an
     interrupted one's, else none)."""
     from sim.checkpoint import RunsKept
 
     kept = RunsKept(out, key)
-    return kept, kept.resume() if resume else kept.start()
+    done = kept.resume() if resume else None
+    _announce(kept, total, resumed=done is not None)
+    return kept, done if done is not None else kept.start()
 
 
 def _print_summary(summary: RunSummary, scenario: Scenario) -> None:
@@ -166,7 +181,7 @@ def compare(args: argparse.Namespace) -> int:
     check_output_dir(out, names=["compare.json", "compare.html"], label="--out ")
     status = STATUS.progress()
     key = {"command": "compare", "runs": [_key(s, args) for s in (base, *whatifs)]}
-    kept, done = _runs_kept(out, key, args.resume)
+    kept, done = _runs_kept(out, key, args.resume, args.replications * (1 + len(whatifs)))
     with _keeping(kept, args.replications * (1 + len(whatifs))):
         report, runs = compare(
             base,
@@ -227,7 +242,7 @@ def sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
     check_output_dir(out, names=["sweep.json", "sweep.html"], label="--out ")
     key = {"command": "sweep", "param": args.param, "values": values, **_key(scenario, args)}
-    kept, done = _runs_kept(out, key, args.resume)
+    kept, done = _runs_kept(out, key, args.resume, args.replications * len(values))
     with _keeping(kept, args.replications * len(values)):
         data = sweep(
             scenario,
