@@ -26,8 +26,10 @@ __all__ = [
     "reroute",
 ]
 
+#: The facility fields of an administrative hold, which any node with a facility may have.
+HOLD_FIELDS = frozenset({"hold_probability", "hold_h"})
 #: The facility fields that only a node with vessels has.
-VESSEL_FIELDS = frozenset(NODE_FIELDS[4:])
+VESSEL_FIELDS = frozenset(NODE_FIELDS[4:]) - HOLD_FIELDS
 
 
 def apply_overrides(network: Network, overrides: Iterable[OverrideSpec]) -> Network:
@@ -64,6 +66,10 @@ def apply_overrides(network: Network, overrides: Iterable[OverrideSpec]) -> Netw
                 )
             if o.field in ("servers", "process_h") and f.process_h is None:
                 raise o.where.error("field", o.field, f"does not apply: {o.node} processes no trains")
+            if o.field == "hold_probability" and f.hold_h is None:
+                raise o.where.error(
+                    "field", o.field, f"does not apply: {o.node} has no administrative hold (hold_h) in the data"
+                )
             changes: dict[str, Any] = {o.field: _changed(o, getattr(f, o.field), new)}
             nodes[o.node] = dataclasses.replace(node, facility=dataclasses.replace(f, **changes))
             touched[o.node] = o
