@@ -214,6 +214,8 @@ def _route(spec: ServiceSpec, network: Network) -> tuple[tuple[str, ...], tuple[
                 "corridor", spec.corridor, f"is not a corridor of the network ({', '.join(network.corridors)})"
             )
         corridor = network.corridors[spec.corridor]
+        if spec.reverse:
+            return corridor.node_ids[::-1], corridor.leg_ids[::-1]
         return corridor.node_ids, corridor.leg_ids
     assert spec.origin is not None and spec.destination is not None
     for key, node in (("origin", spec.origin), ("destination", spec.destination)):
@@ -247,7 +249,7 @@ def _service(spec: ServiceSpec, network: Network, start: dt.datetime, end: dt.da
         window_h=((s_start - start).total_seconds() / 3600, (s_end - start).total_seconds() / 3600),
         promised_transit_h=hours(spec.promised_transit_d) if spec.promised_transit_d is not None else None,
         departure_spread_h=spec.departure_spread_h,
-        corridor=spec.corridor,
+        corridor=None if spec.reverse else spec.corridor,  # a corridor's figures are for its own direction
         sources=spec.sources,
         trains_per_week=spec.trains_per_week,
         weekdays=spec.weekdays,

@@ -124,6 +124,8 @@ class ServiceSpec:
     where: Where
     name: str
     corridor: str | None
+    #: run the corridor from its last place to its first (eastbound, for the China-Europe corridors)
+    reverse: bool
     origin: str | None
     destination: str | None
     trains_per_week: float
@@ -396,6 +398,13 @@ def _service(rec: Record, refs: list[SourceRef]) -> ServiceSpec:
         raise rec.error("origin", origin or destination, "give corridor, or origin and destination, not both")
     if corridor is None and (not origin or not destination):
         raise rec.error("corridor", None, "is required (or origin and destination, routed by expected time)")
+    reverse = rec.raw("reverse")
+    if reverse is not None and not isinstance(reverse, bool):
+        raise rec.error("reverse", reverse, "must be true or false")
+    if reverse and corridor is None:
+        raise rec.error(
+            "reverse", reverse, "runs a corridor backwards: give corridor (origin and destination set the way)"
+        )
     if rec.has("trains_per_week") == rec.has("headway_h"):
         rec.raw("headway_h")
         raise rec.error(
@@ -434,6 +443,7 @@ def _service(rec: Record, refs: list[SourceRef]) -> ServiceSpec:
         where=Where(rec.file, rec.label, rec.prefix),
         name=name,
         corridor=corridor,
+        reverse=bool(reverse),
         origin=origin,
         destination=destination,
         trains_per_week=trains_per_week,

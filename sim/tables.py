@@ -126,7 +126,7 @@ def compare_table(whatif: dict[str, Any]) -> Table:
                     _signed(d["transit_d_p95"]),
                     on_time,
                     _signed(d["trains_per_week"], 1),
-                    Cell(f"{stuck:.1f}", "bad" if stuck else ""),
+                    Cell(f"{stuck:g}", "bad" if stuck else ""),
                     _signed(d["cost_usd_per_teu"], 0),
                     _signed(d["co2_kg_per_teu"], 0),
                 ]

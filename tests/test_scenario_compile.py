@@ -67,6 +67,7 @@ def test_reroutes_say_why_as_an_enum() -> None:
             "northern-xian-duisburg",
             "northern-chongqing-duisburg",
             "northern-chengdu-hamburg",
+            "northern-duisburg-xian-east",
         )
     }
     closed = {s.name: s for s in sim.load_scenario("red-sea-closure").services}
@@ -108,3 +109,32 @@ def test_a_cycle_of_bases_is_refused_while_parsing(tmp_path: Path) -> None:
     (tmp_path / "b.toml").write_text('[scenario]\nname = "b"\nbase = "a.toml"\n')
     with pytest.raises(DataError, match=r"makes a cycle: a\.toml -> b\.toml -> a\.toml"):
         parse_scenario(tmp_path / "a.toml")
+
+
+def test_an_eastbound_service_runs_its_corridor_backwards() -> None:
+    scenario = sim.load_scenario("baseline")
+    east = next(s for s in scenario.services if s.name == "northern-duisburg-xian-east")
+    corridor = scenario.network.corridors["northern-xian-duisburg"]
+    assert east.node_ids == corridor.node_ids[::-1] and east.leg_ids == corridor.leg_ids[::-1]
+    assert east.corridor is None  # a corridor's figures are for its own direction
+
+
+@pytest.mark.parametrize(
+    ("service", "says"),
+    [
+        ('corridor = "northern"\nreverse = "yes"', 'reverse = "yes": must be true or false'),
+        ('origin = "CN_XIAN"\ndestination = "PL_LODZ"\nreverse = true', "reverse = true: runs a corridor backwards"),
+    ],
+)
+def test_reverse_is_checked(tmp_path: Path, service: str, says: str) -> None:
+    path = tmp_path / "east.toml"
+    path.write_text(
+        '[scenario]\nname = "east"\nstart_date = 2025-01-01\nend_date = 2025-02-01\n'
+        f'[[services]]\nname = "x"\n{service}\n'
+        'trains_per_week = { value = 1, source = ["ESTIMATE"] }\n'
+        'wagons = { value = 51, source = ["ESTIMATE"] }\nteu = { value = 102, source = ["ESTIMATE"] }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as info:
+        sim.load_scenario(path)
+    assert says in str(info.value) and "service x" in str(info.value)
