@@ -151,6 +151,12 @@ class _Ferry:
     def wake(self, _: None, now: float) -> None:
         self.dispatch(now)
 
+    def other_freight(self, side: str, units: float, now: float) -> None:
+        """Other freight's units queue at ``side`` (as ``FerryLine.cross(..., background=True)``)."""
+        self.queues[side].append([now, units, [units, 0.0, 0, -INF, None]])
+        if side == self.home:
+            self.dispatch(now)
+
     def sail(self, side: str, now: float) -> None:
         """A vessel ready to load at ``side``: once the storms there are over."""
         opens = self.storms[side].open_at(now)
@@ -173,7 +179,7 @@ class _Ferry:
                 queue.popleft()
             else:
                 queue[0][1] = units - take
-        self.sailings.append((side, now, sum(u for u, _ in load)))
+        self.sailings.append((side, now, sum(u for u, crossing in load if crossing[4] is not None)))
         if not self.buffer:
             self.buffer.extend(reversed(draw(self.transit, self.rng, 1024)))
         heapq.heappush(self.heap, (now + self.buffer.pop(), next(self.seq), (self.land, (side, load))))
@@ -182,6 +188,8 @@ class _Ferry:
         side, load = what
         for units, crossing in load:
             crossing[1] += units
+            if crossing[4] is None:  # other freight: nobody walks on
+                continue
             if crossing[1] >= crossing[0] - 1e-9:
                 _landed(crossing, now)
                 _walk(crossing[4], now, self.heap, self.seq, self.finished)
@@ -190,6 +198,40 @@ class _Ferry:
         else:
             self.idle += 1
             self.dispatch(now)
+
+
+def _background(scenario: Scenario, node: Any, seed: int, rep: int, shared: dict[str, Any]) -> None:
+    """Other freight at ``node`` (as ``_Model._background``): blocks at random, into its ferry
+    line's queue or onto its servers, each arrival scheduling the next."""
+    f = node.facility
+    block = f.background_block or 1.0
+    gap_h = 24.0 * block / f.background_per_day
+    rng, gaps = stream(seed, rep, "background", node.id), []
+    heap, seq, _ = shared["loop"]
+    ends = [
+        leg for leg in scenario.network.legs.values() if leg.mode == "ferry" and node.id in (leg.from_id, leg.to_id)
+    ]
+    ferry = next((x for x in (_ferry(scenario, leg, seed, rep, shared) for leg in ends) if x is not None), None)
+    station = shared["stations"].get(node.id)
+    if ferry is None and (station is None or f.process_h is None):
+        return
+    service, times = stream(seed, rep, "background", node.id, "service"), []
+
+    def gap() -> float:
+        if not gaps:
+            gaps.extend(reversed(rng.exponential(gap_h, 1024).tolist()))
+        return float(gaps.pop())
+
+    def arrive(_: None, now: float) -> None:
+        if ferry is not None:
+            ferry.other_freight(node.id, block, now)
+        else:
+            if not times:
+                times.extend(reversed(draw(f.process_h, service, 1024)))
+            _admit(station, now, times.pop())
+        heapq.heappush(heap, (now + gap(), next(seq), (arrive, None)))
+
+    heapq.heappush(heap, (0.0 + gap(), next(seq), (arrive, None)))
 
 
 def _landed(crossing: list[Any], landed: float) -> None:
@@ -395,6 +437,9 @@ def reference(scenario: Scenario, seed: int, replication: int) -> tuple[Visits, 
         last = hi - 1e-6 if hi > lo else INF
         times = sorted((min(t + offsets[k], max(t, last)), k) for k, t in enumerate(service.departures_h))
         heapq.heappush(heap, (0.0 + times[0][0], next(seq), (route, times, 0)))
+    for node in net.nodes.values():
+        if node.facility is not None and node.facility.background_per_day:
+            _background(scenario, node, seed, replication, shared)
     horizon = scenario.horizon_h
     running: list[_Train] = []
     while heap:
@@ -417,7 +462,8 @@ def reference(scenario: Scenario, seed: int, replication: int) -> tuple[Visits, 
             heapq.heappush(heap, (now + (times[j][0] - now), next(seq), (route, times, j)))
     done = set(map(id, finished))
     still = sorted((tr for tr in running if id(tr) not in done), key=lambda tr: tr.tid)
-    sailings = [(f.leg_id, *s) for f in shared["ferries"].values() if f is not None for s in f.sailings]
+    ferries = sorted((f.leg_id, f) for f in shared["ferries"].values() if f is not None)
+    sailings = [(leg_id, *s) for leg_id, f in ferries for s in f.sailings]
     return (*_columns(scenario, replication, finished, still), sailings)
 
 

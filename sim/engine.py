@@ -56,7 +56,7 @@ class Replication:
     seed: int
     visits: Visits
     trains: Trains
-    sailings: list[tuple[str, str, float, float]]  # (leg, from side, departure_h, units)
+    sailings: list[tuple[str, str, float, float]]  # (leg, from side, departure_h, units), by leg
     horizon_h: float
     #: Other freight handled at each node with background traffic (``Facility.background_per_day``):
     #: units carried away by its vessels, or trains its servers took.
@@ -374,7 +374,9 @@ class _Model:
         self._run_until(horizon)
         still = [self._open_trains[tid] for tid in sorted(self._open_trains)]
         visits, trains = _Columns(self.scenario, self.rep, horizon).of(self.finished, still)
-        sailings = [(leg, side, dep, units) for leg, line in self.ferries.items() for side, dep, units in line.sailings]
+        sailings = [  # by leg, whenever its ferry line was first used
+            (leg, side, dep, units) for leg, line in sorted(self.ferries.items()) for side, dep, units in line.sailings
+        ]
         background: dict[str, float] = {k: float(v) for k, v in self.background_trains.items()}
         for line in self.ferries.values():
             for side, _dep, units in line.background:
