@@ -8,13 +8,13 @@ draws (``sim.streams``): the same departures (spread, window), FIFO stations wit
 and trains/day caps computed on arrival, legs as delays, timetabled liner sailings (booked in
 time order, split over sailings with room, each sailing's durations drawn once), ferries whose
 vessels leave when full or after a maximum wait and wait out storms (the same storm draws),
-splitting trains over vessels. Its clock is the engine's (an event due at ``t`` is pushed for
-``now + (t - now)``, as a SimPy ``Timeout``), so equal times order alike. It builds the same
-columns (``sim.records.Visits``: per train per node the legs in and out, arrive, start, end,
-leave, hours waited and why; ``sim.records.Trains``), arrived trains in the order they arrived,
-then those still in the system cut at the horizon, and the ferries' sailings. It has no
-closures, capacity cuts, line capacities, yards or detours (the baseline has none; it refuses a
-scenario with any of them).
+splitting trains over vessels, and administrative holds after service (the same draws). Its
+clock is the engine's (an event due at ``t`` is pushed for ``now + (t - now)``, as a SimPy
+``Timeout``), so equal times order alike. It builds the same columns (``sim.records.Visits``:
+per train per node the legs in and out, arrive, start, end, leave, hours waited and why;
+``sim.records.Trains``), arrived trains in the order they arrived, then those still in the
+system cut at the horizon, and the ferries' sailings. It has no closures, capacity cuts, line
+capacities, yards or detours (the baseline has none; it refuses a scenario with any of them).
 
 The benchmark asserts that the reference's records equal the engine's (all of them), then prints
 the engine's time per replication, trains/s and visit rows/s, the ratio engine/reference (the
@@ -48,6 +48,7 @@ from sim.streams import draw, stream
 INF = float("inf")
 NAN = math.nan
 QUEUE, SAILING, VESSEL = int(WaitReason.QUEUE), int(WaitReason.SAILING), int(WaitReason.VESSEL)
+HOLD = int(WaitReason.HOLD)
 
 
 class _Train:
@@ -82,10 +83,15 @@ class _RefRoute:
             for leg in service.leg_ids
         }
         node_draws = {}
-        for node_id in service.node_ids[1:-1]:
+        self.holds: dict[int, list[float]] = {}  # node index -> each train's administrative hold (hours)
+        for i, node_id in enumerate(service.node_ids[1:-1], start=1):
             f = net.nodes[node_id].facility
             if f is not None and f.process_h is not None:
                 node_draws[node_id] = draw(f.process_h, stream(seed, rep, "service", service.name, "node", node_id), n)
+            if f is not None and f.hold_h is not None and f.hold_probability:
+                held = stream(seed, rep, "service", service.name, "hold", node_id).random(n) < f.hold_probability
+                hours = draw(f.hold_h, stream(seed, rep, "service", service.name, "hold", node_id, "h"), n)
+                self.holds[i] = [h if b else 0.0 for h, b in zip(hours, held.tolist(), strict=True)]
         # moves[i]: ("line", draws, None), ("ferry", _Ferry, None) or ("liner", liner, None);
         # stations[i]: (station, draws) or None
         self.moves: list[tuple[str, Any, Any]] = []
@@ -252,18 +258,31 @@ def _landed(crossing: list[Any], landed: float) -> None:
 
 
 def _storms(scenario: Scenario, seed: int, rep: int, node: str) -> Windows:
-    """Storm windows at a node (as the engine draws them: ``sim.streams``, month by month)."""
-    weather = next((w for w in scenario.weather if w.node == node), None)
+    """Storm windows at a node (as the engine draws them: ``sim.streams``, month by month, every
+    [[weather]] table of the node on its own stream; a ``closed_share`` at its steady rate, the
+    run of listed months opening with the storms under way)."""
     windows: list[tuple[float, float]] = []
-    if weather is not None:
-        rng = stream(seed, rep, "weather", node)
+    for nth, weather in enumerate(w for w in scenario.weather if w.node == node):
+        rng = stream(seed, rep, "weather", node, *((str(nth),) if nth else ()))
+        share, stoppage = weather.closed_share, weather.stoppage_h
+        per_h = -math.log1p(-share) / stoppage.mean_h if share is not None else 0.0
         month = dt.datetime(scenario.start.year, scenario.start.month, 1)
+        before = False
         while scenario.hours(month) < scenario.horizon_h:
-            if month.month in weather.months:
-                days = calendar.monthrange(month.year, month.month)[1]
-                for _ in range(int(rng.poisson(weather.stoppages_per_month))):
-                    begin = scenario.hours(month) + float(rng.uniform(0, 24 * days))
-                    windows.append((begin, begin + draw(weather.stoppage_h, rng, 1)[0]))
+            days = calendar.monthrange(month.year, month.month)[1]
+            t0, listed = scenario.hours(month), month.month in weather.months
+            if listed and share is not None and not before:
+                for _ in range(int(rng.poisson(per_h * stoppage.max_h))):
+                    begin = t0 - float(rng.uniform(0, stoppage.max_h))
+                    end = begin + draw(stoppage, rng, 1)[0]
+                    if end > t0:
+                        windows.append((t0, end))
+            if listed:
+                mean = per_h * 24 * days if share is not None else weather.stoppages_per_month or 0.0
+                for _ in range(int(rng.poisson(mean))):
+                    begin = t0 + float(rng.uniform(0, 24 * days))
+                    windows.append((begin, begin + draw(stoppage, rng, 1)[0]))
+            before = listed
             month = dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
     return Windows(windows)
 
@@ -376,6 +395,12 @@ def _walk(tr: _Train, now: float, heap: list[Any], seq: Iterator[int], finished:
                     tr.waits.append((i, start - tr.t, QUEUE, start))
                 tr.processing += end - start
                 tr.t = end
+            hold = route.holds.get(i)
+            if hold is not None and hold[tr.k] > 0:  # an administrative hold, after the service
+                until = tr.t + hold[tr.k]
+                tr.waiting += until - tr.t
+                tr.waits.append((i, until - tr.t, HOLD, until))
+                tr.t = until
             tr.leaving = True
         kind, what, _ = route.moves[i]
         if kind == "liner":

@@ -392,6 +392,11 @@ class _Loader:
         )
         keep("background_per_day", rec.sourced("background_per_day", required=False, hi=BOUNDS["background_per_day"]))
         keep("background_block", rec.sourced("background_block", required=False, hi=BOUNDS["background_block"]))
+        keep(
+            "hold_probability",
+            rec.sourced("hold_probability", required=False, positive=False, lo=0, hi=BOUNDS["hold_probability"]),
+        )
+        keep("hold_h", rec.duration("hold_h", "hold_d", required=False))
         keep("observed_dwell_h", rec.duration("observed_dwell_h", "observed_dwell_d", required=False))
         dispatch = rec.choice("dispatch", DISPATCH_RULES, required=False)
         note = rec.text("note", required=False)
@@ -422,6 +427,12 @@ class _Loader:
                 values["background_per_day"],
                 "background traffic needs something to use: vessels (dispatch) or servers with a process_h",
             )
+        if ("hold_probability" in values) != ("hold_h" in values):
+            duration = "hold_d" if rec.has("hold_d") else "hold_h"
+            given, missing = (
+                ("hold_probability", "hold_h") if "hold_probability" in values else (duration, "hold_probability")
+            )
+            raise rec.error(missing, None, f"is required with {given}: an administrative hold needs both")
         if "yard_capacity_trains" in values and dispatch is not None:
             raise rec.error(
                 "yard_capacity_trains",

@@ -47,6 +47,9 @@ class Facility:
     its vessels beside the trains' and fill them; at servers, trains a day that take a server
     for a processing time. It comes in blocks of ``background_block`` units (1 by default; one
     train at servers) at random (a Poisson process).
+    ``hold_probability`` and ``hold_h`` are an administrative hold (permits, inspections): each
+    train is held there with that probability, after its service, for a time drawn from
+    ``hold_h``; both are given or neither.
     """
 
     servers: int = 1
@@ -62,6 +65,8 @@ class Facility:
     yard_capacity_trains: int | None = None
     background_per_day: float | None = None
     background_block: float | None = None
+    hold_probability: float | None = None
+    hold_h: Distribution | None = None
     observed_dwell_h: Distribution | None = None
     sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
     notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)

@@ -383,6 +383,8 @@ FIELD_BOUNDS: Mapping[str, tuple[float, float]] = {
     "yard_capacity_trains": (1, 1000),
     "background_per_day": (0.001, 100_000),
     "background_block": (1, 100_000),
+    "hold_probability": (0, 1),
+    "hold_h": (0.001, 8784),
     "transit_h": (0.001, 8784),
     "capacity_trains_per_day": (0.01, 1000),
     "cost_usd_per_feu": (0, 1_000_000),

@@ -108,6 +108,9 @@ def node_popup(network: Network, node: Node) -> str:
             items.append(("max wait", _hours(f.max_wait_h), "max_wait_h"))
         if f.sailings_per_week:
             items.append(("sailings/week", f"{f.sailings_per_week:g}", "sailings_per_week"))
+        if f.hold_h is not None and f.hold_probability is not None:
+            items.append(("administrative hold", f"{100 * f.hold_probability:.0f}% of trains", "hold_probability"))
+            items.append(("held for", _triple(f.hold_h), "hold_h"))
         if f.observed_dwell_h:
             items.append(("observed stay, all traffic", _triple(f.observed_dwell_h), "observed_dwell_h"))
         table = "".join(
@@ -174,7 +177,7 @@ def _legend_html(results: bool = False, closed: bool = False) -> str:
         lines.append(f'<span class="dot" style="background:{colour};width:{size}px;height:{size}px"></span>{label}')
     if results:
         lines.append("<b>Results: mean stay at a node</b>")
-        lines.append("<small>(queue + waiting for a vessel, sailing or opening)</small>")
+        lines.append("<small>(queue + waiting for a vessel, sailing or opening, or a hold)</small>")
         for (hours, colour), size in zip(WAIT_COLOURS, (10, 14, 18, 22, 26), strict=True):
             lines.append(f'<span class="dot" style="background:{colour};width:{size}px;height:{size}px"></span>{hours}')
         lines.append(

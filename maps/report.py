@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from corridors import Network
+from corridors import Distribution, Network
 from corridors.units import HOURS_PER_DAY, days, hours, per_week
 from maps.escape import esc
 from maps.network_map import build_network_map
@@ -188,7 +188,7 @@ def _bottlenecks(summary: RunSummary, top: int = 12) -> str:
     nodes = sorted(summary.nodes.items(), key=lambda kv: -kv[1].stay_h_mean)[:top]
     rows = [
         "<tr><th>node</th><th>country</th><th>mean stay h</th><th>queue mean h</th><th>queue P95 h</th>"
-        "<th>vessel/opening mean h</th><th>utilisation</th><th>largest queue</th></tr>"
+        "<th>after service mean h</th><th>utilisation</th><th>largest queue</th></tr>"
     ]
     for node_id, n in nodes:
         wait, hold = n.wait_h, n.hold_h
@@ -198,7 +198,20 @@ def _bottlenecks(summary: RunSummary, top: int = 12) -> str:
             f"<td>{_fmt(wait.mean if wait else None, 1)}</td><td>{_fmt(wait.p95 if wait else None, 1)}</td>"
             f"<td>{_fmt(hold.mean if hold else None, 1)}</td><td>{util}</td><td>{n.largest_queue}</td></tr>"
         )
-    return "<table>" + "".join(rows) + "</table>"
+    return (
+        "<table>"
+        + "".join(rows)
+        + "</table><p class='note'>After service: waiting for a vessel, a sailing, an opening or a yard "
+        "track, or held (permits, inspections).</p>"
+    )
+
+
+def _span_d(d: Distribution) -> str:
+    """A duration's range in days, with its most likely value: ``3–28 d (most likely 14 d)``."""
+    low, mode, high = (f"{days(h):.3g}" for h in (d.min_h, d.mode_h, d.max_h))
+    if low == high:
+        return f"{low} d"
+    return f"{low}–{high} d (most likely {mode} d)"
 
 
 def _assumptions(result: RunResult) -> str:
@@ -227,9 +240,23 @@ def _assumptions(result: RunResult) -> str:
         for c in sc.capacity_cuts
     ]
     changes += [
-        f"storms at {esc(w.node)} in months {', '.join(map(str, w.months))}: {w.stoppages_per_month:g} a month"
+        f"storms at {esc(w.node)} in months {', '.join(map(str, w.months))}: "
+        + (
+            f"closed {100 * w.closed_share:.0f}% of the time"
+            if w.closed_share is not None
+            else f"{w.stoppages_per_month or 0:g} a month"
+        )
+        + f", {_span_d(w.stoppage_h)} each"
         for w in sc.weather
     ]
+    for node_id in dict.fromkeys(n for s in sc.services for n in s.node_ids[1:-1]):
+        f = net.nodes[node_id].facility
+        if f is not None and f.hold_h is not None and f.hold_probability:
+            backing = dict.fromkeys((*f.sources.get("hold_probability", ()), *f.sources.get("hold_h", ())))
+            changes.append(
+                f"administrative hold at {esc(node_id)}: {100 * f.hold_probability:.0f}% of trains, held "
+                f"{_span_d(f.hold_h)} ({esc(', '.join(backing))})"
+            )
     changes += [f"override: {esc(o)}" for o in sc.overrides]
     if sc.banned_countries or sc.banned_nodes:
         changes.append("no traffic through " + esc(", ".join((*sc.banned_countries, *sc.banned_nodes))))
@@ -299,7 +326,7 @@ def run_report(result: RunResult, map_html: str | None = None) -> str:
         ),
         "<p class='note'>The first chart splits each service's days by country (legs shared among the "
         "countries they touch, days at sea apart); the second shows the days spent at nodes (queue, service, "
-        "waiting for a vessel or an opening), the largest named.</p>",
+        "waiting for a vessel or an opening, administrative holds), the largest named.</p>",
         "<h2>Bottlenecks</h2>",
         _bottlenecks(summary),
         "<h2>Route map</h2>",

@@ -190,7 +190,9 @@ def add_results(
         if wait and wait.mean is not None and wait.p95 is not None:
             lines.append(f"queue before service: mean {wait.mean:.1f} h, P95 {wait.p95:.1f} h")
         if hold and hold.mean is not None and hold.p95 is not None:
-            lines.append(f"waiting for a vessel, sailing or opening: mean {hold.mean:.1f} h, P95 {hold.p95:.1f} h")
+            lines.append(
+                f"after service (a vessel, sailing, opening or hold): mean {hold.mean:.1f} h, P95 {hold.p95:.1f} h"
+            )
         if row.utilisation is not None:
             lines.append(f"utilisation {100 * row.utilisation:.0f}%")
         queue = row.largest_queue

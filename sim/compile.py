@@ -298,7 +298,11 @@ def _weather(spec: WeatherSpec, network: Network) -> Weather:
         raise spec.problem
     assert spec.stoppage_h is not None
     return Weather(
-        node=spec.node, months=spec.months, stoppages_per_month=spec.stoppages_per_month, stoppage_h=spec.stoppage_h
+        node=spec.node,
+        months=spec.months,
+        stoppages_per_month=spec.stoppages_per_month,
+        stoppage_h=spec.stoppage_h,
+        closed_share=spec.closed_share,
     )
 
 

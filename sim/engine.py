@@ -19,12 +19,12 @@ import numpy.typing as npt
 import simpy
 from simpy.events import NORMAL, URGENT
 
-from corridors import Leg, Node
+from corridors import Distribution, Leg, Node
 from sim.eventlog import event_columns, event_rows
 from sim.facilities import Cut, FerryLine, Sailings, Station, Windows, Yard
-from sim.places import CLOCK_SLACK_H, ClosedLeg, Ferry, Held, Line, Liner, Place, Served, Train, YardEntry
+from sim.places import CLOCK_SLACK_H, AdminHold, ClosedLeg, Ferry, Held, Line, Liner, Place, Served, Train, YardEntry
 from sim.records import Event, Trains, Visits
-from sim.scenario import Scenario, Service
+from sim.scenario import Scenario, Service, Weather
 from sim.streams import draw, stream
 
 __all__ = ["Replication", "run_replication"]
@@ -92,7 +92,11 @@ class _Model:
             target.setdefault(c.node or c.leg or "", []).append((c.start_h, c.end_h))
         self.node_closed = {k: Windows(v) for k, v in node_closures.items()}
         self.leg_closed = {k: Windows(v) for k, v in leg_closures.items()}
-        self.storms = {w.node: self._storms(w) for w in scenario.weather}
+        storms: dict[str, list[tuple[float, float]]] = {}
+        for j, w in enumerate(scenario.weather):  # a node's tables add up, each on a stream of its own
+            nth = sum(v.node == w.node for v in scenario.weather[:j])
+            storms.setdefault(w.node, []).extend(self._storms(w, nth))
+        self.storms = {node: Windows(windows) for node, windows in storms.items()}
         cuts: dict[str, list[Cut]] = {}
         for cut in scenario.capacity_cuts:
             cuts.setdefault(cut.node, []).append(Cut(cut.start_h, cut.end_h, cut.factor))
@@ -117,19 +121,41 @@ class _Model:
 
     # -- components built on first use ---------------------------------------------------------
 
-    def _storms(self, weather: Any) -> Windows:
-        rng = stream(self.seed, self.rep, "weather", weather.node)
-        windows = []
+    def _storms(self, weather: Weather, nth: int) -> list[tuple[float, float]]:
+        """The stoppages of one [[weather]] table (the ``nth`` of its node), month by month.
+
+        With ``stoppages_per_month``, that many a listed month on average. With ``closed_share``,
+        stoppages begin at a steady rate in the listed months, -ln(1 - share) / the mean stoppage
+        an hour, so that with overlaps merged the node is closed that share of the time whatever
+        the stoppages' length; a run of listed months starts with the storms already under way
+        then (those begun up to a longest stoppage before), and a stoppage may run on past it.
+        """
+        rng = stream(self.seed, self.rep, "weather", weather.node, *((str(nth),) if nth else ()))
+        windows: list[tuple[float, float]] = []
         start = self.scenario.start
         month = dt.datetime(start.year, start.month, 1)
+        share, stoppage_h = weather.closed_share, weather.stoppage_h
+        per_h = -math.log1p(-share) / stoppage_h.mean_h if share is not None else 0.0
+        before = False  # whether the month before was a listed one
         while self.scenario.hours(month) < self.scenario.horizon_h:
             days = calendar.monthrange(month.year, month.month)[1]
-            if month.month in weather.months:
-                for _ in range(int(rng.poisson(weather.stoppages_per_month))):
-                    begin = self.scenario.hours(month) + float(rng.uniform(0, 24 * days))
-                    windows.append((begin, begin + draw(weather.stoppage_h, rng, 1)[0]))
+            begin_h = self.scenario.hours(month)
+            listed = month.month in weather.months
+            if listed and share is not None and not before:
+                lead_h = stoppage_h.max_h
+                for _ in range(int(rng.poisson(per_h * lead_h))):
+                    begin = begin_h - float(rng.uniform(0, lead_h))
+                    end = begin + draw(stoppage_h, rng, 1)[0]
+                    if end > begin_h:
+                        windows.append((begin_h, end))
+            if listed:
+                mean = per_h * 24 * days if share is not None else weather.stoppages_per_month or 0.0
+                for _ in range(int(rng.poisson(mean))):
+                    begin = begin_h + float(rng.uniform(0, 24 * days))
+                    windows.append((begin, begin + draw(stoppage_h, rng, 1)[0]))
+            before = listed
             month = dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
-        return Windows(windows)
+        return windows
 
     def stoppages(self, node_id: str) -> Windows:
         windows = self.storms.get(node_id, Windows()).as_list() + self.node_closed.get(node_id, Windows()).as_list()
@@ -274,13 +300,23 @@ class _Model:
             if f is not None and f.process_h is not None and "node:" + node_id not in draws:
                 rng = stream(self.seed, self.rep, "service", service.name, "node", node_id)
                 draws["node:" + node_id] = draw(f.process_h, rng, n)
+            if f is not None and f.hold_h is not None and f.hold_probability and "hold:" + node_id not in draws:
+                draws["hold:" + node_id] = self._holds(service.name, node_id, f.hold_probability, f.hold_h, n)
+
+    def _holds(self, name: str, node_id: str, probability: float, hold_h: Distribution, n: int) -> list[float]:
+        """Each of a service's ``n`` trains' administrative hold at a node, in hours (0: not held):
+        whether it is held and for how long drawn from two streams of their own, so that a
+        what-if changing the one keeps the other's draws (and every other draw)."""
+        held = stream(self.seed, self.rep, "service", name, "hold", node_id).random(n) < probability
+        hours = draw(hold_h, stream(self.seed, self.rep, "service", name, "hold", node_id, "h"), n)
+        return [h if b else 0.0 for h, b in zip(hours, held.tolist(), strict=True)]
 
     def _plan(self, service: Service, draws: dict[str, list[float]]) -> _Route:
         """The places of each leg of the route and of the node after it."""
         nodes, legs = service.node_ids, service.leg_ids
         departures: list[tuple[Place, ...]] = []
         aheads: list[int] = []
-        arrivals: list[Place | None] = [None] * len(nodes)
+        arrivals: list[tuple[Place, ...]] = [()] * len(nodes)
         for i, leg_id in enumerate(legs):
             leg = self.net.legs[leg_id]
             chain = self._voyage(i, nodes, legs)
@@ -307,14 +343,15 @@ class _Model:
             station = self.stations.get(nxt)
             held = self.node_closed.get(nxt) or self.storms.get(nxt)
             if station is not None:
-                arrivals[i + 1] = Served(station, draws.get("node:" + nxt))
+                arrivals[i + 1] = (Served(station, draws.get("node:" + nxt)),)
             elif held:
-                arrivals[i + 1] = Held(held)
+                arrivals[i + 1] = (Held(held),)
+            if "hold:" + nxt in draws:  # an administrative hold, after the service
+                arrivals[i + 1] += (AdminHold(draws["hold:" + nxt]),)
         last = len(nodes) - 1
         steps = []
         for i, places in enumerate(departures):
-            arrival = arrivals[aheads[i]] if aheads[i] < last else None
-            visited = (*places, arrival) if arrival is not None else places
+            visited = (*places, *arrivals[aheads[i]]) if aheads[i] < last else places
             steps.append(tuple((p, p.shared, p.waits, p.pass_) for p in visited))  # read once, not per train
         return _Route(tuple(steps))
 

@@ -87,12 +87,15 @@ class CapacityCut:
 
 @dataclass(frozen=True)
 class Weather:
-    """Storms that stop departures from a ferry terminal or port in some months of the year."""
+    """Storms that stop departures from a ferry terminal or port in some months of the year:
+    ``stoppages_per_month`` on average, or (``closed_share``, then ``stoppages_per_month`` is
+    None) as many as keep the node closed that share of the time; each lasts ``stoppage_h``."""
 
     node: str
     months: tuple[int, ...]
-    stoppages_per_month: float
+    stoppages_per_month: float | None
     stoppage_h: Distribution
+    closed_share: float | None = None
 
 
 @dataclass(frozen=True)

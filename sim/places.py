@@ -32,9 +32,11 @@ _YARD = int(WaitReason.YARD)
 _VESSEL = int(WaitReason.VESSEL)
 _SAILING = int(WaitReason.SAILING)
 _CLOSURE = int(WaitReason.CLOSURE)
+_HOLD = int(WaitReason.HOLD)
 
 __all__ = [
     "CLOCK_SLACK_H",
+    "AdminHold",
     "ClosedLeg",
     "Ferry",
     "Held",
@@ -346,3 +348,17 @@ class Held(_Place):
 
     def pass_(self, train: Train) -> None:
         train.wait_until(self.held.open_at(train.t), _CLOSURE)
+
+
+class AdminHold(_Place):
+    """An administrative hold (permits, inspections): a train drawn to be held waits where it is,
+    after its service, for its drawn hours (``hours[k]`` for the service's train ``k``; 0: not
+    held). Nothing is shared: a hold keeps no other train waiting."""
+
+    def __init__(self, hours: Sequence[float]) -> None:
+        self.hours = hours
+
+    def pass_(self, train: Train) -> None:
+        hours = self.hours[train.k]
+        if hours > 0:
+            train.wait_until(train.t + hours, _HOLD)

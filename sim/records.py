@@ -36,7 +36,7 @@ class WaitReason(enum.IntEnum):
     VESSEL = 4  # for a ferry to load and sail
     SAILING = 5  # for a liner's timetabled sailing with room
     CLOSURE = 6  # for a closure or a storm to end
-    HOLD = 7  # an administrative hold
+    HOLD = 7  # an administrative hold (permits, inspections): a facility's hold_probability and hold_h
 
     @property
     def label(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,6 +60,10 @@ SERVICE_BOUNDS: Mapping[str, tuple[float, float]] = {
 TEU_PER_WAGON = (0.5, 4.0)
 #: The longest a storm stoppage may last, in hours (a year).
 MAX_STOPPAGE_H = 24 * 366
+#: The largest share of a month's time weather may keep a node closed (a share of 1 would need
+#: endless stoppages), and the most stoppages a month that share may take.
+MAX_CLOSED_SHARE = 0.95
+MAX_STOPPAGES_PER_MONTH = 1000
 #: Years a scenario's dates may fall in: wide enough for any history or plan, and far enough from
 #: the calendar's end (9999) that the window, the drain time and the reports' dates stay on it.
 YEARS = (1900, 2200)
@@ -80,6 +85,8 @@ NODE_FIELDS = (
     "dispatch",
     "background_per_day",
     "background_block",
+    "hold_probability",
+    "hold_h",
 )
 #: Leg fields an override may set (value) or scale (factor).
 LEG_FIELDS = ("transit_h", "capacity_trains_per_day", "cost_usd_per_feu")
@@ -185,17 +192,19 @@ class CapacityCutSpec:
 
 @dataclass(frozen=True)
 class WeatherSpec:
-    """A [[weather]] table: storms that stop sailings from a port or ferry terminal in some months."""
+    """A [[weather]] table: storms that stop sailings from a port or ferry terminal in some months,
+    ``stoppages_per_month`` of them or (None then) as many as close it ``closed_share`` of the time."""
 
     where: Where
     node: str
     months: tuple[int, ...]
-    stoppages_per_month: float
+    stoppages_per_month: float | None
     #: None only with ``problem``
     stoppage_h: Distribution | None
     #: the first problem in the fields after ``node``: the compiler raises it once the node has
     #: passed its check (a port or ferry terminal), so that problems come in the order of the fields
     problem: DataError | None = None
+    closed_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -502,6 +511,7 @@ def parse_override(rec: Record, refs: list[SourceRef]) -> OverrideSpec:
     has_value, has_factor = rec.has("value"), rec.has("factor")
     if has_value == has_factor:
         raise rec.error("factor" if has_factor else "value", None, "give value or factor, not both and not neither")
+    positive = field != "hold_probability"  # a probability of 0: no train held there
     value: float | str | None = None
     factor: float | None = None
     if field == "dispatch":
@@ -510,7 +520,7 @@ def parse_override(rec: Record, refs: list[SourceRef]) -> OverrideSpec:
             raise rec.error("factor", rec.raw("factor"), "dispatch takes a value")
     elif has_value:
         integer = field in INTEGER_FIELDS or (service is not None and field == "wagons")
-        number = rec.number("value", positive=True, integer=integer, lo=bounds[0], hi=bounds[1])
+        number = rec.number("value", positive=positive, integer=integer, lo=bounds[0], hi=bounds[1])
         assert number is not None
         value = int(number) if field in INTEGER_FIELDS else number
     else:
@@ -590,21 +600,40 @@ def _storms(rec: Record, node: str, refs: list[SourceRef]) -> WeatherSpec:
         or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in months_raw)
     ):
         raise rec.error("months", months_raw, "must list months as numbers 1-12")
-    per_month = _ref(rec, "stoppages_per_month", rec.sourced("stoppages_per_month", lo=0, hi=30), refs)
+    if rec.has("stoppages_per_month") == rec.has("closed_share"):
+        for key in ("closed_share", "stoppage_h", "stoppage_d"):  # read: not offered as a typo of the field
+            rec.raw(key)
+        raise rec.error(
+            "stoppages_per_month",
+            rec.raw("stoppages_per_month"),
+            "give stoppages_per_month or closed_share, not both and not neither",
+        )
+    per_month = _ref(rec, "stoppages_per_month", rec.sourced("stoppages_per_month", required=False, lo=0, hi=30), refs)
+    share = _ref(rec, "closed_share", rec.sourced("closed_share", required=False, hi=MAX_CLOSED_SHARE), refs)
     key = "stoppage_h" if rec.has("stoppage_h") else "stoppage_d"
     stoppage = _ref(rec, key, rec.duration("stoppage_h", "stoppage_d"), refs)
-    assert per_month is not None and stoppage is not None
+    assert stoppage is not None
     if stoppage.value.max_h > MAX_STOPPAGE_H:
         shown_max = stoppage.value.max_h if key == "stoppage_h" else days(stoppage.value.max_h)
         raise rec.error(f"{key}.max", shown_max, f"a stoppage lasts at most {MAX_STOPPAGE_H:,} hours (a year)")
+    if share is not None:
+        count = -math.log1p(-float(share.value)) * 24 * 31 / stoppage.value.mean_h
+        if count > MAX_STOPPAGES_PER_MONTH:
+            raise rec.error(
+                "closed_share.value",
+                share.value,
+                f"in stoppages of {stoppage.value.mean_h:g} h on average takes about {count:,.0f} stoppages a "
+                f"month; at most {MAX_STOPPAGES_PER_MONTH:,}: give longer stoppages ({key})",
+            )
     rec.text("note", required=False)
     rec.finish()
     return WeatherSpec(
         where=Where(rec.file, rec.label, rec.prefix),
         node=node,
         months=tuple(months_raw),
-        stoppages_per_month=float(per_month.value),
+        stoppages_per_month=float(per_month.value) if per_month is not None else None,
         stoppage_h=stoppage.value,
+        closed_share=float(share.value) if share is not None else None,
     )
 
 

@@ -394,7 +394,7 @@ class _Reader:
                 raise self.fail(record, "nodes", node_id, "is not a node of the network")
             self.text(record, "nodes", node_id)
             self.table(record, "nodes", row)
-            for part in ("wait_h", "hold_h"):  # queue before service; held for a vessel, sailing or opening
+            for part in ("wait_h", "hold_h"):  # queue before service; after it (a vessel, sailing, opening, hold)
                 hours = row.get(part)
                 if hours is None:
                     continue

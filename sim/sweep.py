@@ -21,7 +21,7 @@ from sim.whatif import apply_overrides, apply_service_overrides
 
 __all__ = ["base_value", "moved_services", "parse_param", "sweep", "variant"]
 
-_DURATIONS = {"process_h", "transit_h"}
+_DURATIONS = {"process_h", "transit_h", "hold_h"}
 PARAM, VALUES = Parameter("param"), Parameter("values")
 
 
@@ -104,9 +104,16 @@ def sweep(
     kind, ident, field = parse_param(param)
     if not values:
         raise InputError(VALUES, ": give at least one value")
+    zero = field == "hold_probability"  # a probability may be 0: nobody held
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise InputError(VALUES, f": {value!r} is not a finite number above 0")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
+            or (value == 0 and not zero)
+        ):
+            raise InputError(VALUES, f": {value!r} is not a finite number " + ("0 or more" if zero else "above 0"))
     # every value checked and sized before anything runs; the variants are built again one at a time
     sizes = [run_size(variant(scenario, kind, ident, field, value)) for value in values]
     in_flight = executor.workers if executor is not None else workers

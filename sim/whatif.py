@@ -26,6 +26,8 @@ __all__ = [
     "reroute",
 ]
 
+#: The facility fields of an administrative hold, which any node with a facility may have.
+HOLD_FIELDS = frozenset({"hold_probability", "hold_h"})
 #: The facility fields that only a node with vessels has (named, not taken by position from
 #: ``NODE_FIELDS``, where fields that any facility may have follow them).
 VESSEL_FIELDS = frozenset(
@@ -67,6 +69,10 @@ def apply_overrides(network: Network, overrides: Iterable[OverrideSpec]) -> Netw
                 )
             if o.field in ("servers", "process_h") and f.process_h is None:
                 raise o.where.error("field", o.field, f"does not apply: {o.node} processes no trains")
+            if o.field == "hold_probability" and f.hold_h is None:
+                raise o.where.error(
+                    "field", o.field, f"does not apply: {o.node} has no administrative hold (hold_h) in the data"
+                )
             changes: dict[str, Any] = {o.field: _changed(o, getattr(f, o.field), new)}
             nodes[o.node] = dataclasses.replace(node, facility=dataclasses.replace(f, **changes))
             touched[o.node] = o

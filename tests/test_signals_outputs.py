@@ -136,7 +136,7 @@ def test_a_lost_worker_is_one_line_and_keeps_what_finished(tmp_path: Path) -> No
             time.sleep(0.05)
         time.sleep(1.0)  # let some replications finish
         os.kill(_children(proc.pid)[0], signal.SIGKILL)
-        stdout, stderr = proc.communicate(timeout=30)
+        _, stderr = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

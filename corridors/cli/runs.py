@@ -145,8 +145,8 @@ def _print_summary(summary: RunSummary, scenario: Scenario) -> None:
     nodes = sorted(summary.nodes.items(), key=lambda item: -item[1].stay_h_mean)
     if nodes:
         print(
-            "Longest stays at nodes, beyond service (queue + waiting for a vessel, sailing or opening): "
-            + "; ".join(f"{n} {v.stay_h_mean:.1f} h" for n, v in nodes[:5])
+            "Longest stays at nodes, beyond service (queue + waiting for a vessel, sailing or opening, or an "
+            "administrative hold): " + "; ".join(f"{n} {v.stay_h_mean:.1f} h" for n, v in nodes[:5])
         )
     stuck = {
         n: s.in_system_at_horizon_per_replication
@@ -164,7 +164,7 @@ def _print_summary(summary: RunSummary, scenario: Scenario) -> None:
         print(warning)
     print(
         "On time: arrived within the service's promised transit (promised_transit_d in the scenario); "
-        "waiting d: queues, vessels, sailings and closures."
+        "waiting d: queues, vessels, sailings, closures and administrative holds."
     )
 
 
@@ -230,13 +230,15 @@ def sweep(args: argparse.Namespace) -> int:
     from sim.sweep import parse_param, sweep
     from sim.tables import sweep_table
 
-    parse_param(args.param)
+    _, _, field = parse_param(args.param)
     try:
         values = [float(v) for v in args.values.split(",")]
     except ValueError:
         raise InputError(f"--values {args.values!r}: give numbers separated by commas, e.g. 5,10,20") from None
-    if not values or any(not math.isfinite(v) or v <= 0 for v in values):
-        raise InputError(f"--values {args.values!r}: give one or more finite numbers above 0")
+    zero = field == "hold_probability"  # a probability may be 0: nobody held
+    if not values or any(not math.isfinite(v) or v < 0 or (v == 0 and not zero) for v in values):
+        shown = "0 or more" if zero else "above 0"
+        raise InputError(f"--values {args.values!r}: give one or more finite numbers {shown}")
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
