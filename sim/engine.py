@@ -19,15 +19,29 @@ import numpy.typing as npt
 import simpy
 from simpy.events import NORMAL, URGENT
 
-from corridors import Leg, Node
+from corridors import Leg, Network, Node
 from sim.eventlog import event_columns, event_rows
-from sim.facilities import Cut, FerryLine, Sailings, Station, Windows, Yard
-from sim.places import CLOCK_SLACK_H, ClosedLeg, Ferry, Held, Line, Liner, Place, Served, Train, YardEntry
-from sim.records import Event, Trains, Visits
+from sim.facilities import Cut, FerryLine, Sailings, Station, Wagons, Windows, Yard
+from sim.model import WAGON_MODES
+from sim.places import (
+    CLOCK_SLACK_H,
+    ClosedLeg,
+    Ferry,
+    Held,
+    Line,
+    Liner,
+    Place,
+    Served,
+    Train,
+    WagonReturn,
+    WagonTake,
+    YardEntry,
+)
+from sim.records import EmptyRun, Event, PoolLevel, RollingStock, Trains, Visits, WaitReason
 from sim.scenario import Scenario, Service
 from sim.streams import draw, stream
 
-__all__ = ["Replication", "run_replication"]
+__all__ = ["Replication", "run_replication", "sections"]
 
 VESSEL_DISPATCH = ("when_full", "max_wait")
 
@@ -61,6 +75,8 @@ class Replication:
     #: Other freight handled at each node with background traffic (``Facility.background_per_day``):
     #: units carried away by its vessels, or trains its servers took.
     background: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: The wagon pools: empty runs, hours waited for wagons, lowest stocks (``Scenario.wagon_pools``).
+    rolling_stock: RollingStock = dataclasses.field(default_factory=RollingStock)
 
     @functools.cached_property
     def events(self) -> list[Event]:
@@ -114,6 +130,11 @@ class _Model:
         self.gates: dict[str, Station] = {}
         self._open_trains: dict[str, tuple[Train, Service]] = {}
         self.sailings: dict[tuple[str, str], Sailings] = {}
+        self.pools = {
+            (p.node, p.gauge_mm): Wagons(self.env, p.node, p.gauge_mm, p.wagons) for p in scenario.wagon_pools
+        }
+        self.empty_runs: list[EmptyRun] = []
+        self.pooled: set[str] = set()  # services whose trains take wagons from a pool
 
     # -- components built on first use ---------------------------------------------------------
 
@@ -278,6 +299,7 @@ class _Model:
     def _plan(self, service: Service, draws: dict[str, list[float]]) -> _Route:
         """The places of each leg of the route and of the node after it."""
         nodes, legs = service.node_ids, service.leg_ids
+        takes, gives = self._wagon_places(service)
         departures: list[tuple[Place, ...]] = []
         aheads: list[int] = []
         arrivals: list[Place | None] = [None] * len(nodes)
@@ -315,8 +337,38 @@ class _Model:
         for i, places in enumerate(departures):
             arrival = arrivals[aheads[i]] if aheads[i] < last else None
             visited = (*places, arrival) if arrival is not None else places
+            if takes or gives:  # wagons: taken before a section's first service, given back after its last
+                visited = _wagon_steps(i, aheads[i], places, arrival, takes, gives)
             steps.append(tuple((p, p.shared, p.waits, p.pass_) for p in visited))  # read once, not per train
         return _Route(tuple(steps))
+
+    def _wagon_places(self, service: Service) -> tuple[dict[int, Place], dict[int, Place]]:
+        """Where a train of ``service`` takes wagons from a pool (by node index: the first node of a
+        section with a pool of its gauge) and where it gives them back (the section's last node)."""
+        takes: dict[int, Place] = {}
+        gives: dict[int, Place] = {}
+        for first, last, gauge in sections(self.net, service.leg_ids) if self.pools else ():
+            pool = self.pools.get((service.node_ids[first], gauge))
+            if pool is None:
+                continue
+            km = math.fsum(self.net.legs[leg_id].distance_km for leg_id in service.leg_ids[first:last])
+            here = self.pools.get((service.node_ids[last], gauge))
+            takes[first] = WagonTake(pool, first)
+            gives[last] = WagonReturn(first, here, service.name, km, self.empty_runs)
+            self.pooled.add(service.name)
+        return takes, gives
+
+    def _rolling_stock(self, trains: list[tuple[Train, Service]]) -> RollingStock:
+        """What the wagon pools did: the empty runs, the hours each service waited for wagons (up
+        to the horizon), and each pool's lowest stock."""
+        horizon, why = self.scenario.horizon_h, int(WaitReason.WAGONS)
+        waited = dict.fromkeys(sorted(self.pooled), 0.0)
+        for train, service in trains:
+            for _, hours, reason, until in train.waits:
+                if reason == why and hours - max(0.0, until - horizon) > 0:
+                    waited[service.name] += hours - max(0.0, until - horizon)
+        pools = tuple(PoolLevel(p.node_id, p.gauge_mm, p.start_wagons, p.lowest) for p in self.pools.values())
+        return RollingStock(tuple(self.empty_runs), waited, pools)
 
     def _voyage(self, i: int, nodes: tuple[str, ...], legs: tuple[str, ...]) -> tuple[Leg, ...]:
         """The water legs (sea or ferry) from leg ``i`` to the next node with a facility; () if not water."""
@@ -342,7 +394,10 @@ class _Model:
         for line in self.ferries.values():
             for side, _dep, units in line.background:
                 background[side] = background.get(side, 0.0) + units
-        return Replication(self.rep, self.seed, visits, trains, sailings, horizon, dict(sorted(background.items())))
+        rolling = self._rolling_stock(self.finished + still)
+        return Replication(
+            self.rep, self.seed, visits, trains, sailings, horizon, dict(sorted(background.items())), rolling
+        )
 
     def _run_until(self, horizon: float) -> None:
         """``env.run(until=horizon)`` with ``Environment.step`` inlined: the same events in the same
@@ -361,6 +416,41 @@ class _Model:
             if not event._ok and not hasattr(event, "_defused"):
                 raise event._value  # a failed event nobody waited on, as Environment.step raises it
         env._now = horizon
+
+
+def _wagon_steps(
+    i: int,
+    ahead: int,
+    places: tuple[Place, ...],
+    arrival: Place | None,
+    takes: dict[int, Place],
+    gives: dict[int, Place],
+) -> tuple[Place, ...]:
+    """Step ``i``'s places with the wagon pools' (``_Model._wagon_places``): at the origin the
+    take comes first; at the node ``ahead`` the take comes before its service, the give-back after."""
+    origin = (takes[0],) if i == 0 and 0 in takes else ()
+    at = (takes[ahead],) if ahead in takes else ()
+    served = (arrival,) if arrival is not None else ()
+    back = (gives[ahead],) if ahead in gives else ()
+    return (*origin, *places, *at, *served, *back)
+
+
+def sections(net: Network, leg_ids: tuple[str, ...]) -> list[tuple[int, int, int]]:
+    """The sections of a route: (first node index, last node index, gauge) of each maximal run of
+    legs that carry wagons (rail, and rail ferries, which carry them across) of one gauge. A
+    section starts at the origin or a gauge change and ends at the next gauge change, a sea port
+    (the containers leave the wagons) or the destination."""
+    out: list[tuple[int, int, int]] = []
+    first, gauge = -1, 0
+    for i, leg_id in enumerate((*leg_ids, None)):
+        leg = net.legs[leg_id] if leg_id is not None else None
+        g = leg.gauge_mm if leg is not None and leg.mode in WAGON_MODES and leg.gauge_mm else 0
+        if first >= 0 and g != gauge:
+            out.append((first, i, gauge))
+            first = -1
+        if first < 0 and g:
+            first, gauge = i, g
+    return out
 
 
 class _Departures:

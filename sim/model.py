@@ -12,18 +12,22 @@ from corridors import Distribution, Network
 from corridors.units import HOURS_PER_WEEK, per_week
 
 __all__ = [
+    "WAGON_MODES",
     "WEEKDAYS",
     "CapacityCut",
     "Closure",
     "RerouteReason",
     "Scenario",
     "Service",
+    "WagonPool",
     "Weather",
     "service_rate",
     "timetable",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Leg modes that carry wagons (a rail ferry carries them across); a sea or road leg ends a section.
+WAGON_MODES = ("rail", "ferry")
 
 
 class RerouteReason(enum.Enum):
@@ -96,6 +100,21 @@ class Weather:
 
 
 @dataclass(frozen=True)
+class WagonPool:
+    """Platform wagons of one gauge based at ``node``: a train whose section of that gauge starts
+    there takes its wagons from them, and waits while they are short (``sim.places.WagonTake``)."""
+
+    node: str
+    gauge_mm: int
+    wagons: int
+
+    @property
+    def key(self) -> str:
+        """The pool's name in records and summaries: ``KZ_DOSTYK/1520``."""
+        return f"{self.node}/{self.gauge_mm}"
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A network, the services on it, and what disturbs them, in hours from ``start``.
 
@@ -113,6 +132,8 @@ class Scenario:
     closures: tuple[Closure, ...] = ()
     capacity_cuts: tuple[CapacityCut, ...] = ()
     weather: tuple[Weather, ...] = ()
+    #: platform-wagon pools (none: trains never wait for wagons)
+    wagon_pools: tuple[WagonPool, ...] = ()
     path: Path | None = None
     base: str | None = None
     banned_countries: tuple[str, ...] = ()
