@@ -68,7 +68,7 @@ def tally_from_arrays(arrays: Any) -> Tally:
         },
         where={n: WhereTally(int(k), tuple(map(float, m)), tuple(map(float, s))) for n, k, m, s in meta["where"]},
         wagons={n: WagonTally(int(r), float(km), float(w)) for n, r, km, w in meta.get("wagons", [])},
-        pools=tuple(PoolLevel(str(n), int(g), int(a), int(b)) for n, g, a, b in meta.get("pools", [])),
+        pools=tuple(PoolLevel(str(n), int(g), int(a), int(b), int(w)) for n, g, a, b, w in meta.get("pools", [])),
     )
 
 

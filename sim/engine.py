@@ -367,7 +367,7 @@ class _Model:
             for _, hours, reason, until in train.waits:
                 if reason == why and hours - max(0.0, until - horizon) > 0:
                     waited[service.name] += hours - max(0.0, until - horizon)
-        pools = tuple(PoolLevel(p.node_id, p.gauge_mm, p.start_wagons, p.lowest) for p in self.pools.values())
+        pools = tuple(PoolLevel(p.node_id, p.gauge_mm, p.start_wagons, p.lowest, p.waited) for p in self.pools.values())
         return RollingStock(tuple(self.empty_runs), waited, pools)
 
     def _voyage(self, i: int, nodes: tuple[str, ...], legs: tuple[str, ...]) -> tuple[Leg, ...]:

@@ -37,6 +37,7 @@ __all__ = [
     "ci95_of_mean",
     "describe",
     "overload_note",
+    "rolling_stock_note",
     "summarize",
     "transit_d_per_replication",
     "visit_times",
@@ -300,15 +301,20 @@ def _rolling_stock(scenario: Scenario, tallies: Sequence[Tally]) -> RollingStock
         return WagonFlow(round(km, 0), round(runs, 2), round(wait_h / trains, 2) if trains else 0.0)
 
     lows: dict[str, list[int]] = defaultdict(list)
+    waited: dict[str, int] = defaultdict(int)
     first: dict[str, PoolSummary] = {}
     for t in tallies:
         for p in t.pools:
             key = f"{p.node}/{p.gauge_mm}"
             lows[key].append(p.lowest_wagons)
-            first.setdefault(key, PoolSummary(p.node, p.gauge_mm, p.start_wagons, 0, 0.0))
+            waited[key] += p.trains_waited
+            first.setdefault(key, PoolSummary(p.node, p.gauge_mm, p.start_wagons, 0, 0.0, 0.0))
     pools = {
         key: dataclasses.replace(
-            pool, lowest_wagons=min(lows[key]), lowest_wagons_mean=round(statistics.fmean(lows[key]), 2)
+            pool,
+            lowest_wagons=min(lows[key]),
+            lowest_wagons_mean=round(statistics.fmean(lows[key]), 2),
+            trains_waited_per_replication=round(waited[key] / n_reps, 2),
         )
         for key, pool in sorted(first.items())
     }
@@ -404,3 +410,30 @@ def overload_note(summary: RunSummary, *, share: float = 0.05) -> str | None:
         + (f"; the longest queues: {where}" if where else "")
         + "."
     )
+
+
+def rolling_stock_note(summary: RunSummary, base: RunSummary | None = None) -> str | None:
+    """The wagon pools in a line: empty wagon-km a week (and the base's), the services that
+    waited longest for wagons, and the pools that ran dry. None without pools."""
+    rolling = summary.rolling_stock
+    if not rolling.pools:
+        return None
+
+    def km(s: RunSummary) -> float:
+        return math.fsum(f.empty_wagon_km_per_week for f in s.rolling_stock.services.values())
+
+    parts = [f"empty wagon-km a week {km(summary):,.0f}" + (f" (base {km(base):,.0f})" if base else "")]
+    waits = sorted(
+        ((n, f.wagon_wait_h_per_train) for n, f in rolling.services.items() if f.wagon_wait_h_per_train > 0),
+        key=lambda kv: -kv[1],
+    )
+    if waits:
+        parts.append("waited for wagons: " + ", ".join(f"{n} {h:,.0f} h a train" for n, h in waits[:4]))
+    short = [
+        f"{k} ({p.trains_waited_per_replication:,.0f} trains, lowest {p.lowest_wagons:,} of {p.start_wagons:,})"
+        for k, p in rolling.pools.items()
+        if p.trains_waited_per_replication
+    ]
+    if short:
+        parts.append("pools that ran short: " + ", ".join(short))
+    return "Rolling stock: " + "; ".join(parts) + "."

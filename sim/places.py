@@ -239,7 +239,9 @@ class WagonTake(_Place):
         self.index = index  # the section's first node, as an index of the route
 
     def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
-        yield self.pool.take(train.wagons)
+        taken = self.pool.take(train.wagons)
+        self.pool.waited += not taken.triggered  # short now (counted if still waiting at the horizon)
+        yield taken
         self.pool.taken()
         train.wait_until(train.env.now, _WAGONS)
         train.stock.append((self.index, self.pool, train.moving_h))

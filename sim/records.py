@@ -75,12 +75,14 @@ class EmptyRun(NamedTuple):
 
 
 class PoolLevel(NamedTuple):
-    """A wagon pool in one replication: its stock at the start and the lowest it fell to."""
+    """A wagon pool in one replication: its stock at the start, the lowest it fell to, and how
+    many trains waited for its wagons."""
 
     node: str
     gauge_mm: int
     start_wagons: int
     lowest_wagons: int
+    trains_waited: int
 
 
 @dataclass(frozen=True)

@@ -199,13 +199,15 @@ class WagonFlow:
 @dataclass(frozen=True)
 class PoolSummary:
     """A wagon pool: its node and gauge, its stock at the start, the lowest it fell to in any
-    replication, and the mean over replications of each one's lowest."""
+    replication, the mean over replications of each one's lowest, and the trains that waited
+    for its wagons (per replication)."""
 
     node: str
     gauge_mm: int
     start_wagons: int
     lowest_wagons: int
     lowest_wagons_mean: float
+    trains_waited_per_replication: float
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -214,6 +216,7 @@ class PoolSummary:
             "start_wagons": self.start_wagons,
             "lowest_wagons": self.lowest_wagons,
             "lowest_wagons_mean": self.lowest_wagons_mean,
+            "trains_waited_per_replication": self.trains_waited_per_replication,
         }
 
 
@@ -481,6 +484,7 @@ class _Reader:
             start,
             lowest,
             mean,
+            self.number(record, "trains_waited_per_replication", get("trains_waited_per_replication")),
         )
 
     def corridor(self, record: str, row: Any) -> Stats:

@@ -92,7 +92,7 @@ def test_the_second_train_waits_until_the_first_trains_wagons_are_back(tmp_path:
     second_at_b = (v.train == 1) & (v.place == v.places.index("B"))
     assert v.wait_h[second_at_b].tolist() == [46.0]
     assert v.waited_for[second_at_b].tolist() == [int(WaitReason.WAGONS)]
-    assert rep.rolling_stock.pools == (PoolLevel("B", 1520, 40, 0),)
+    assert rep.rolling_stock.pools == (PoolLevel("B", 1520, 40, 0, 3),)  # trains 2, 3 and 4 waited
 
 
 def test_a_pool_with_room_for_two_trains_holds_nobody(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_wagons_given_back_where_a_pool_is_short_stay_there(tmp_path: Path) -> N
     rep = run_replication(sim.load_scenario(path), seed=1, replication=0)
     assert rep.rolling_stock.empty_runs == ()
     assert rep.rolling_stock.wagon_wait_h == {"abc": 0.0, "cba": 0.0}
-    assert rep.rolling_stock.pools == (PoolLevel("B", 1520, 40, 0), PoolLevel("C", 1520, 40, 0))
+    assert rep.rolling_stock.pools == (PoolLevel("B", 1520, 40, 0, 0), PoolLevel("C", 1520, 40, 0, 0))
 
 
 def test_the_same_seed_gives_the_same_wagons(tmp_path: Path) -> None:
@@ -154,6 +154,7 @@ def test_the_summary_counts_empty_wagon_km_waits_and_the_lowest_stock(tmp_path: 
     assert rolling.corridors["abc"] == flow
     pool = rolling.pools["B/1520"]
     assert (pool.start_wagons, pool.lowest_wagons, pool.lowest_wagons_mean) == (40, 0, 0.0)
+    assert pool.trains_waited_per_replication == 3.0  # of the day's four trains, all but the first
     data = result.summary.to_json()
     assert RunSummary.from_json(data, source="summary.json") == result.summary
     del data["rolling_stock"]  # a summary written before wagon pools
@@ -220,4 +221,13 @@ def test_the_baseline_is_not_short_of_wagons(loaded_scenario: Any) -> None:
     }
     rep = run_replication(scenario, seed=1, replication=0)
     assert sum(rep.rolling_stock.wagon_wait_h.values()) == 0
-    assert all(p.lowest_wagons > 0 for p in rep.rolling_stock.pools)
+    assert all(p.lowest_wagons > 0 and not p.trains_waited for p in rep.rolling_stock.pools)
+
+
+def test_the_report_has_a_rolling_stock_section(tmp_path: Path) -> None:
+    from maps.report import run_report
+
+    scenario = sim.load_scenario(_scenario(tmp_path, [_pool("B", 40)]))
+    page = run_report(sim.simulate(scenario, replications=1, seed=1), map_html="")
+    section = page.split("<h2>Rolling stock</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "<td>abc</td>" in section and "B/1520 0 of 40" in section and "class='bad'>3.0<" in section
