@@ -37,7 +37,7 @@ from sim.places import (
     WagonTake,
     YardEntry,
 )
-from sim.records import EmptyRun, Event, PoolLevel, RollingStock, Trains, Visits, WaitReason
+from sim.records import EmptyRun, Event, PoolLevel, RollingStock, Trains, Visits, WagonWait, WaitReason
 from sim.scenario import Scenario, Service
 from sim.streams import draw, stream
 
@@ -362,13 +362,21 @@ class _Model:
         """What the wagon pools did: the empty runs, the hours each service waited for wagons (up
         to the horizon), and each pool's lowest stock."""
         horizon, why = self.scenario.horizon_h, int(WaitReason.WAGONS)
-        waited = dict.fromkeys(sorted(self.pooled), 0.0)
+        waits = []
         for train, service in trains:
-            for _, hours, reason, until in train.waits:
-                if reason == why and hours - max(0.0, until - horizon) > 0:
-                    waited[service.name] += hours - max(0.0, until - horizon)
+            for i, hours, reason, until in train.waits:
+                if reason == why:
+                    waits.append(WagonWait(service.name, train.tid, service.node_ids[i], until - hours, until))
+        for pool in self.pools.values():  # still waiting for wagons at the horizon
+            for tid, (i, since) in pool.pending.items():
+                service = self._open_trains[tid][1]
+                waits.append(WagonWait(service.name, tid, service.node_ids[i], since, math.inf))
+        waited = dict.fromkeys(sorted(self.pooled), 0.0)
+        for w in waits:
+            if w.from_h < horizon:
+                waited[w.service] += min(w.until_h, horizon) - w.from_h
         pools = tuple(PoolLevel(p.node_id, p.gauge_mm, p.start_wagons, p.lowest, p.waited) for p in self.pools.values())
-        return RollingStock(tuple(self.empty_runs), waited, pools)
+        return RollingStock(tuple(self.empty_runs), waited, pools, tuple(waits))
 
     def _voyage(self, i: int, nodes: tuple[str, ...], legs: tuple[str, ...]) -> tuple[Leg, ...]:
         """The water legs (sea or ferry) from leg ``i`` to the next node with a facility; () if not water."""

@@ -368,6 +368,7 @@ class Wagons:
         self.inbound = 0  # wagons on their way back empty
         self.lent = 0  # wagons this pool left in other pools, less those theirs left in it
         self.waited = 0  # trains that waited for wagons here
+        self.pending: dict[str, tuple[int, float]] = {}  # train id -> (node index, since) while it waits
         self._stock = simpy.Container(env, capacity=float("inf"), init=wagons)
 
     @property

@@ -239,10 +239,15 @@ class WagonTake(_Place):
         self.index = index  # the section's first node, as an index of the route
 
     def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
-        taken = self.pool.take(train.wagons)
-        self.pool.waited += not taken.triggered  # short now (counted if still waiting at the horizon)
-        yield taken
-        self.pool.taken()
+        pool, taken = self.pool, self.pool.take(train.wagons)
+        if not taken.triggered:  # short now
+            pool.waited += 1
+            pool.pending[train.tid] = (train.i, train.t)
+            yield taken
+            del pool.pending[train.tid]
+        else:
+            yield taken
+        pool.taken()
         train.wait_until(train.env.now, _WAGONS)
         train.stock.append((self.index, self.pool, train.moving_h))
 

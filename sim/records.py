@@ -20,7 +20,18 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EmptyRun", "Event", "PoolLevel", "RollingStock", "TrainRecord", "Trains", "Visits", "WaitReason", "stack"]
+__all__ = [
+    "EmptyRun",
+    "Event",
+    "PoolLevel",
+    "RollingStock",
+    "TrainRecord",
+    "Trains",
+    "Visits",
+    "WagonWait",
+    "WaitReason",
+    "stack",
+]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int32]
@@ -74,6 +85,18 @@ class EmptyRun(NamedTuple):
     at_h: float
 
 
+class WagonWait(NamedTuple):
+    """A train that found a pool short: it waited at ``place`` from ``from_h`` (after the places
+    before the pool's, such as a closure) until ``until_h``, when it took its wagons (past the
+    horizon if it had not by then); only then did it join the queue for the servers there."""
+
+    service: str
+    train: str
+    place: str
+    from_h: float
+    until_h: float
+
+
 class PoolLevel(NamedTuple):
     """A wagon pool in one replication: its stock at the start, the lowest it fell to, and how
     many trains waited for its wagons."""
@@ -88,12 +111,13 @@ class PoolLevel(NamedTuple):
 @dataclass(frozen=True)
 class RollingStock:
     """What one replication's wagon pools did: the empty runs, the hours each service's trains
-    waited for wagons (up to the horizon; services whose route takes wagons from a pool), and
-    each pool's lowest stock."""
+    waited for wagons (up to the horizon; services whose route takes wagons from a pool), each
+    pool's lowest stock, and every wait for wagons."""
 
     empty_runs: tuple[EmptyRun, ...] = ()
     wagon_wait_h: Mapping[str, float] = dataclasses.field(default_factory=dict)
     pools: tuple[PoolLevel, ...] = ()
+    waits: tuple[WagonWait, ...] = ()
 
 
 class TrainRecord(NamedTuple):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import sim
 from corridors import DataError
 from sim.checkpoint import tally_arrays, tally_from_arrays
 from sim.engine import run_replication, sections
-from sim.records import EmptyRun, PoolLevel, WaitReason
+from sim.records import EmptyRun, PoolLevel, WagonWait, WaitReason
 from sim.summary import RunSummary
 from sim.tally import tally
 from tests.conftest import tiny_records
@@ -88,6 +89,12 @@ def test_the_second_train_waits_until_the_first_trains_wagons_are_back(tmp_path:
         EmptyRun("abc", "C", "B", 1520, 40, km, 24.0, 40.0),
         EmptyRun("abc", "C", "B", 1520, 40, km, 24.0, 92.0),
     )
+    assert rep.rolling_stock.waits == (
+        WagonWait("abc", "abc-0002", "B", 18.0, 64.0),
+        WagonWait("abc", "abc-0003", "B", 24.0, 116.0),
+        WagonWait("abc", "abc-0004", "B", 30.0, math.inf),  # still waiting at the horizon (144 h)
+    )
+    assert rep.rolling_stock.wagon_wait_h == {"abc": 46.0 + 92.0 + 114.0}
     v = rep.visits
     second_at_b = (v.train == 1) & (v.place == v.places.index("B"))
     assert v.wait_h[second_at_b].tolist() == [46.0]
