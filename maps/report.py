@@ -18,9 +18,10 @@ from maps.offline import render_offline
 from maps.results import WINDOW_D, Results
 from maps.svg import ecdf, lines, stacked_bars, time_distance
 from maps.tables import table_html
-from sim.engine import Replication, sections
+from sim.engine import Replication
 from sim.eventlog import EVENTS, event_columns
 from sim.kpis import overload_note, transit_d_per_replication
+from sim.model import sections
 from sim.runner import RunResult
 from sim.scenario import Scenario
 from sim.summary import RunSummary

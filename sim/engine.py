@@ -19,10 +19,10 @@ import numpy.typing as npt
 import simpy
 from simpy.events import NORMAL, URGENT
 
-from corridors import Leg, Network, Node
+from corridors import Leg, Node
 from sim.eventlog import event_columns, event_rows
 from sim.facilities import Cut, FerryLine, Sailings, Station, Wagons, Windows, Yard
-from sim.model import WAGON_MODES
+from sim.model import sections
 from sim.places import (
     CLOCK_SLACK_H,
     ClosedLeg,
@@ -41,7 +41,7 @@ from sim.records import EmptyRun, Event, PoolLevel, RollingStock, Trains, Visits
 from sim.scenario import Scenario, Service
 from sim.streams import draw, stream
 
-__all__ = ["Replication", "run_replication", "sections"]
+__all__ = ["Replication", "run_replication"]
 
 VESSEL_DISPATCH = ("when_full", "max_wait")
 
@@ -441,24 +441,6 @@ def _wagon_steps(
     served = (arrival,) if arrival is not None else ()
     back = (gives[ahead],) if ahead in gives else ()
     return (*origin, *places, *at, *served, *back)
-
-
-def sections(net: Network, leg_ids: tuple[str, ...]) -> list[tuple[int, int, int]]:
-    """The sections of a route: (first node index, last node index, gauge) of each maximal run of
-    legs that carry wagons (rail, and rail ferries, which carry them across) of one gauge. A
-    section starts at the origin or a gauge change and ends at the next gauge change, a sea port
-    (the containers leave the wagons) or the destination."""
-    out: list[tuple[int, int, int]] = []
-    first, gauge = -1, 0
-    for i, leg_id in enumerate((*leg_ids, None)):
-        leg = net.legs[leg_id] if leg_id is not None else None
-        g = leg.gauge_mm if leg is not None and leg.mode in WAGON_MODES and leg.gauge_mm else 0
-        if first >= 0 and g != gauge:
-            out.append((first, i, gauge))
-            first = -1
-        if first < 0 and g:
-            first, gauge = i, g
-    return out
 
 
 class _Departures:

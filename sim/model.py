@@ -21,6 +21,7 @@ __all__ = [
     "Service",
     "WagonPool",
     "Weather",
+    "sections",
     "service_rate",
     "timetable",
 ]
@@ -185,3 +186,21 @@ def timetable(
                     out.append(t)
         day += dt.timedelta(days=1)
     return tuple(out)
+
+
+def sections(net: Network, leg_ids: tuple[str, ...]) -> list[tuple[int, int, int]]:
+    """The sections of a route: (first node index, last node index, gauge) of each maximal run of
+    legs that carry wagons (rail, and rail ferries, which carry them across) of one gauge. A
+    section starts at the origin or a gauge change and ends at the next gauge change, a sea port
+    (the containers leave the wagons) or the destination."""
+    out: list[tuple[int, int, int]] = []
+    first, gauge = -1, 0
+    for i, leg_id in enumerate((*leg_ids, None)):
+        leg = net.legs[leg_id] if leg_id is not None else None
+        g = leg.gauge_mm if leg is not None and leg.mode in WAGON_MODES and leg.gauge_mm else 0
+        if first >= 0 and g != gauge:
+            out.append((first, i, gauge))
+            first = -1
+        if first < 0 and g:
+            first, gauge = i, g
+    return out

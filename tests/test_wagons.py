@@ -20,7 +20,8 @@ import tomli_w
 import sim
 from corridors import DataError
 from sim.checkpoint import tally_arrays, tally_from_arrays
-from sim.engine import run_replication, sections
+from sim.engine import run_replication
+from sim.model import sections
 from sim.records import EmptyRun, PoolLevel, WagonWait, WaitReason
 from sim.summary import RunSummary
 from sim.tally import tally
