@@ -398,10 +398,14 @@ class Wagons:
     def give(self, wagons: int) -> None:
         self._stock.put(wagons)
 
-    def back_at(self, t: float, wagons: int) -> Generator[simpy.Event, Any, None]:
-        """A process: ``wagons`` rejoin the pool at ``t`` (an empty run's arrival)."""
+    def back_at(self, t: float, wagons: int) -> None:
+        """``wagons`` rejoin the pool at ``t`` (an empty run's arrival): a timeout that puts them
+        back when it fires, as a process waiting until then would (without the process: measured,
+        the pooled baseline's replication about 10% faster)."""
         self.inbound += wagons
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
+        arrival = self.env.timeout(max(0.0, t - self.env.now))
+        arrival.callbacks.append(lambda _: self._back(wagons))
+
+    def _back(self, wagons: int) -> None:
         self.inbound -= wagons
         self._stock.put(wagons)
