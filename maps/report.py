@@ -21,6 +21,7 @@ from maps.tables import table_html
 from sim.engine import Replication
 from sim.eventlog import EVENTS, event_columns
 from sim.kpis import overload_note, transit_d_per_replication
+from sim.model import sections
 from sim.runner import RunResult
 from sim.scenario import Scenario
 from sim.summary import RunSummary
@@ -214,6 +215,49 @@ def _span_d(d: Distribution) -> str:
     return f"{low}–{high} d (most likely {mode} d)"
 
 
+def _rolling_stock(result: RunResult) -> str:
+    """Per corridor: empty wagon-km and runs a week, the wait for wagons, the lowest stock of the
+    pools its trains take wagons from; then every pool."""
+    rolling, sc = result.summary.rolling_stock, result.scenario
+    if not rolling.pools:
+        return "<p class='note'>No wagon pools in this scenario: trains never wait for wagons.</p>"
+    pools_of: dict[str, set[str]] = defaultdict(set)
+    for s in sc.services:
+        for first, _, gauge in sections(sc.network, s.leg_ids):
+            key = f"{s.node_ids[first]}/{gauge}"
+            if s.corridor and key in rolling.pools:
+                pools_of[s.corridor].add(key)
+    rows = [
+        "<tr><th>corridor</th><th>empty wagon-km a week</th><th>empty runs a week</th>"
+        "<th>wait for wagons, h a train</th><th class='l'>lowest stock of its pools (of start)</th></tr>"
+    ]
+    for name, flow in rolling.corridors.items():
+        lows = ", ".join(
+            f"{esc(k)} {rolling.pools[k].lowest_wagons:,} of {rolling.pools[k].start_wagons:,}"
+            for k in sorted(pools_of[name])
+        )
+        rows.append(
+            f"<tr><td>{esc(name)}</td><td>{flow.empty_wagon_km_per_week:,.0f}</td><td>{flow.empty_runs_per_week:.1f}</td>"
+            f"<td>{flow.wagon_wait_h_per_train:.1f}</td><td class='l'>{lows}</td></tr>"
+        )
+    pool_rows = [
+        "<tr><th>pool</th><th>wagons at the start</th><th>lowest (any replication)</th><th>lowest (mean)</th></tr>"
+    ]
+    for key, pool in rolling.pools.items():
+        low = "bad" if pool.trains_waited_per_replication else ""
+        pool_rows.append(
+            f"<tr><td>{esc(key)}</td><td>{pool.start_wagons:,}</td><td class='{low}'>{pool.lowest_wagons:,}</td>"
+            f"<td>{pool.lowest_wagons_mean:,.1f}</td>"
+            f"<td class='{low}'>{pool.trains_waited_per_replication:,.1f}</td></tr>"
+        )
+    return (
+        "<table>" + "".join(rows) + "</table><table>" + "".join(pool_rows) + "</table>"
+        "<p class='note'>Trains take platform wagons from the pool of the gauge where a section of that gauge "
+        "starts and give them back where it ends: to a pool there that is short, or back empty to their own "
+        "(the empty runs). A pool below a train's wagons holds the train until enough come back.</p>"
+    )
+
+
 def _assumptions(result: RunResult) -> str:
     sc = result.scenario
     net: Network = sc.network
@@ -257,6 +301,7 @@ def _assumptions(result: RunResult) -> str:
                 f"administrative hold at {esc(node_id)}: {100 * f.hold_probability:.0f}% of trains, held "
                 f"{_span_d(f.hold_h)} ({esc(', '.join(backing))})"
             )
+    changes += [f"wagon pool {esc(p.key)}: {p.wagons:,} wagons" for p in sc.wagon_pools]
     changes += [f"override: {esc(o)}" for o in sc.overrides]
     if sc.banned_countries or sc.banned_nodes:
         changes.append("no traffic through " + esc(", ".join((*sc.banned_countries, *sc.banned_nodes))))
@@ -329,6 +374,8 @@ def run_report(result: RunResult, map_html: str | None = None) -> str:
         "waiting for a vessel or an opening, administrative holds), the largest named.</p>",
         "<h2>Bottlenecks</h2>",
         _bottlenecks(summary),
+        "<h2>Rolling stock</h2>",
+        _rolling_stock(result),
         "<h2>Route map</h2>",
         _iframe(map_html if map_html is not None else run_map(result), "route map"),
         "<h2>Assumptions and sources</h2>",

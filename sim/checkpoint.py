@@ -26,7 +26,8 @@ import numpy as np
 from corridors.errors import InputError, Parameter
 from corridors.export import json_text
 from sim.eventlog import EVENT_FORMATS, EventLogWriter, RecordParts, trains_csv_header
-from sim.tally import NodeTally, Sample, ServiceTally, Tally, WhereTally
+from sim.records import PoolLevel
+from sim.tally import NodeTally, Sample, ServiceTally, Tally, WagonTally, WhereTally
 
 __all__ = ["Partial", "RunsKept", "Segment", "tally_arrays", "tally_from_arrays"]
 
@@ -39,6 +40,8 @@ def tally_arrays(t: Tally) -> dict[str, Any]:
         "services": [[n, s.trains, s.on_time, s.moving_h, s.waiting_h, s.processing_h] for n, s in t.services.items()],
         "nodes": [[n, x.waits_h.zeros, x.holds_h.zeros, x.busy_h, x.largest_queue] for n, x in t.nodes.items()],
         "where": [[n, w.trains, list(w.moving_h), list(w.stay_h)] for n, w in t.where.items()],
+        "wagons": [[n, w.empty_runs, w.empty_wagon_km, w.wait_h] for n, w in t.wagons.items()],
+        "pools": [list(p) for p in t.pools],
     }
     arrays: dict[str, Any] = {"meta": np.array(json_text(meta))}
     arrays |= {f"s{i}": t.services[n].transit_d for i, n in enumerate(services)}
@@ -64,6 +67,8 @@ def tally_from_arrays(arrays: Any) -> Tally:
             for i, (n, zw, zh, busy, q) in enumerate(meta["nodes"])
         },
         where={n: WhereTally(int(k), tuple(map(float, m)), tuple(map(float, s))) for n, k, m, s in meta["where"]},
+        wagons={n: WagonTally(int(r), float(km), float(w)) for n, r, km, w in meta.get("wagons", [])},
+        pools=tuple(PoolLevel(str(n), int(g), int(a), int(b), int(w)) for n, g, a, b, w in meta.get("pools", [])),
     )
 
 

@@ -8,7 +8,17 @@ from collections.abc import Mapping, Sequence
 
 from corridors import DataError, Network, load_network, route
 from corridors.units import days, hours
-from sim.model import CapacityCut, Closure, Scenario, Service, Weather, service_rate, timetable
+from sim.model import (
+    WAGON_MODES,
+    CapacityCut,
+    Closure,
+    Scenario,
+    Service,
+    WagonPool,
+    Weather,
+    service_rate,
+    timetable,
+)
 from sim.spec import (
     CapacityCutSpec,
     ClosureSpec,
@@ -16,6 +26,7 @@ from sim.spec import (
     ScenarioSpec,
     ServiceSpec,
     SourceRef,
+    WagonPoolSpec,
     WeatherSpec,
     Where,
     when,
@@ -61,6 +72,7 @@ def compile_scenario(spec: ScenarioSpec, network: Network | None = None) -> Scen
     closures += [_closure(c, network, start, horizon) for c in spec.closures]
     cuts += [_cut(c, network, start, horizon) for c in spec.capacity_cuts]
     weather = [*(base.weather if base else ()), *(_weather(w, network) for w in spec.weather)]
+    pools = _pools(spec, base, network)
     countries, banned_nodes = _bans(spec, base, network)
     rules = spec.rerouting or ReroutingSpec()  # without a [rerouting] table, closures never reroute
     moved = reroute(
@@ -86,6 +98,7 @@ def compile_scenario(spec: ScenarioSpec, network: Network | None = None) -> Scen
         closures=tuple(closures),
         capacity_cuts=tuple(cuts),
         weather=tuple(weather),
+        wagon_pools=pools,
         path=spec.path,
         base=base.name if base else None,
         banned_countries=countries,
@@ -304,6 +317,33 @@ def _weather(spec: WeatherSpec, network: Network) -> Weather:
         stoppage_h=spec.stoppage_h,
         closed_share=spec.closed_share,
     )
+
+
+def _pools(spec: ScenarioSpec, base: Scenario | None, network: Network) -> tuple[WagonPool, ...]:
+    """The base's wagon pools, with the spec's own added (one at the same node and gauge replaces the base's)."""
+    pools = {(p.node, p.gauge_mm): p for p in (base.wagon_pools if base else ())}
+    own: set[tuple[str, int]] = set()
+    for p in spec.wagon_pools:
+        if (p.node, p.gauge_mm) in own:
+            raise p.where.error("node", p.node, f"has two {p.gauge_mm} mm pools in this file: give one")
+        own.add((p.node, p.gauge_mm))
+        pools[(p.node, p.gauge_mm)] = _pool(p, network)
+    return tuple(pools.values())
+
+
+def _pool(spec: WagonPoolSpec, network: Network) -> WagonPool:
+    _place(spec.where, network, spec.node, None)
+    gauges = sorted(
+        {
+            leg.gauge_mm
+            for leg in network.legs.values()
+            if spec.node in (leg.from_id, leg.to_id) and leg.mode in WAGON_MODES and leg.gauge_mm is not None
+        }
+    )
+    if spec.gauge_mm not in gauges:
+        met = f"its rail legs are {', '.join(map(str, gauges))} mm" if gauges else "no rail leg meets it"
+        raise spec.where.error("gauge_mm", spec.gauge_mm, f"matches no rail leg at {spec.node} ({met})")
+    return WagonPool(node=spec.node, gauge_mm=spec.gauge_mm, wagons=spec.wagons)
 
 
 def _bans(spec: ScenarioSpec, base: Scenario | None, network: Network) -> tuple[tuple[str, ...], tuple[str, ...]]:

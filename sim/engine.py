@@ -21,9 +21,24 @@ from simpy.events import NORMAL, URGENT
 
 from corridors import Distribution, Leg, Node
 from sim.eventlog import event_columns, event_rows
-from sim.facilities import Cut, FerryLine, Sailings, Station, Windows, Yard
-from sim.places import CLOCK_SLACK_H, AdminHold, ClosedLeg, Ferry, Held, Line, Liner, Place, Served, Train, YardEntry
-from sim.records import Event, Trains, Visits
+from sim.facilities import Cut, FerryLine, Sailings, Station, Wagons, Windows, Yard
+from sim.model import sections
+from sim.places import (
+    CLOCK_SLACK_H,
+    AdminHold,
+    ClosedLeg,
+    Ferry,
+    Held,
+    Line,
+    Liner,
+    Place,
+    Served,
+    Train,
+    WagonReturn,
+    WagonTake,
+    YardEntry,
+)
+from sim.records import EmptyRun, Event, PoolLevel, RollingStock, Trains, Visits, WagonWait, WaitReason
 from sim.scenario import Scenario, Service, Weather
 from sim.streams import draw, stream
 
@@ -61,6 +76,8 @@ class Replication:
     #: Other freight handled at each node with background traffic (``Facility.background_per_day``):
     #: units carried away by its vessels, or trains its servers took.
     background: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: The wagon pools: empty runs, hours waited for wagons, lowest stocks (``Scenario.wagon_pools``).
+    rolling_stock: RollingStock = dataclasses.field(default_factory=RollingStock)
 
     @functools.cached_property
     def events(self) -> list[Event]:
@@ -118,6 +135,11 @@ class _Model:
         self.gates: dict[str, Station] = {}
         self._open_trains: dict[str, tuple[Train, Service]] = {}
         self.sailings: dict[tuple[str, str], Sailings] = {}
+        self.pools = {
+            (p.node, p.gauge_mm): Wagons(self.env, p.node, p.gauge_mm, p.wagons) for p in scenario.wagon_pools
+        }
+        self.empty_runs: list[EmptyRun] = []
+        self.pooled: set[str] = set()  # services whose trains take wagons from a pool
 
     # -- components built on first use ---------------------------------------------------------
 
@@ -314,6 +336,7 @@ class _Model:
     def _plan(self, service: Service, draws: dict[str, list[float]]) -> _Route:
         """The places of each leg of the route and of the node after it."""
         nodes, legs = service.node_ids, service.leg_ids
+        takes, gives = self._wagon_places(service)
         departures: list[tuple[Place, ...]] = []
         aheads: list[int] = []
         arrivals: list[tuple[Place, ...]] = [()] * len(nodes)
@@ -351,9 +374,48 @@ class _Model:
         last = len(nodes) - 1
         steps = []
         for i, places in enumerate(departures):
-            visited = (*places, *arrivals[aheads[i]]) if aheads[i] < last else places
+            arrival = arrivals[aheads[i]] if aheads[i] < last else ()
+            visited = (*places, *arrival)
+            if takes or gives:  # wagons: taken before a section's first service, given back after its last
+                visited = _wagon_steps(i, aheads[i], places, arrival, takes, gives)
             steps.append(tuple((p, p.shared, p.waits, p.pass_) for p in visited))  # read once, not per train
         return _Route(tuple(steps))
+
+    def _wagon_places(self, service: Service) -> tuple[dict[int, Place], dict[int, Place]]:
+        """Where a train of ``service`` takes wagons from a pool (by node index: the first node of a
+        section with a pool of its gauge) and where it gives them back (the section's last node)."""
+        takes: dict[int, Place] = {}
+        gives: dict[int, Place] = {}
+        for first, last, gauge in sections(self.net, service.leg_ids) if self.pools else ():
+            pool = self.pools.get((service.node_ids[first], gauge))
+            if pool is None:
+                continue
+            km = math.fsum(self.net.legs[leg_id].distance_km for leg_id in service.leg_ids[first:last])
+            here = self.pools.get((service.node_ids[last], gauge))
+            takes[first] = WagonTake(pool, first)
+            gives[last] = WagonReturn(first, here, service.name, km, self.empty_runs)
+            self.pooled.add(service.name)
+        return takes, gives
+
+    def _rolling_stock(self, trains: list[tuple[Train, Service]]) -> RollingStock:
+        """What the wagon pools did: the empty runs, the hours each service waited for wagons (up
+        to the horizon), and each pool's lowest stock."""
+        horizon, why = self.scenario.horizon_h, int(WaitReason.WAGONS)
+        waits = []
+        for train, service in trains:
+            for i, hours, reason, until in train.waits:
+                if reason == why:
+                    waits.append(WagonWait(service.name, train.tid, service.node_ids[i], until - hours, until))
+        for pool in self.pools.values():  # still waiting for wagons at the horizon
+            for tid, (i, since) in pool.pending.items():
+                service = self._open_trains[tid][1]
+                waits.append(WagonWait(service.name, tid, service.node_ids[i], since, math.inf))
+        waited = dict.fromkeys(sorted(self.pooled), 0.0)
+        for w in waits:
+            if w.from_h < horizon:
+                waited[w.service] += min(w.until_h, horizon) - w.from_h
+        pools = tuple(PoolLevel(p.node_id, p.gauge_mm, p.start_wagons, p.lowest, p.waited) for p in self.pools.values())
+        return RollingStock(tuple(self.empty_runs), waited, pools, tuple(waits))
 
     def _voyage(self, i: int, nodes: tuple[str, ...], legs: tuple[str, ...]) -> tuple[Leg, ...]:
         """The water legs (sea or ferry) from leg ``i`` to the next node with a facility; () if not water."""
@@ -381,7 +443,10 @@ class _Model:
         for line in self.ferries.values():
             for side, _dep, units in line.background:
                 background[side] = background.get(side, 0.0) + units
-        return Replication(self.rep, self.seed, visits, trains, sailings, horizon, dict(sorted(background.items())))
+        rolling = self._rolling_stock(self.finished + still)
+        return Replication(
+            self.rep, self.seed, visits, trains, sailings, horizon, dict(sorted(background.items())), rolling
+        )
 
     def _run_until(self, horizon: float) -> None:
         """``env.run(until=horizon)`` with ``Environment.step`` inlined: the same events in the same
@@ -400,6 +465,24 @@ class _Model:
             if not event._ok and not hasattr(event, "_defused"):
                 raise event._value  # a failed event nobody waited on, as Environment.step raises it
         env._now = horizon
+
+
+def _wagon_steps(
+    i: int,
+    ahead: int,
+    places: tuple[Place, ...],
+    arrival: tuple[Place, ...],
+    takes: dict[int, Place],
+    gives: dict[int, Place],
+) -> tuple[Place, ...]:
+    """Step ``i``'s places with the wagon pools' (``_Model._wagon_places``): at the origin the
+    take comes first; at the node ``ahead`` the take comes before its service, the give-back
+    right after it (the containers are off the wagons), before an administrative hold there."""
+    origin = (takes[0],) if i == 0 and 0 in takes else ()
+    at = (takes[ahead],) if ahead in takes else ()
+    served, held = arrival[:1], arrival[1:]
+    back = (gives[ahead],) if ahead in gives else ()
+    return (*origin, *places, *at, *served, *back, *held)
 
 
 class _Departures:

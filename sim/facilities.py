@@ -3,7 +3,8 @@
 The static description lives in ``corridors`` (a frozen ``Facility``); these classes hold the
 runtime state of one replication. A ``Station`` and a ``Sailings`` schedule decide a train's
 times when it arrives (first come, first served), so a train costs one engine event per node.
-A ``FerryLine`` runs its vessels as SimPy processes; a ``Yard`` is a SimPy resource of tracks.
+A ``FerryLine`` runs its vessels as SimPy processes; a ``Yard`` is a SimPy resource of tracks; a
+``Wagons`` pool is a SimPy container of platform wagons.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL
 
-__all__ = ["FerryLine", "Sailings", "Station", "Windows", "Yard"]
+__all__ = ["FerryLine", "Sailings", "Station", "Wagons", "Windows", "Yard"]
 
 INF = float("inf")
 
@@ -350,3 +351,70 @@ class Yard:
     @property
     def occupied(self) -> int:
         return int(self._tracks.count)
+
+
+class Wagons:
+    """A pool of platform wagons of one gauge at a node: trains take theirs first come, first
+    served (a train short of wagons holds back those behind it), and give them back here after
+    an empty run (``back_at``), or to another pool that is short (``lend``). ``lowest`` is the
+    least the pool held.
+
+    A count and a queue of waiting trains rather than a ``simpy.Container``: a take that finds
+    its wagons costs no engine event, and an empty run's return is one bare queue entry.
+    """
+
+    def __init__(self, env: simpy.Environment, node_id: str, gauge_mm: int, wagons: int) -> None:
+        self.env = env
+        self.node_id = node_id
+        self.gauge_mm = gauge_mm
+        self.start_wagons = wagons
+        self.lowest = wagons
+        self.level = wagons
+        self.inbound = 0  # wagons on their way back empty
+        self.lent = 0  # wagons this pool left in other pools, less those theirs left in it
+        self.waited = 0  # trains that waited for wagons here
+        self.pending: dict[str, tuple[int, float]] = {}  # train id -> (node index, since) while it waits
+        self._waiting: deque[tuple[int, simpy.Event]] = deque()  # (wagons, event) in the order they came
+
+    @property
+    def short(self) -> int:
+        """Wagons the pool lacks against its starting stock, counting those on their way back
+        empty (0 when it has them all or more)."""
+        return max(0, self.start_wagons - self.level - self.inbound)
+
+    def lend(self, wagons: int, to: Wagons) -> None:
+        """``wagons`` of this pool's stay in ``to`` (a train's wagons given back there)."""
+        self.lent += wagons
+        to.lent -= wagons
+        to.give(wagons)
+
+    def take(self, wagons: int) -> simpy.Event | None:
+        """Take ``wagons`` now (None), or the event that fires when they are taken, after those
+        who came before (first come, first served)."""
+        if not self._waiting and self.level >= wagons:
+            self.level -= wagons
+            return None
+        event = self.env.event()
+        self._waiting.append((wagons, event))
+        return event
+
+    def taken(self) -> None:
+        """Note the stock after a take."""
+        self.lowest = min(self.lowest, self.level)
+
+    def give(self, wagons: int) -> None:
+        self.level += wagons
+        waiting = self._waiting
+        while waiting and self.level >= waiting[0][0]:
+            wanted, event = waiting.popleft()
+            self.level -= wanted
+            event.succeed()
+
+    def back_at(self, t: float, wagons: int) -> None:
+        """``wagons`` rejoin the pool at ``t`` (an empty run's arrival)."""
+        self.inbound += wagons
+        _Alarm(self.env, max(0.0, t - self.env.now), lambda _: self._back(wagons))
+
+    def _back(self, wagons: int) -> None:
+        self.inbound -= wagons
+        self.give(wagons)

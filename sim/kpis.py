@@ -3,6 +3,7 @@ waiting and utilisation per node, where the days went, cost and CO2 per TEU."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections import defaultdict
@@ -16,7 +17,19 @@ from corridors.units import days, per_teu, per_week
 from sim.engine import Replication
 from sim.eventlog import EVENTS, event_columns
 from sim.scenario import Scenario
-from sim.summary import SCHEMA_VERSION, DaysPerTrain, Flow, NodeSummary, RunSummary, ServiceSummary, Stats, WhereDaysGo
+from sim.summary import (
+    SCHEMA_VERSION,
+    DaysPerTrain,
+    Flow,
+    NodeSummary,
+    PoolSummary,
+    RollingStockSummary,
+    RunSummary,
+    ServiceSummary,
+    Stats,
+    WagonFlow,
+    WhereDaysGo,
+)
 from sim.tally import Sample, Tally
 
 __all__ = [
@@ -24,6 +37,7 @@ __all__ = [
     "ci95_of_mean",
     "describe",
     "overload_note",
+    "rolling_stock_note",
     "summarize",
     "transit_d_per_replication",
     "visit_times",
@@ -207,6 +221,7 @@ def summarize(scenario: Scenario, tallies: Sequence[Tally], *, seed: int) -> Run
         nodes=_nodes(net, scenario, tallies),
         legs=_legs(scenario, services),
         where_days_go=_where(net, scenario, tallies),
+        rolling_stock=_rolling_stock(scenario, tallies),
     )
 
 
@@ -257,6 +272,57 @@ def describe_sample(sample: Sample, per_replication_means: Sequence[float] = ())
 def _sample_stats(per_rep: Sequence[Sample]) -> Stats:
     means = [s.total() / len(s) for s in per_rep if len(s)]
     return Stats.of(_rounded(describe_sample(Sample.merge(per_rep), means)))
+
+
+def _rolling_stock(scenario: Scenario, tallies: Sequence[Tally]) -> RollingStockSummary:
+    """The wagon pools: per service that takes wagons from one, per corridor of those (sums a
+    week; the wait per train over all their trains), and each pool's lowest stock."""
+    n_reps = max(len(tallies), 1)
+    weekly: dict[str, tuple[float, float, float, float]] = {}  # wagon-km, runs a week; wait h, trains
+    for service in scenario.services:
+        rows = [t.wagons[service.name] for t in tallies if service.name in t.wagons]
+        if not rows:
+            continue
+        window_h = service.window_h[1] - service.window_h[0]
+        trains = sum(t.services[service.name].trains for t in tallies if service.name in t.services)
+        weekly[service.name] = (
+            per_week(math.fsum(r.empty_wagon_km for r in rows) / n_reps, window_h),
+            per_week(sum(r.empty_runs for r in rows) / n_reps, window_h),
+            math.fsum(r.wait_h for r in rows),
+            float(trains),
+        )
+    by_corridor: dict[str, list[tuple[float, float, float, float]]] = defaultdict(list)
+    for service in scenario.services:
+        if service.corridor and service.name in weekly:
+            by_corridor[service.corridor].append(weekly[service.name])
+
+    def flow(parts: Sequence[tuple[float, float, float, float]]) -> WagonFlow:
+        km, runs, wait_h, trains = (math.fsum(p[k] for p in parts) for k in range(4))
+        return WagonFlow(round(km, 0), round(runs, 2), round(wait_h / trains, 2) if trains else 0.0)
+
+    lows: dict[str, list[int]] = defaultdict(list)
+    waited: dict[str, int] = defaultdict(int)
+    first: dict[str, PoolSummary] = {}
+    for t in tallies:
+        for p in t.pools:
+            key = f"{p.node}/{p.gauge_mm}"
+            lows[key].append(p.lowest_wagons)
+            waited[key] += p.trains_waited
+            first.setdefault(key, PoolSummary(p.node, p.gauge_mm, p.start_wagons, 0, 0.0, 0.0))
+    pools = {
+        key: dataclasses.replace(
+            pool,
+            lowest_wagons=min(lows[key]),
+            lowest_wagons_mean=round(statistics.fmean(lows[key]), 2),
+            trains_waited_per_replication=round(waited[key] / n_reps, 2),
+        )
+        for key, pool in sorted(first.items())
+    }
+    return RollingStockSummary(
+        {name: flow([w]) for name, w in weekly.items()},
+        {name: flow(parts) for name, parts in sorted(by_corridor.items())},
+        pools,
+    )
 
 
 def _nodes(net: Network, scenario: Scenario, tallies: Sequence[Tally]) -> dict[str, NodeSummary]:
@@ -344,3 +410,36 @@ def overload_note(summary: RunSummary, *, share: float = 0.05) -> str | None:
         + (f"; the longest queues: {where}" if where else "")
         + "."
     )
+
+
+def _few(x: float) -> str:
+    """A count or hours that may be small: 0.2, 3.5, 1,234."""
+    return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
+
+
+def rolling_stock_note(summary: RunSummary, base: RunSummary | None = None) -> str | None:
+    """The wagon pools in a line: empty wagon-km a week (and the base's), the services that
+    waited longest for wagons, and the pools that ran dry. None without pools."""
+    rolling = summary.rolling_stock
+    if not rolling.pools:
+        return None
+
+    def km(s: RunSummary) -> float:
+        return math.fsum(f.empty_wagon_km_per_week for f in s.rolling_stock.services.values())
+
+    parts = [f"empty wagon-km a week {km(summary):,.0f}" + (f" (base {km(base):,.0f})" if base else "")]
+    waits = sorted(
+        ((n, f.wagon_wait_h_per_train) for n, f in rolling.services.items() if f.wagon_wait_h_per_train > 0),
+        key=lambda kv: -kv[1],
+    )
+    if waits:
+        parts.append("waited for wagons: " + ", ".join(f"{n} {_few(h)} h a train" for n, h in waits[:4]))
+    short = [
+        f"{k} ({_few(p.trains_waited_per_replication)} trains a replication, lowest {p.lowest_wagons:,} of "
+        f"{p.start_wagons:,})"
+        for k, p in rolling.pools.items()
+        if p.trains_waited_per_replication
+    ]
+    if short:
+        parts.append("pools that ran short: " + ", ".join(short))
+    return "Rolling stock: " + "; ".join(parts) + "."

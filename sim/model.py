@@ -12,18 +12,23 @@ from corridors import Distribution, Network
 from corridors.units import HOURS_PER_WEEK, per_week
 
 __all__ = [
+    "WAGON_MODES",
     "WEEKDAYS",
     "CapacityCut",
     "Closure",
     "RerouteReason",
     "Scenario",
     "Service",
+    "WagonPool",
     "Weather",
+    "sections",
     "service_rate",
     "timetable",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Leg modes that carry wagons (a rail ferry carries them across); a sea or road leg ends a section.
+WAGON_MODES = ("rail", "ferry")
 
 
 class RerouteReason(enum.Enum):
@@ -99,6 +104,21 @@ class Weather:
 
 
 @dataclass(frozen=True)
+class WagonPool:
+    """Platform wagons of one gauge based at ``node``: a train whose section of that gauge starts
+    there takes its wagons from them, and waits while they are short (``sim.places.WagonTake``)."""
+
+    node: str
+    gauge_mm: int
+    wagons: int
+
+    @property
+    def key(self) -> str:
+        """The pool's name in records and summaries: ``KZ_DOSTYK/1520``."""
+        return f"{self.node}/{self.gauge_mm}"
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A network, the services on it, and what disturbs them, in hours from ``start``.
 
@@ -116,6 +136,8 @@ class Scenario:
     closures: tuple[Closure, ...] = ()
     capacity_cuts: tuple[CapacityCut, ...] = ()
     weather: tuple[Weather, ...] = ()
+    #: platform-wagon pools (none: trains never wait for wagons)
+    wagon_pools: tuple[WagonPool, ...] = ()
     path: Path | None = None
     base: str | None = None
     banned_countries: tuple[str, ...] = ()
@@ -167,3 +189,21 @@ def timetable(
                     out.append(t)
         day += dt.timedelta(days=1)
     return tuple(out)
+
+
+def sections(net: Network, leg_ids: tuple[str, ...]) -> list[tuple[int, int, int]]:
+    """The sections of a route: (first node index, last node index, gauge) of each maximal run of
+    legs that carry wagons (rail, and rail ferries, which carry them across) of one gauge. A
+    section starts at the origin or a gauge change and ends at the next gauge change, a sea port
+    (the containers leave the wagons) or the destination."""
+    out: list[tuple[int, int, int]] = []
+    first, gauge = -1, 0
+    for i, leg_id in enumerate((*leg_ids, None)):
+        leg = net.legs[leg_id] if leg_id is not None else None
+        g = leg.gauge_mm if leg is not None and leg.mode in WAGON_MODES and leg.gauge_mm else 0
+        if first >= 0 and g != gauge:
+            out.append((first, i, gauge))
+            first = -1
+        if first < 0 and g:
+            first, gauge = i, g
+    return out

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 
 import simpy
 
-from sim.facilities import FerryLine, Sailings, Station, Windows, Yard
-from sim.records import WaitReason
+from sim.facilities import FerryLine, Sailings, Station, Wagons, Windows, Yard
+from sim.records import EmptyRun, WaitReason
 
 _QUEUE = int(WaitReason.QUEUE)
 _GATE = int(WaitReason.GATE)
@@ -33,6 +33,7 @@ _VESSEL = int(WaitReason.VESSEL)
 _SAILING = int(WaitReason.SAILING)
 _CLOSURE = int(WaitReason.CLOSURE)
 _HOLD = int(WaitReason.HOLD)
+_WAGONS = int(WaitReason.WAGONS)
 
 __all__ = [
     "CLOCK_SLACK_H",
@@ -45,6 +46,8 @@ __all__ = [
     "Place",
     "Served",
     "Train",
+    "WagonReturn",
+    "WagonTake",
     "YardEntry",
 ]
 
@@ -69,6 +72,7 @@ class Train:
         "rep",
         "slots",
         "start",
+        "stock",
         "t",
         "teu",
         "tid",
@@ -100,6 +104,7 @@ class Train:
         self.moving_h = self.waiting_h = self.processing_h = 0.0
         self.parts = 0
         self.slots: list[tuple[int, Yard, Any]] = []  # (node index, yard, request) held ahead
+        self.stock: list[tuple[int, Wagons, float]] = []  # wagons held: (taken at index, pool, moving_h then)
         n = len(nodes)
         self.arrive = [math.nan] * n
         self.start = [math.nan] * n
@@ -221,6 +226,68 @@ class YardEntry(_Place):
         yield request
         train.wait_until(train.env.now, _YARD)
         train.slots.append((self.index, self.yard, request))
+
+
+class WagonTake(_Place):
+    """A section of one gauge starts here, where a pool of that gauge is based: the train takes
+    its wagons before its service here (at the origin: before it departs), waiting while the
+    pool is short (first come, first served)."""
+
+    shared = True
+    waits = True
+
+    def __init__(self, pool: Wagons, index: int) -> None:
+        self.pool = pool
+        self.index = index  # the section's first node, as an index of the route
+
+    def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
+        pool, taken = self.pool, self.pool.take(train.wagons)
+        if taken is not None:  # short now: wait for the wagons to come back
+            pool.waited += 1
+            pool.pending[train.tid] = (train.i, train.t)
+            yield taken
+            del pool.pending[train.tid]
+        pool.taken()
+        train.wait_until(train.env.now, _WAGONS)
+        train.stock.append((self.index, self.pool, train.moving_h))
+
+
+class WagonReturn(_Place):
+    """The end of a section whose wagons came from a pool: after its service here (at the
+    destination: on arrival) the train gives them back. Those a pool of the gauge here lacks
+    against its starting stock (counting empties on their way to it) join it, a free
+    repositioning, unless the pool they came from has lent more than it got back (then it would
+    drain into a pool that never sends any back). The rest run back empty to their pool,
+    arriving after the train's own moving hours on the section; the run is recorded."""
+
+    shared = True
+
+    def __init__(self, first: int, here: Wagons | None, service: str, distance_km: float, runs: list[EmptyRun]) -> None:
+        self.first = first  # the section's first node, where the wagons were taken
+        self.here = here
+        self.service = service
+        self.distance_km = distance_km
+        self.runs = runs
+
+    def pass_(self, train: Train) -> None:
+        held = next((h for h in train.stock if h[0] == self.first), None)
+        if held is None:
+            return
+        train.stock.remove(held)
+        _, home, moving_h = held
+        here, wagons = self.here, train.wagons
+        join = min(wagons, here.short) if here is not None and home.lent <= 0 else 0
+        if join:
+            assert here is not None
+            home.lend(join, here)
+        if wagons > join:
+            hours = train.moving_h - moving_h
+            home.back_at(train.t + hours, wagons - join)
+            where = train.nodes[train.i]
+            row = EmptyRun(
+                self.service, where, home.node_id, home.gauge_mm, wagons - join, self.distance_km, hours, train.t
+            )
+            self.runs.append(row)
 
 
 class Line(_Departure):

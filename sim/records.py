@@ -13,14 +13,25 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Event", "TrainRecord", "Trains", "Visits", "WaitReason", "stack"]
+__all__ = [
+    "EmptyRun",
+    "Event",
+    "PoolLevel",
+    "RollingStock",
+    "TrainRecord",
+    "Trains",
+    "Visits",
+    "WagonWait",
+    "WaitReason",
+    "stack",
+]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int32]
@@ -37,6 +48,7 @@ class WaitReason(enum.IntEnum):
     SAILING = 5  # for a liner's timetabled sailing with room
     CLOSURE = 6  # for a closure or a storm to end
     HOLD = 7  # an administrative hold (permits, inspections): a facility's hold_probability and hold_h
+    WAGONS = 8  # for platform wagons from the gauge's pool (the pool ran short)
 
     @property
     def label(self) -> str:
@@ -56,6 +68,56 @@ class Event(NamedTuple):
     leg: str
     event: str
     time_h: float
+
+
+class EmptyRun(NamedTuple):
+    """Wagons a train gave back at the end of a section that ran back empty to the pool they came
+    from (``from_place``, where the train left them, to ``to_place``, the pool's node), arriving
+    ``hours`` later (the train's own moving hours on the section); ``at_h`` is when they left."""
+
+    service: str
+    from_place: str
+    to_place: str
+    gauge_mm: int
+    wagons: int
+    distance_km: float
+    hours: float
+    at_h: float
+
+
+class WagonWait(NamedTuple):
+    """A train that found a pool short: it waited at ``place`` from ``from_h`` (after the places
+    before the pool's, such as a closure) until ``until_h``, when it took its wagons (past the
+    horizon if it had not by then); only then did it join the queue for the servers there."""
+
+    service: str
+    train: str
+    place: str
+    from_h: float
+    until_h: float
+
+
+class PoolLevel(NamedTuple):
+    """A wagon pool in one replication: its stock at the start, the lowest it fell to, and how
+    many trains waited for its wagons."""
+
+    node: str
+    gauge_mm: int
+    start_wagons: int
+    lowest_wagons: int
+    trains_waited: int
+
+
+@dataclass(frozen=True)
+class RollingStock:
+    """What one replication's wagon pools did: the empty runs, the hours each service's trains
+    waited for wagons (up to the horizon; services whose route takes wagons from a pool), each
+    pool's lowest stock, and every wait for wagons."""
+
+    empty_runs: tuple[EmptyRun, ...] = ()
+    wagon_wait_h: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    pools: tuple[PoolLevel, ...] = ()
+    waits: tuple[WagonWait, ...] = ()
 
 
 class TrainRecord(NamedTuple):

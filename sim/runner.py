@@ -79,7 +79,7 @@ def _replicate(
     seed, replication, records, parts = job
     rep = run_replication(scenario, seed=seed, replication=replication)
     made = None if parts is None else record_parts(replication, rep.visits, rep.trains, scenario.start, parts)
-    return tally(scenario, rep.visits, rep.trains), rep if records else None, made
+    return tally(scenario, rep.visits, rep.trains, rep.rolling_stock), rep if records else None, made
 
 
 def simulate(

@@ -38,6 +38,7 @@ __all__ = [
     "ScenarioSpec",
     "ServiceSpec",
     "SourceRef",
+    "WagonPoolSpec",
     "WeatherSpec",
     "Where",
     "bundled_scenario",
@@ -69,6 +70,10 @@ MAX_STOPPAGES_PER_MONTH = 1000
 YEARS = (1900, 2200)
 #: Closures longer than this reroute services when a [rerouting] table leaves it out.
 DEFAULT_CLOSURE_THRESHOLD_D = 7.0
+#: The gauges a wagon pool may hold (mm): standard and the 1520 mm of the former Soviet railways.
+POOL_GAUGES_MM = (1435, 1520)
+#: The most wagons a pool may hold (bounds a typo; the largest national fleets are ~10^5).
+MAX_POOL_WAGONS = 100_000
 #: Service fields an override may set (value) or scale (factor).
 SERVICE_FIELDS = ("trains_per_week", "wagons", "teu")
 #: Facility fields an override may set (value) or scale (factor).
@@ -208,6 +213,16 @@ class WeatherSpec:
 
 
 @dataclass(frozen=True)
+class WagonPoolSpec:
+    """A [[wagon_pools]] table: platform wagons of one gauge based at a node at the start."""
+
+    where: Where
+    node: str
+    gauge_mm: int
+    wagons: int
+
+
+@dataclass(frozen=True)
 class BanSpec:
     """The [bans] table: countries and nodes no service may touch."""
 
@@ -246,6 +261,7 @@ class ScenarioSpec:
     closures: tuple[ClosureSpec, ...] = ()
     capacity_cuts: tuple[CapacityCutSpec, ...] = ()
     weather: tuple[WeatherSpec, ...] = ()
+    wagon_pools: tuple[WagonPoolSpec, ...] = ()
     bans: BanSpec | None = None
     rerouting: ReroutingSpec | None = None
     source_refs: tuple[SourceRef, ...] = ()
@@ -316,6 +332,7 @@ def parse_scenario(path: str | Path | None = None, *, _chain: tuple[Path, ...] =
     closures = tuple(_closure(r, refs) for r in _records(top, "closures", "closure"))
     cuts = tuple(_cut(r, refs) for r in _records(top, "capacity_cuts", "capacity cut"))
     weather = tuple(_weather(r, refs) for r in _records(top, "weather", "weather"))
+    pools = tuple(_pool(r, refs) for r in _records(top, "wagon_pools", "wagon pool"))
     bans = _bans(top)
     rerouting = _rerouting(top, refs)
     top.finish()
@@ -334,6 +351,7 @@ def parse_scenario(path: str | Path | None = None, *, _chain: tuple[Path, ...] =
         closures=closures,
         capacity_cuts=cuts,
         weather=weather,
+        wagon_pools=pools,
         bans=bans,
         rerouting=rerouting,
         source_refs=tuple(refs),
@@ -635,6 +653,20 @@ def _storms(rec: Record, node: str, refs: list[SourceRef]) -> WeatherSpec:
         stoppage_h=stoppage.value,
         closed_share=float(share.value) if share is not None else None,
     )
+
+
+def _pool(rec: Record, refs: list[SourceRef]) -> WagonPoolSpec:
+    node = rec.text("node")
+    gauge = rec.number("gauge_mm", integer=True)
+    if gauge not in POOL_GAUGES_MM:
+        raise rec.error("gauge_mm", rec.raw("gauge_mm"), f"must be one of {', '.join(map(str, POOL_GAUGES_MM))}")
+    rec.label = f"wagon pool {node}/{int(gauge)}"
+    wagons = _ref(rec, "wagons", rec.sourced("wagons", integer=True, lo=1, hi=MAX_POOL_WAGONS), refs)
+    assert wagons is not None
+    rec.text("note", required=False)
+    rec.finish()
+    where = Where(rec.file, rec.label, rec.prefix)
+    return WagonPoolSpec(where=where, node=node, gauge_mm=int(gauge), wagons=int(wagons.value))
 
 
 def _bans(top: Record) -> BanSpec | None:

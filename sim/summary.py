@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from corridors import DataError, Network
@@ -23,9 +23,12 @@ __all__ = [
     "DaysPerTrain",
     "Flow",
     "NodeSummary",
+    "PoolSummary",
+    "RollingStockSummary",
     "RunSummary",
     "ServiceSummary",
     "Stats",
+    "WagonFlow",
     "WhereDaysGo",
 ]
 
@@ -177,6 +180,64 @@ class WhereDaysGo:
 
 
 @dataclass(frozen=True)
+class WagonFlow:
+    """A service's (or a corridor's) pooled wagons: empty wagon-km and empty runs a week (over the
+    service's window), and the mean hours a train waited for wagons."""
+
+    empty_wagon_km_per_week: float
+    empty_runs_per_week: float
+    wagon_wait_h_per_train: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "empty_wagon_km_per_week": self.empty_wagon_km_per_week,
+            "empty_runs_per_week": self.empty_runs_per_week,
+            "wagon_wait_h_per_train": self.wagon_wait_h_per_train,
+        }
+
+
+@dataclass(frozen=True)
+class PoolSummary:
+    """A wagon pool: its node and gauge, its stock at the start, the lowest it fell to in any
+    replication, the mean over replications of each one's lowest, and the trains that waited
+    for its wagons (per replication)."""
+
+    node: str
+    gauge_mm: int
+    start_wagons: int
+    lowest_wagons: int
+    lowest_wagons_mean: float
+    trains_waited_per_replication: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "gauge_mm": self.gauge_mm,
+            "start_wagons": self.start_wagons,
+            "lowest_wagons": self.lowest_wagons,
+            "lowest_wagons_mean": self.lowest_wagons_mean,
+            "trains_waited_per_replication": self.trains_waited_per_replication,
+        }
+
+
+@dataclass(frozen=True)
+class RollingStockSummary:
+    """The wagon pools (``[[wagon_pools]]``): per service whose trains take wagons from a pool,
+    per corridor of those, and per pool (keyed ``NODE/GAUGE``). Empty without pools."""
+
+    services: dict[str, WagonFlow] = field(default_factory=dict)
+    corridors: dict[str, WagonFlow] = field(default_factory=dict)
+    pools: dict[str, PoolSummary] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "services": {k: v.to_json() for k, v in self.services.items()},
+            "corridors": {k: v.to_json() for k, v in self.corridors.items()},
+            "pools": {k: v.to_json() for k, v in self.pools.items()},
+        }
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """The KPIs of a run (summary.json)."""
 
@@ -192,6 +253,7 @@ class RunSummary:
     nodes: dict[str, NodeSummary]
     legs: dict[str, Flow]
     where_days_go: dict[str, WhereDaysGo]
+    rolling_stock: RollingStockSummary = field(default_factory=RollingStockSummary)
 
     def to_json(self) -> dict[str, Any]:
         """summary.json's content."""
@@ -208,6 +270,7 @@ class RunSummary:
             "nodes": {k: v.to_json() for k, v in self.nodes.items()},
             "legs": {k: v.to_json() for k, v in self.legs.items()},
             "where_days_go": {k: v.to_json() for k, v in self.where_days_go.items()},
+            "rolling_stock": self.rolling_stock.to_json(),
         }
 
     @classmethod
@@ -216,7 +279,8 @@ class RunSummary:
 
         ``source`` names the file in errors. With ``network``, the node and leg ids must be the
         network's. A ``stay_h_mean`` of null is taken as the mean wait plus the mean hold (what
-        it is). Keys the schema does not know are ignored (a later version may add fields).
+        it is). Keys the schema does not know are ignored (a later version may add fields); a
+        summary without ``rolling_stock`` (written before wagon pools) reads as having none.
         """
         return _Reader(source).summary(data, network)
 
@@ -377,6 +441,50 @@ class _Reader:
             {node_id: self.node(f"node {node_id}", row) for node_id, row in data["nodes"].items()},
             {leg_id: self.flow(f"leg {leg_id}", row, "legs") for leg_id, row in data["legs"].items()},
             self.keyed("service", "where_days_go", self.get(None, data, "where_days_go"), self.where),
+            self.rolling(data.get("rolling_stock")),
+        )
+
+    def rolling(self, value: Any) -> RollingStockSummary:
+        """The ``rolling_stock`` part (absent: no pools)."""
+        if value is None:
+            return RollingStockSummary()
+        row = self.table(None, "rolling_stock", value)
+        services, corridors, pools = (
+            self.get(None, row, k, "rolling_stock.") for k in ("services", "corridors", "pools")
+        )
+        return RollingStockSummary(
+            self.keyed("service", "rolling_stock.services", services, self.wagon_flow),
+            self.keyed("corridor", "rolling_stock.corridors", corridors, self.wagon_flow),
+            self.keyed("wagon pool", "rolling_stock.pools", pools, self.pool),
+        )
+
+    def wagon_flow(self, record: str, row: Any) -> WagonFlow:
+        row = self.table(record, "rolling_stock", row)
+        return WagonFlow(*self.numbers(record, row, "rolling_stock", _WAGON_FLOW))
+
+    def pool(self, record: str, row: Any) -> PoolSummary:
+        row = self.table(record, "rolling_stock.pools", row)
+
+        def get(key: str) -> Any:
+            return self.get(record, row, key)
+
+        start = self.whole(record, "start_wagons", get("start_wagons"), "wagons")
+        lowest = self.whole(record, "lowest_wagons", get("lowest_wagons"), "wagons")
+        mean = self.number(record, "lowest_wagons_mean", get("lowest_wagons_mean"))
+        if lowest > mean or mean > start:
+            raise self.fail(
+                record,
+                "lowest_wagons_mean",
+                mean,
+                f"must lie between lowest_wagons ({lowest}) and start_wagons ({start})",
+            )
+        return PoolSummary(
+            self.text(record, "node", get("node")),
+            self.whole(record, "gauge_mm", get("gauge_mm"), "millimetres"),
+            start,
+            lowest,
+            mean,
+            self.number(record, "trains_waited_per_replication", get("trains_waited_per_replication")),
         )
 
     def corridor(self, record: str, row: Any) -> Stats:
@@ -424,3 +532,4 @@ class _Reader:
 _FIGURES = ("mean", "p50", "p90", "p95", "min", "max")
 _FLOW = ("trains_per_week", "teu_per_week")
 _DAYS = ("moving", "waiting", "processing")
+_WAGON_FLOW = ("empty_wagon_km_per_week", "empty_runs_per_week", "wagon_wait_h_per_train")

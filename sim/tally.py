@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from corridors.units import HOURS_PER_DAY
-from sim.records import Trains, Visits
+from sim.records import PoolLevel, RollingStock, Trains, Visits
 from sim.scenario import Scenario
 
-__all__ = ["NodeTally", "Sample", "ServiceTally", "Tally", "WhereTally", "tally"]
+__all__ = ["NodeTally", "Sample", "ServiceTally", "Tally", "WagonTally", "WhereTally", "tally"]
 
 Floats = npt.NDArray[np.float64]
 
@@ -94,19 +94,47 @@ class WhereTally:
 
 
 @dataclass(frozen=True)
+class WagonTally:
+    """A service whose trains take wagons from a pool, in one replication: its empty runs, their
+    wagon-km, and the hours its trains waited for wagons."""
+
+    empty_runs: int
+    empty_wagon_km: float
+    wait_h: float
+
+
+@dataclass(frozen=True)
 class Tally:
     replication: int
     services: dict[str, ServiceTally]
     nodes: dict[str, NodeTally]
     where: dict[str, WhereTally]
+    wagons: dict[str, WagonTally] = field(default_factory=dict)
+    pools: tuple[PoolLevel, ...] = ()
 
 
-def tally(scenario: Scenario, visits: Visits, trains: Trains) -> Tally:
-    """One replication's tally, from its records."""
+def tally(scenario: Scenario, visits: Visits, trains: Trains, rolling: RollingStock | None = None) -> Tally:
+    """One replication's tally, from its records (``rolling``: what its wagon pools did)."""
     replication = int(trains.replication[0]) if len(trains) else int(visits.replication[0]) if len(visits) else 0
+    rolling = rolling or RollingStock()
     return Tally(
-        replication, _services(scenario, trains), _nodes(scenario, visits, trains), _where(scenario, visits, trains)
+        replication,
+        _services(scenario, trains),
+        _nodes(scenario, visits, trains),
+        _where(scenario, visits, trains),
+        _wagons(rolling),
+        rolling.pools,
     )
+
+
+def _wagons(rolling: RollingStock) -> dict[str, WagonTally]:
+    """Per service with pooled wagons: empty runs, empty wagon-km, hours waited for wagons."""
+    out: dict[str, WagonTally] = {}
+    for name, wait_h in rolling.wagon_wait_h.items():
+        runs = [r for r in rolling.empty_runs if r.service == name]
+        km = math.fsum(r.wagons * r.distance_km for r in runs)
+        out[name] = WagonTally(len(runs), km, wait_h)
+    return out
 
 
 def _services(scenario: Scenario, trains: Trains) -> dict[str, ServiceTally]:

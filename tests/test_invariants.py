@@ -9,7 +9,8 @@ and the scenario's own data, so it holds whatever the engine's insides look like
 - per train, moving + waiting + processing = transit, each part at least 0, and the moving time
   within the sums of its legs' minimum and maximum transit times;
 - no time runs backwards for a train, and its places follow its route;
-- stations serve trains in the order they arrive (first come, first served);
+- stations serve trains in the order they arrive (first come, first served; a train that found
+  a wagon pool short joins the queue when it has its wagons);
 - no ferry sailing carries more than a vessel holds, and what sails is what the trains brought;
   liners carry no more than their sailings can hold.
 """
@@ -141,10 +142,13 @@ def test_no_time_runs_backwards_for_a_train(name: str, bundled_run: Callable[[st
 def test_stations_serve_trains_in_the_order_they_arrive(name: str, bundled_run: Callable[[str], RunResult]) -> None:
     for _, rep in runs(bundled_run, name):
         visits: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+        with_wagons = {(w.train, w.place): w.until_h for w in rep.rolling_stock.waits}
         for train, trip in trips(rep).items():
             for place in {e.place for e in trip.events if e.event == "start"}:
                 arrived, started = trip.first(place, "arrive"), trip.first(place, "start")
                 assert arrived is not None and started is not None and arrived <= started, (train, place)
+                arrived = with_wagons.get((train, place), arrived)
+                assert arrived <= started, (train, place)
                 visits[place].append((arrived, started, train))
         assert visits, "no station served a train"
         for place, served in visits.items():

@@ -16,7 +16,7 @@ from sim.summary import RunSummary, Stats
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Objects whose keys are names (services, corridors, node and leg ids, countries), not fields.
-NAMED = {"services", "corridors", "nodes", "legs", "where_days_go", "by_node_h", "by_country_h"}
+NAMED = {"services", "corridors", "nodes", "legs", "where_days_go", "by_node_h", "by_country_h", "pools"}
 
 
 def test_summary_json_read_back_is_the_same_summary(baseline_run: RunResult) -> None:
@@ -46,7 +46,7 @@ def test_summary_json_keys_are_the_documented_schema(baseline_run: RunResult) ->
     data = baseline_run.summary.to_json()
     assert _fields(data) == documented
     top = "schema_version scenario start_date start horizon_h seed replications services corridors nodes legs"
-    assert list(data) == [*top.split(), "where_days_go"]  # in the documented order
+    assert list(data) == [*top.split(), "where_days_go", "rolling_stock"]  # in the documented order
 
 
 def test_a_summary_without_trains_reads_back() -> None:

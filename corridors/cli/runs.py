@@ -133,7 +133,7 @@ def _runs_kept(out: Path, key: dict[str, Any], resume: bool, total: int) -> tupl
 
 
 def _print_summary(summary: RunSummary, scenario: Scenario) -> None:
-    from sim.kpis import overload_note
+    from sim.kpis import overload_note, rolling_stock_note
     from sim.tables import kpi_table
 
     end = scenario.date_at(scenario.end_h).date()
@@ -162,6 +162,9 @@ def _print_summary(summary: RunSummary, scenario: Scenario) -> None:
     warning = overload_note(summary)
     if warning:
         print(warning)
+    wagons = rolling_stock_note(summary)
+    if wagons:
+        print(wagons)
     print(
         "On time: arrived within the service's promised transit (promised_transit_d in the scenario); "
         "waiting d: queues, vessels, sailings, closures and administrative holds."
@@ -170,7 +173,7 @@ def _print_summary(summary: RunSummary, scenario: Scenario) -> None:
 
 def compare(args: argparse.Namespace) -> int:
     from sim.compare import compare
-    from sim.kpis import overload_note
+    from sim.kpis import overload_note, rolling_stock_note
     from sim.scenario import load_scenario
     from sim.tables import compare_table
 
@@ -216,6 +219,9 @@ def compare(args: argparse.Namespace) -> int:
         warning = overload_note(run.summary)
         if warning:
             print(f"  {warning}")
+        wagons = rolling_stock_note(run.summary, runs[0].summary)
+        if wagons:
+            print(f"  {wagons}")
         if w["unchanged"]:
             print("  Why nothing moved:")
             for reason in w["unchanged"]:
