@@ -23,6 +23,7 @@ __all__ = [
     "check_output_dir",
     "check_output_file",
     "network_geojson",
+    "signals_held",
     "spreadsheet_text",
     "staged_folder",
     "unspreadsheet_text",
@@ -151,7 +152,7 @@ def write_texts_atomic(files: Mapping[Path, str]) -> None:
     except OSError as exc:
         raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     finally:
-        with _signals_held():
+        with signals_held():
             for tmp in staging.values():
                 shutil.rmtree(tmp, ignore_errors=True)
 
@@ -270,14 +271,14 @@ def staged_folder(path: str | os.PathLike[str], *, label: str = "") -> Iterator[
                 umask = os.umask(0)
                 os.umask(umask)
                 os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's folder is private; the output is not
-                with _signals_held():
+                with signals_held():
                     os.rename(tmp, out)
             else:
                 _swap_in([(tmp / name, out / name) for name in names])
         except OSError as exc:
             raise InputError(f"{where}: cannot write: {exc.strerror or exc}") from None
     finally:
-        with _signals_held():
+        with signals_held():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -335,7 +336,7 @@ def _swap_in(pairs: Sequence[tuple[Path, Path]]) -> None:
                 continue  # no hard links here: this one cannot be put back, the check above must do
             backups[target] = backup
     done: list[Path] = []
-    with _signals_held():
+    with signals_held():
         try:
             for staged, target in pairs:
                 os.replace(staged, target)
@@ -354,7 +355,7 @@ _HELD_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP"
 
 
 @contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """Hold Ctrl-C, SIGTERM and SIGHUP until the block (a few renames, a clean-up) is done, then
     deliver the first one that came. Python runs signal handlers in the main thread only, so a
     block in another thread cannot be interrupted anyway."""

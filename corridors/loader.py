@@ -27,6 +27,7 @@ from corridors.model import (
     Leg,
     Network,
     Node,
+    WrittenValue,
 )
 from corridors.schema import FIELD_BOUNDS, Record, Sourced, dispatch_problem
 
@@ -235,6 +236,14 @@ class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.sources: dict[str, str] = {}
+        self.written: list[WrittenValue] = []
+
+    def _wrote(self, rec: Record, key: str, item: Sourced | tuple[str, ...] | None) -> None:
+        """Note a sourced value where its file writes it (``Network.written``)."""
+        if item is None:
+            return
+        sources = item if isinstance(item, tuple) else item.sources
+        self.written.append(WrittenValue(Path(rec.file).name, rec.label, rec.prefix + key, sources))
 
     # -- files ----------------------------------------------------------------------------
 
@@ -306,6 +315,7 @@ class _Loader:
             corridors=MappingProxyType(corridors),
             sources=MappingProxyType(self.sources),
             root=self.root,
+            written=tuple(self.written),
         )
 
     def _modes(self) -> dict[str, _ModeDefaults]:
@@ -319,6 +329,9 @@ class _Loader:
             rec.text("note", required=False)
             rec.finish()
             assert cost and co2 and circuity
+            self._wrote(rec, "cost_usd_per_feu_km", cost)
+            self._wrote(rec, "co2_kg_per_teu_km", co2)
+            self._wrote(rec, "circuity", circuity)
             modes[mode] = _ModeDefaults(cost, co2, circuity)
         return modes
 
@@ -334,6 +347,7 @@ class _Loader:
         lat = rec.number("lat", lo=-90, hi=90)
         lon = rec.number("lon", lo=-180, hi=180)
         sources["lat"] = sources["lon"] = rec.sources_of("coord_source")
+        self._wrote(rec, "coord_source", sources["lat"])  # one position: lat and lon together
         quality = rec.text("coord_quality", required=False)
         if quality:
             notes["coord_quality"] = quality
@@ -366,6 +380,7 @@ class _Loader:
         def keep(key: str, item: Sourced | None) -> None:
             if item is None:
                 return
+            self._wrote(rec, key if rec.has(key) else key.removesuffix("_h") + "_d", item)  # process_d: as written
             values[key] = item.value
             sources[key] = item.sources
             if item.note:
@@ -482,6 +497,7 @@ class _Loader:
             sources = rec.sources_of("source")
             rec.strings("via", required=False)
             rec.finish()
+            self._wrote(rec, "source", sources)
             geom = feature.get("geometry")
             if not isinstance(geom, dict) or geom.get("type") != "LineString":
                 raise DataError(
@@ -544,6 +560,7 @@ class _Loader:
             raise rec.error("gauge_mm", gauge, f"does not apply to a {mode} leg")
         transit = rec.duration("transit_h", "transit_d")
         assert transit is not None
+        self._wrote(rec, "transit_h" if rec.has("transit_h") else "transit_d", transit)
         sources["transit_h"] = transit.sources
         if transit.note:
             notes["transit_h"] = transit.note
@@ -560,6 +577,8 @@ class _Loader:
         circuity = rec.sourced("circuity", required=False, lo=1.0, hi=3.0)
         if distance is not None and circuity is not None:
             raise rec.error("circuity", circuity.value, "give distance_km or circuity, not both")
+        self._wrote(rec, "distance_km", distance)  # a computed distance is written nowhere:
+        self._wrote(rec, "circuity", circuity)  # its circuity and its line are counted where they are
         computed = distance is None
         if distance is None:
             if circuity is None:
@@ -579,13 +598,14 @@ class _Loader:
             if distance.note:
                 notes["distance_km"] = distance.note
 
-        co2 = rec.sourced("co2_kg_per_teu_km", required=False, hi=BOUNDS["co2_kg_per_teu_km"]) or (
-            default.co2_kg_per_teu_km if default else None
-        )
+        own_co2 = rec.sourced("co2_kg_per_teu_km", required=False, hi=BOUNDS["co2_kg_per_teu_km"])
+        self._wrote(rec, "co2_kg_per_teu_km", own_co2)  # the mode's, when the leg takes it, is the mode's
+        co2 = own_co2 or (default.co2_kg_per_teu_km if default else None)
         if co2 is None:
             raise rec.error("co2_kg_per_teu_km", None, f"is required (no default for mode {mode} in modes.toml)")
         sources["co2_kg_per_teu_km"] = co2.sources
         cost = rec.sourced("cost_usd_per_feu", required=False, hi=BOUNDS["cost_usd_per_feu"])
+        self._wrote(rec, "cost_usd_per_feu", cost)
         if cost is not None:
             cost_usd = float(cost.value)
             sources["cost_usd_per_feu"] = cost.sources
@@ -615,6 +635,7 @@ class _Loader:
                 f"{transit.value.mean_h:,.1f} h; a {mode} leg should be within {low}-{high} km/h",
             )
         capacity = rec.sourced("capacity_trains_per_day", required=False, hi=BOUNDS["capacity_trains_per_day"])
+        self._wrote(rec, "capacity_trains_per_day", capacity)
         if capacity is not None:
             sources["capacity_trains_per_day"] = capacity.sources
         leg_sources = rec.sources_of("source", required=False)

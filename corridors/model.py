@@ -9,21 +9,27 @@ from types import MappingProxyType
 
 from corridors.distributions import Distribution
 from corridors.errors import InputError
+from corridors.schema import ESTIMATE
 
 __all__ = [
     "DISPATCH_RULES",
     "MODES",
     "NODE_KINDS",
+    "PROVENANCE",
     "Corridor",
     "Facility",
     "Leg",
     "Network",
     "Node",
+    "WrittenValue",
 ]
 
 NODE_KINDS = ("terminal", "border", "gauge_change", "port", "ferry_terminal", "junction")
 MODES = ("rail", "ferry", "sea", "road")
 DISPATCH_RULES = ("timetable", "when_full", "max_wait")
+#: How a value's sources back it: published sources only, a published source and ESTIMATE,
+#: ESTIMATE only.
+PROVENANCE = ("sourced", "partly_sourced", "estimate")
 
 Sources = Mapping[str, tuple[str, ...]]
 Notes = Mapping[str, str]
@@ -160,14 +166,43 @@ class Corridor:
 
 
 @dataclass(frozen=True)
+class WrittenValue:
+    """A value with the source keys it cites, where a network file writes it.
+
+    Each is written once however many records use it: a mode's cost rate is one value in
+    ``modes.toml``, not one per leg that takes it (the legs' ``sources`` repeat its keys).
+    ``record`` names the record (``mode rail``, ``node KZ_DOSTYK``, ``leg S03``, ``feature S03``
+    for a leg's line in ``geometry.geojson``), ``field`` the key (``facility.process_h``).
+    """
+
+    file: str
+    record: str
+    field: str
+    sources: tuple[str, ...]
+
+    @property
+    def provenance(self) -> str:
+        """``sourced`` (published sources only), ``partly_sourced`` (a source and ESTIMATE) or
+        ``estimate`` (ESTIMATE only)."""
+        if ESTIMATE not in self.sources:
+            return "sourced"
+        return "estimate" if all(key == ESTIMATE for key in self.sources) else "partly_sourced"
+
+
+@dataclass(frozen=True)
 class Network:
-    """Nodes, legs, corridors and the sources behind their numbers."""
+    """Nodes, legs, corridors and the sources behind their numbers.
+
+    ``written`` lists every sourced value as its file writes it (``WrittenValue``), for
+    counting provenance; a network built in code rather than loaded may leave it empty.
+    """
 
     nodes: Mapping[str, Node]
     legs: Mapping[str, Leg]
     corridors: Mapping[str, Corridor]
     sources: Mapping[str, str]
     root: Path | None = None
+    written: tuple[WrittenValue, ...] = field(default=(), compare=False, repr=False)
 
     def node(self, node_id: str) -> Node:
         """The node ``node_id`` (any case); an ``InputError`` naming close matches when unknown."""
@@ -182,6 +217,13 @@ class Network:
             return self.corridors[name]
         except KeyError:
             raise InputError(_unknown("corridor", name, self.corridors, "corridors list")) from None
+
+    def provenance_counts(self) -> dict[str, int]:
+        """How many written values are of each ``PROVENANCE`` class, each value counted once."""
+        counts = dict.fromkeys(PROVENANCE, 0)
+        for value in self.written:
+            counts[value.provenance] += 1
+        return counts
 
     @property
     def countries(self) -> frozenset[str]:

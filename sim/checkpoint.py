@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from corridors.errors import InputError, Parameter
-from corridors.export import json_text
+from corridors.export import json_text, signals_held
 from sim.eventlog import EVENT_FORMATS, EventLogWriter, RecordParts, trains_csv_header
 from sim.records import PoolLevel
 from sim.tally import NodeTally, Sample, ServiceTally, Tally, WagonTally, WhereTally
@@ -189,8 +189,10 @@ class _Kept:
 
     def _save(self, name: str, t: Tally) -> None:
         tmp = self.folder / f"{name}.tmp.npz"
-        np.savez(tmp, **tally_arrays(t))
-        tmp.replace(self.folder / f"{name}.npz")
+        arrays = tally_arrays(t)
+        with signals_held():  # Ctrl-C inside numpy's zip writing would end in a ValueError, not an interrupt
+            np.savez(tmp, **arrays)
+            tmp.replace(self.folder / f"{name}.npz")
 
     def _load(self, path: Path) -> Tally:
         try:

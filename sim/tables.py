@@ -37,6 +37,11 @@ def _signed(value: float | None, digits: int = 2, plain: bool = False) -> str:
     return f"{value:,.{digits}f}" if plain else f"{value:+,.{digits}f}"
 
 
+def _per_week(value: float) -> str:
+    """Trains a week: one decimal, two for a service of fewer than one train in ten weeks (0.04, not 0.0)."""
+    return f"{value:.2f}" if 0 < value < 0.095 else f"{value:.1f}"
+
+
 def _service() -> Column:
     return Column("service", align="left")
 
@@ -62,7 +67,7 @@ def kpi_table(summary: RunSummary, *, full: bool = False) -> Table:
     for name, s in summary.services.items():
         t = s.transit_d
         stuck = s.in_system_at_horizon_per_replication
-        per_week = f"{s.throughput.trains_per_week:.1f}"
+        per_week = _per_week(s.throughput.trains_per_week)
         in_system = f"{stuck:g}" if full else f"{stuck:.0f}"
         costs = [_signed(s.cost_usd_per_teu, 0, plain=True), _signed(s.co2_kg_per_teu, 0, plain=True)]
         if t.n == 0 or t.mean is None or t.p50 is None or t.p95 is None:
@@ -183,7 +188,7 @@ def sweep_table(data: dict[str, Any]) -> Table:
                         f"{r['value']:g}" + ("*" if base is not None and abs(r["value"] - base) < 1e-9 else ""),
                         _signed(x["transit_d_p50"], plain=True),
                         _signed(x["transit_d_p95"], plain=True),
-                        f"{x['trains_per_week']:.1f}",
+                        _per_week(x["trains_per_week"]),
                         f"{x['in_system_at_horizon_per_replication']:g}",
                     ]
                 )

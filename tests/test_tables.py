@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,13 @@ def test_kpi_table_terminal_and_report_forms() -> None:
     full = kpi_table(summary, full=True)
     assert [c.header for c in full.columns][-2:] == ["USD/TEU", "kg CO2/TEU"]
     assert full.rows[0].texts()[-3:] == ["0.3", "5,664", "1,436"]
+
+
+def test_kpi_table_shows_a_rare_service_with_two_decimals() -> None:
+    """Two trains a year is 0.04 a week, not 0.0 (as if it never ran)."""
+    rare = dataclasses.replace(_service(), throughput=Flow(0.04, 4.0))
+    per_week = [row.texts()[1] for row in kpi_table(_summary({"rare": rare, "north": _service()})).rows]
+    assert per_week == ["0.04", "7.0"]
 
 
 def _whatif() -> dict[str, Any]:

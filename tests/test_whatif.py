@@ -166,7 +166,7 @@ def test_sweep_over_a_service_frequency(
         == 0
     )
     data = json.loads(capsys.readouterr().out)
-    assert data["base_value"] == pytest.approx(0.25, abs=0.01) and data["scales"] is False
+    assert data["base_value"] == pytest.approx(0.038, abs=0.001) and data["scales"] is False
     weekly = [r["services"]["southern-chengdu-lodz"]["trains_per_week"] for r in data["rows"]]
     assert weekly == sorted(weekly) and weekly[-1] > 1.5
     page = (out / "sweep.html").read_text()

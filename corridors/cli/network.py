@@ -8,7 +8,7 @@ from corridors.cli.output import duration, emit, print_table, say
 from corridors.errors import InputError
 from corridors.export import check_output_file, network_geojson, write_json_atomic, write_text_atomic
 from corridors.loader import load_network
-from corridors.model import NODE_KINDS, Network
+from corridors.model import NODE_KINDS
 from corridors.routing import DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY, WEIGHTS, route
 from corridors.schema import ESTIMATE
 from corridors.summary import PathSummary, node_dict, summarize_corridor, summarize_path
@@ -19,7 +19,7 @@ def check(args: argparse.Namespace) -> int:
     if args.path and args.network:
         raise InputError("give the network folder as PATH or as --network, not both")
     network = load_network(args.path or args.network)
-    counts = _provenance_counts(network)
+    counts = network.provenance_counts()  # each value once, where its file writes it
     straight = sorted(leg.id for leg in network.legs.values() if len(leg.path) == 2)
     if args.json:
         emit(
@@ -30,8 +30,11 @@ def check(args: argparse.Namespace) -> int:
                 "legs": len(network.legs),
                 "corridors": len(network.corridors),
                 "sources": len(network.sources),
-                "sourced_values": counts["sourced"],
+                "values": {"total": sum(counts.values()), **counts},
+                # kept from before the three classes: a value citing any published source, ESTIMATE only
+                "sourced_values": counts["sourced"] + counts["partly_sourced"],
                 "estimated_values": counts["estimate"],
+                "straight_legs": straight,
             }
         )
         return 0
@@ -40,7 +43,10 @@ def check(args: argparse.Namespace) -> int:
         f"  {len(network.nodes)} nodes, {len(network.legs)} legs, {len(network.corridors)} corridors, "
         f"{len(network.sources)} sources"
     )
-    print(f"  values backed by a published source: {counts['sourced']}; marked {ESTIMATE}: {counts['estimate']}")
+    print(f"  values, each counted once where it is written: {sum(counts.values())}")
+    print(f"    sourced (published sources only): {counts['sourced']}")
+    print(f"    partly sourced (a published source and {ESTIMATE}): {counts['partly_sourced']}")
+    print(f"    estimate ({ESTIMATE} only): {counts['estimate']}")
     print(
         f"  legs drawn along their geometry: {len(network.legs) - len(straight)}; as straight lines: {len(straight)}"
         + (f" ({', '.join(straight)})" if straight else "")
@@ -76,17 +82,6 @@ def nodes(args: argparse.Namespace) -> int:
     table += [[n.id, "/".join(n.countries), "+".join(n.kinds), n.name] for n in found]
     print_table(table, right=set())
     return 0
-
-
-def _provenance_counts(network: Network) -> dict[str, int]:
-    counts = {"sourced": 0, "estimate": 0}
-    groups = [n.sources for n in network.nodes.values()]
-    groups += [n.facility.sources for n in network.nodes.values() if n.facility]
-    groups += [leg.sources for leg in network.legs.values()]
-    for sources in groups:
-        for keys in sources.values():
-            counts["estimate" if set(keys) == {ESTIMATE} else "sourced"] += 1
-    return counts
 
 
 def corridors_list(args: argparse.Namespace) -> int:
