@@ -185,7 +185,7 @@ class DaskCluster:
                         threads_per_worker=1,
                         processes=True,
                         dashboard_address=":0",  # a free port: clusters side by side never clash on 8787
-                        silence_logs=logging.ERROR,  # a stopped run's cancelled tasks are not worth a warning
+                        silence_logs=logging.CRITICAL,  # a stopped run's cancelled tasks and closed links: noise
                     )
                 self.client = Client(self.cluster)
             else:

@@ -195,11 +195,10 @@ def test_in_a_browser_no_dialog_opens(outputs: dict[str, Path], browser: Any) ->
         page.on("dialog", lambda d, name=name: (dialogs.append(f"{name}: {d.message}"), d.dismiss()))
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))  # noqa: B023 - read before the next page
-        page.goto(path.as_uri())
-        page.wait_for_timeout(300)
+        page.goto(path.as_uri())  # returns after the load event: the page's own images have failed by then
         for popup in page.locator(".corridors-node").all()[:5]:  # popups render their HTML when opened
             popup.click(force=True)
-            page.wait_for_timeout(50)
+        page.wait_for_timeout(150)  # for an image a popup's HTML would fail to load
         assert errors == [], (name, errors)
         page.close()
     assert dialogs == []
