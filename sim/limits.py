@@ -35,8 +35,8 @@ VISIT_BYTES = 1000
 #: 38,912 visits (measured: `simulate -r 10` and `-r 40` peak at 188 and 195 MB).
 TALLY_BYTES = 8
 #: Train visits (replications × trains × places, over every run of a command) a run may ask for
-#: without ``allow_large``: some ten minutes of one core. The bundled baseline is 42,008 visits a
-#: replication, so 1,190 replications fit.
+#: without ``allow_large``: some ten minutes of one core. The bundled baseline is 45,652 visits a
+#: replication, so 1,095 replications fit.
 MAX_VISITS = 50_000_000
 #: The most replications a run takes, even with ``allow_large``.
 MAX_REPLICATIONS = 100_000

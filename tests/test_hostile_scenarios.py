@@ -305,7 +305,7 @@ def test_the_cli_and_the_guard_agree_on_the_most_replications() -> None:
     [["simulate", "--out", "never"], ["validate"], ["compare", "baseline", "red-sea-closure", "--out", "never"]],
 )
 def test_a_run_beyond_the_limit_names_its_knobs(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, err = _cli([*command, "-r", "1300"], capsys)  # 1,300 x 42,008 visits: just beyond the limit
+    code, err = _cli([*command, "-r", "1300"], capsys)  # 1,300 x 45,652 visits: beyond the limit
     assert code == 1 and "\n" not in err and "Traceback" not in err
     assert not Path("never").exists()
     for needle in ("-r 1300", "365-day window", "trains_per_week", "northern-xian-duisburg", "--allow-large"):
