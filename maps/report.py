@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from corridors import Distribution, Network
-from corridors.units import HOURS_PER_DAY, days, hours, per_week
+from corridors.units import HOURS_PER_DAY, HOURS_PER_WEEK, days, hours, per_week
 from maps.escape import esc
 from maps.network_map import build_network_map
 from maps.offline import render_offline
@@ -241,7 +241,8 @@ def _rolling_stock(result: RunResult) -> str:
             f"<td>{flow.wagon_wait_h_per_train:.1f}</td><td class='l'>{lows}</td></tr>"
         )
     pool_rows = [
-        "<tr><th>pool</th><th>wagons at the start</th><th>lowest (any replication)</th><th>lowest (mean)</th></tr>"
+        "<tr><th>pool</th><th>wagons at the start</th><th>lowest (any replication)</th><th>lowest (mean)</th>"
+        "<th>trains that waited, a replication</th></tr>"
     ]
     for key, pool in rolling.pools.items():
         low = "bad" if pool.trains_waited_per_replication else ""
@@ -255,6 +256,48 @@ def _rolling_stock(result: RunResult) -> str:
         "<p class='note'>Trains take platform wagons from the pool of the gauge where a section of that gauge "
         "starts and give them back where it ends: to a pool there that is short, or back empty to their own "
         "(the empty runs). A pool below a train's wagons holds the train until enough come back.</p>"
+    )
+
+
+def _shared_facilities(result: RunResult) -> str:
+    """Per place on the services' routes that other freight uses too (``background_per_day``):
+    that freight as the data give it and as the first replication carried it, and the corridors
+    and services that share the place with it."""
+    sc = result.scenario
+    net: Network = sc.network
+    sharing: dict[str, list[str]] = defaultdict(list)
+    for s in sc.services:
+        for node_id in s.node_ids:
+            f = net.nodes[node_id].facility
+            if f is not None and f.background_per_day:
+                sharing[node_id].append(s.corridor or s.name)
+    if not sharing:
+        return "<p class='note'>No other freight is modelled at the places these services use.</p>"
+    rep = result.replications[0] if result.replications else None
+    weeks = rep.horizon_h / HOURS_PER_WEEK if rep is not None else 0.0
+    rows = [
+        "<tr><th>place</th><th>other freight a day (data)</th><th>carried a week (replication 1)</th>"
+        "<th class='l'>shared with</th><th class='l'>sources</th></tr>"
+    ]
+    for node_id, users in sharing.items():
+        f = net.nodes[node_id].facility
+        assert f is not None and f.background_per_day
+        unit = ("wagons" if f.vessel_capacity_wagons else "TEU") if f.dispatch else "trains"
+        block = f" in blocks of {f.background_block:g}" if f.background_block else ""
+        carried = rep.background.get(node_id) if rep is not None else None
+        shown = f"{carried / weeks:,.1f} {unit}" if carried is not None and weeks else "–"
+        backing = dict.fromkeys((*f.sources.get("background_per_day", ()), *f.sources.get("background_block", ())))
+        rate = f"{f.background_per_day:g} {unit[:-1] if f.background_per_day == 1 else unit}"
+        rows.append(
+            f"<tr><td>{esc(node_id)}</td><td>{rate}{block}</td><td>{shown}</td>"
+            f"<td class='l note'>{esc(', '.join(dict.fromkeys(users)))}</td>"
+            f"<td class='l note'>{esc(', '.join(backing))}</td></tr>"
+        )
+    return (
+        "<table>" + "".join(rows) + "</table><p class='note'>Other freight arrives at random (blocks on a stream "
+        "of its own) and takes the same vessels or servers as the trains modelled here: at a ferry it fills the "
+        "vessels beside them, at servers it takes a server for a processing time. Its units are the "
+        "facility's: a vessel's wagons (or TEU), or trains at servers.</p>"
     )
 
 
@@ -376,6 +419,8 @@ def run_report(result: RunResult, map_html: str | None = None) -> str:
         _bottlenecks(summary),
         "<h2>Rolling stock</h2>",
         _rolling_stock(result),
+        "<h2>Shared with other freight</h2>",
+        _shared_facilities(result),
         "<h2>Route map</h2>",
         _iframe(map_html if map_html is not None else run_map(result), "route map"),
         "<h2>Assumptions and sources</h2>",

@@ -130,3 +130,20 @@ def test_unchanged_reasons_name_a_node_nothing_passes(loaded_scenario: Any) -> N
     other = dataclasses.replace(base, network=dataclasses.replace(net, nodes={**net.nodes, idle.id: changed}))
     a, b = simulate(base, replications=1), simulate(other, replications=1)
     assert unchanged_reasons(a, b, {}) == [f"{idle.id}: no service of baseline passes it."]
+
+
+def test_the_report_shows_the_freight_a_run_shares_its_places_with(baseline_run: Any) -> None:
+    """report.html lists each place on the services' routes that other freight uses: the rate the
+    data give, what the first replication carried, the corridors that share it, the sources."""
+    import re
+
+    from maps.report import _shared_facilities
+
+    html = _shared_facilities(baseline_run)
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr><td>([A-Z_]+)</td>.*?</tr>", html)}
+    assert set(rows) == {"IR_INCHEH_BORUN", "TR_VAN", "TR_TATVAN"}
+    assert "10.6 wagons in blocks of 12" in rows["TR_VAN"] and "southern" in rows["TR_VAN"]
+    assert "AA_VAN_FERRY_2025" in rows["TR_VAN"] and "<td>1 train</td>" in rows["IR_INCHEH_BORUN"]
+    rep = baseline_run.replications[0]
+    carried = rep.background["TR_VAN"] / (rep.horizon_h / 168)
+    assert f"{carried:,.1f} wagons" in rows["TR_VAN"]
