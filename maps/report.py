@@ -259,6 +259,36 @@ def _rolling_stock(result: RunResult) -> str:
     )
 
 
+def _compare_rolling_stock(rolling: dict[str, Any]) -> str:
+    """A what-if's wagon pools beside the base's: empty wagon-km a week, and per pool its lowest
+    stock and the trains that waited for its wagons ("" without pools)."""
+    base, whatif = rolling.get("base") or {}, rolling.get("whatif") or {}
+    if not base.get("pools") and not whatif.get("pools"):
+        return ""
+
+    def km(side: dict[str, Any]) -> float:
+        return sum(float(f["empty_wagon_km_per_week"]) for f in side.get("services", {}).values())
+
+    rows = [
+        "<tr><th>pool</th><th>wagons at the start</th><th>lowest, base</th><th>lowest, what-if</th>"
+        "<th>trains that waited a replication, what-if</th></tr>"
+    ]
+    for key in dict.fromkeys((*base.get("pools", {}), *whatif.get("pools", {}))):
+        b, x = base.get("pools", {}).get(key), whatif.get("pools", {}).get(key)
+        start = int((x or b or {}).get("start_wagons", 0))
+        low_b = f"{int(b['lowest_wagons']):,}" if b else "–"
+        low_x = f"{int(x['lowest_wagons']):,}" if x else "–"
+        waited = float(x["trains_waited_per_replication"]) if x else 0.0
+        rows.append(
+            f"<tr><td>{esc(key)}</td><td>{start:,}</td><td>{low_b}</td><td>{low_x}</td>"
+            f"<td class='{'bad' if waited else ''}'>{waited:,.1f}</td></tr>"
+        )
+    return (
+        f"<h3>Rolling stock</h3><p>Empty wagon-km a week: {km(base):,.0f} in the base, {km(whatif):,.0f} in the "
+        "what-if.</p><table>" + "".join(rows) + "</table>"
+    )
+
+
 def _shared_facilities(result: RunResult) -> str:
     """Per place on the services' routes that other freight uses too (``background_per_day``):
     that freight as the data give it and as the first replication carried it, and the corridors
@@ -453,6 +483,7 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
         if w.get("unchanged"):
             items = "".join(f"<li>{esc(reason)}</li>" for reason in w["unchanged"])
             body.append(f"<h3>Why nothing moved</h3><ul class='why'>{items}</ul>")
+        body.append(_compare_rolling_stock(w.get("rolling_stock") or {}))
         body.append("<h3>By corridor</h3>" + table_html(compare_corridor_table(w)))
         if changed:
             shown = changed[:6]

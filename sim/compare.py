@@ -156,18 +156,26 @@ def compare_results(base: RunResult, others: Sequence[RunResult]) -> dict[str, A
             if added.name not in base_names:
                 x = other.summary.services[added.name]
                 services[added.name] = {"in_base": False, "in_whatif": True, "whatif": _figures(x)}
-        moved_d = {name: s["delta"]["transit_d_mean"]["value"] or 0.0 for name, s in services.items() if "delta" in s}
-        out["whatifs"].append(
-            {
-                "name": other.scenario.name,
-                "description": other.scenario.description,
-                "built_on": other.scenario.base,
-                "services": services,
-                "corridors": _corridors(base, other),
-                "unchanged": unchanged_reasons(base, other, moved_d),
-            }
-        )
+        out["whatifs"].append(_whatif(base, other, services))
     return out
+
+
+def _whatif(base: RunResult, other: RunResult, services: dict[str, Any]) -> dict[str, Any]:
+    """A what-if's part of the comparison: its services' rows, its corridors, why nothing moved
+    (if nothing did), and both runs' rolling stock."""
+    moved_d = {name: s["delta"]["transit_d_mean"]["value"] or 0.0 for name, s in services.items() if "delta" in s}
+    return {
+        "name": other.scenario.name,
+        "description": other.scenario.description,
+        "built_on": other.scenario.base,
+        "services": services,
+        "corridors": _corridors(base, other),
+        "unchanged": unchanged_reasons(base, other, moved_d),
+        "rolling_stock": {
+            "base": base.summary.rolling_stock.to_json(),
+            "whatif": other.summary.rolling_stock.to_json(),
+        },
+    }
 
 
 def compare(

@@ -147,3 +147,19 @@ def test_the_report_shows_the_freight_a_run_shares_its_places_with(baseline_run:
     rep = baseline_run.replications[0]
     carried = rep.background["TR_VAN"] / (rep.horizon_h / 168)
     assert f"{carried:,.1f} wagons" in rows["TR_VAN"]
+
+
+def test_compare_shows_the_wagon_pools_of_base_and_what_if(loaded_scenario: Any) -> None:
+    """compare.json carries both runs' rolling stock (summary.json's schema) and compare.html
+    shows the pools side by side: with no transit through Russia, Altynkol's pool runs low."""
+    from maps.report import compare_report
+    from sim.compare import compare
+
+    report, runs = compare(loaded_scenario("baseline"), [loaded_scenario("no-russia-transit")], replications=1)
+    rolling = report["whatifs"][0]["rolling_stock"]
+    assert set(rolling) == {"base", "whatif"} and "KZ_ALTYNKOL/1520" in rolling["whatif"]["pools"]
+    low_base = rolling["base"]["pools"]["KZ_ALTYNKOL/1520"]["lowest_wagons"]
+    low_whatif = rolling["whatif"]["pools"]["KZ_ALTYNKOL/1520"]["lowest_wagons"]
+    assert low_whatif < low_base
+    page = compare_report(report, runs)
+    assert "<h3>Rolling stock</h3>" in page and f"<td>{low_whatif:,}</td>" in page
