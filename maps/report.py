@@ -19,7 +19,7 @@ from maps.results import WINDOW_D, Results
 from maps.svg import ecdf, lines, stacked_bars, time_distance
 from maps.tables import table_html
 from sim.engine import Replication
-from sim.eventlog import EVENTS, event_columns
+from sim.eventlog import EVENTS
 from sim.kpis import overload_note, transit_d_per_replication
 from sim.model import sections
 from sim.runner import RunResult
@@ -47,7 +47,7 @@ def results_from_run(result: RunResult) -> Results:
     """What a map needs from an in-memory run: its summary and the events of the first
     replication's trains that depart within the animation's window (the map draws no others)."""
     rep = result.replications[0]
-    ev = event_columns(rep.visits, rep.trains)
+    ev = rep.event_columns
     departs = ev.event == EVENTS.index("depart")
     early = np.zeros(len(ev.trains), dtype=bool)
     early[ev.train[departs & (ev.time_h <= hours(WINDOW_D))]] = True
@@ -157,7 +157,7 @@ def _profiles(result: RunResult, names: Sequence[str]) -> dict[str, list[tuple[f
 def _days_since_departure(rep: Replication, names: Sequence[str]) -> dict[tuple[str, str, str], list[float]]:
     """(service, place, "arrive" or "leave") -> the days since departure of each such event of
     the services ``names``, in the order of the event log."""
-    ev = event_columns(rep.visits, rep.trains)
+    ev = rep.event_columns
     departed = np.full(len(ev.trains), np.nan)
     departs = ev.event == EVENTS.index("depart")
     departed[ev.train[departs]] = ev.time_h[departs]

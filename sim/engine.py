@@ -20,7 +20,7 @@ import simpy
 from simpy.events import NORMAL, URGENT
 
 from corridors import Distribution, Leg, Node
-from sim.eventlog import event_columns, event_rows
+from sim.eventlog import EventColumns, event_columns, event_rows
 from sim.facilities import Cut, FerryLine, Sailings, Station, Wagons, Windows, Yard
 from sim.model import sections
 from sim.places import (
@@ -80,9 +80,14 @@ class Replication:
     rolling_stock: RollingStock = dataclasses.field(default_factory=RollingStock)
 
     @functools.cached_property
+    def event_columns(self) -> EventColumns:
+        """The event log by time as columns (``sim.eventlog``), built on first use."""
+        return event_columns(self.visits, self.trains)
+
+    @functools.cached_property
     def events(self) -> list[Event]:
-        """The event log by time (``sim.eventlog``), built on first use."""
-        return event_rows(event_columns(self.visits, self.trains))
+        """The event log by time as rows, built on first use."""
+        return event_rows(self.event_columns)
 
 
 def _background_freight(

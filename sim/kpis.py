@@ -15,7 +15,7 @@ import numpy as np
 from corridors import Network, summarize_path
 from corridors.units import days, per_teu, per_week
 from sim.engine import Replication
-from sim.eventlog import EVENTS, event_columns
+from sim.eventlog import EVENTS
 from sim.scenario import Scenario
 from sim.summary import (
     SCHEMA_VERSION,
@@ -142,7 +142,7 @@ def visit_times(reps: Sequence[Replication], places: Iterable[str]) -> dict[tupl
     out: dict[tuple[int, str, str], dict[str, float]] = {}
     wanted = set(places)
     for rep in reps:
-        ev = event_columns(rep.visits, rep.trains)
+        ev = rep.event_columns
         codes = [i for i, p in enumerate(ev.places) if p in wanted]
         rows = np.flatnonzero(np.isin(ev.place, codes))
         columns = (ev.train[rows], ev.place[rows], ev.event[rows], ev.time_h[rows])

@@ -116,6 +116,14 @@ def tiny_records() -> dict[str, Any]:
     }
 
 
+def kept_one(meta: Path) -> bool:
+    """Whether an interrupted run's segment holds a whole replication (its JSON says so)."""
+    try:
+        return int(json.loads(meta.read_text(encoding="utf-8"))["replications"]) >= 1
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 def write_network(path: Path, records: dict[str, Any]) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     for name, data in records.items():

@@ -13,7 +13,7 @@ import sim
 from corridors import InputError
 from sim.executor import DaskCluster, InProcess, LocalProcesses, executor_for
 from sim.runner import RunResult
-from tests.conftest import tiny_records
+from tests.conftest import kept_one, tiny_records
 from tests.test_engine import write_scenario
 
 
@@ -59,16 +59,6 @@ def test_workers_are_checked() -> None:
     assert isinstance(executor_for(1), InProcess) and isinstance(executor_for(3), LocalProcesses)
 
 
-def _kept_one(meta: Path) -> bool:
-    """Whether a run's first segment holds a whole replication (its JSON says so)."""
-    import json
-
-    try:
-        return int(json.loads(meta.read_text(encoding="utf-8"))["replications"]) >= 1
-    except (OSError, ValueError, KeyError):
-        return False
-
-
 def test_ctrl_c_on_a_local_cluster_is_one_line(tmp_path: Path) -> None:
     """A terminal's Ctrl-C reaches every process of the group: the cluster's processes ignore
     it and this one stops them, with one line on standard error and what finished kept."""
@@ -92,7 +82,7 @@ def test_ctrl_c_on_a_local_cluster_is_one_line(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 90
-        while not _kept_one(tmp_path / ".run.partial" / "segment-00.json"):
+        while not kept_one(tmp_path / ".run.partial" / "segment-00.json"):
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
             time.sleep(0.1)
         os.killpg(proc.pid, signal.SIGINT)

@@ -23,6 +23,7 @@ import corridors.export
 import sim.runner
 from corridors.cli import main
 from corridors.export import spreadsheet_text, unspreadsheet_text, write_texts_atomic
+from tests.conftest import kept_one
 from tests.test_engine import exact_network, write_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,14 +116,6 @@ def test_a_signal_stops_the_workers_and_writes_nothing(tmp_path: Path, signum: i
     assert _unchanged(out) and _temp_left(tmp_path) == []
 
 
-def _kept_one(meta: Path) -> bool:
-    """Whether a run's first segment holds a whole replication (its JSON says so)."""
-    try:
-        return int(json.loads(meta.read_text(encoding="utf-8"))["replications"]) >= 1
-    except (OSError, ValueError, KeyError):
-        return False
-
-
 @needs_proc
 def test_a_lost_worker_is_one_line_and_keeps_what_finished(tmp_path: Path) -> None:
     """A worker killed outright (as the out-of-memory killer would): one line naming what
@@ -142,7 +135,7 @@ def test_a_lost_worker_is_one_line_and_keeps_what_finished(tmp_path: Path) -> No
         while len(_children(proc.pid)) < 2:
             assert proc.poll() is None and time.monotonic() < deadline, "the workers never started"
             time.sleep(0.05)
-        while not _kept_one(tmp_path / ".run.partial" / "segment-00.json"):
+        while not kept_one(tmp_path / ".run.partial" / "segment-00.json"):
             assert proc.poll() is None and time.monotonic() < deadline, "no replication finished"
             time.sleep(0.05)  # a replication kept: the workers are past their start
         os.kill(_children(proc.pid)[0], signal.SIGKILL)

@@ -184,8 +184,9 @@ def compare(args: argparse.Namespace) -> int:
     check_output_dir(out, names=["compare.json", "compare.html"], label="--out ")
     status = STATUS.progress()
     key = {"command": "compare", "runs": [_key(s, args) for s in (base, *whatifs)]}
-    kept, done = _runs_kept(out, key, args.resume, args.replications * (1 + len(whatifs)))
-    with _keeping(kept, args.replications * (1 + len(whatifs))):
+    total = args.replications * (1 + len(whatifs))
+    kept, done = _runs_kept(out, key, args.resume, total)
+    with _keeping(kept, total):
         report, runs = compare(
             base,
             whatifs,
@@ -250,8 +251,9 @@ def sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
     check_output_dir(out, names=["sweep.json", "sweep.html"], label="--out ")
     key = {"command": "sweep", "param": args.param, "values": values, **_key(scenario, args)}
-    kept, done = _runs_kept(out, key, args.resume, args.replications * len(values))
-    with _keeping(kept, args.replications * len(values)):
+    total = args.replications * len(values)
+    kept, done = _runs_kept(out, key, args.resume, total)
+    with _keeping(kept, total):
         data = sweep(
             scenario,
             args.param,
