@@ -131,7 +131,7 @@ def compare_table(whatif: dict[str, Any]) -> Table:
                     _signed(d["transit_d_p95"]),
                     on_time,
                     _signed(d["trains_per_week"], 1),
-                    Cell(f"{stuck:g}", "bad" if stuck else ""),
+                    Cell(f"{stuck:.1f}".removesuffix(".0"), "bad" if stuck else ""),  # 0, 4.5, 900.3
                     _signed(d["cost_usd_per_teu"], 0),
                     _signed(d["co2_kg_per_teu"], 0),
                 ]
