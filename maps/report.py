@@ -21,7 +21,7 @@ from maps.tables import table_html
 from sim.engine import Replication
 from sim.eventlog import EVENTS
 from sim.kpis import overload_note, transit_d_per_replication
-from sim.model import sections
+from sim.model import formation, sections
 from sim.runner import RunResult
 from sim.scenario import Scenario
 from sim.summary import RunSummary
@@ -216,11 +216,13 @@ def _span_d(d: Distribution) -> str:
 
 
 def _rolling_stock(result: RunResult) -> str:
-    """Per corridor: empty wagon-km and runs a week, the wait for wagons, the lowest stock of the
-    pools its trains take wagons from; then every pool."""
+    """Per corridor: empty wagon-km and runs a week, the waits for wagons and locomotives, the
+    lowest stock of the pools its trains take wagons from; then every pool; then where trains
+    are re-formed into parts."""
     rolling, sc = result.summary.rolling_stock, result.scenario
+    formed = _formation(result)
     if not rolling.pools:
-        return "<p class='note'>No wagon pools in this scenario: trains never wait for wagons.</p>"
+        return "<p class='note'>No wagon or locomotive pools in this scenario: trains never wait for them.</p>" + formed
     pools_of: dict[str, set[str]] = defaultdict(set)
     for s in sc.services:
         for first, _, gauge in sections(sc.network, s.leg_ids):
@@ -229,7 +231,8 @@ def _rolling_stock(result: RunResult) -> str:
                 pools_of[s.corridor].add(key)
     rows = [
         "<tr><th>corridor</th><th>empty wagon-km a week</th><th>empty runs a week</th>"
-        "<th>wait for wagons, h a train</th><th class='l'>lowest stock of its pools (of start)</th></tr>"
+        "<th>wait for wagons, h a train</th><th>wait for locomotives, h a train</th>"
+        "<th class='l'>lowest stock of its wagon pools (of start)</th></tr>"
     ]
     for name, flow in rolling.corridors.items():
         lows = ", ".join(
@@ -238,24 +241,49 @@ def _rolling_stock(result: RunResult) -> str:
         )
         rows.append(
             f"<tr><td>{esc(name)}</td><td>{flow.empty_wagon_km_per_week:,.0f}</td><td>{flow.empty_runs_per_week:.1f}</td>"
-            f"<td>{flow.wagon_wait_h_per_train:.1f}</td><td class='l'>{lows}</td></tr>"
+            f"<td>{flow.wagon_wait_h_per_train:.1f}</td><td>{flow.locomotive_wait_h_per_train:.1f}</td>"
+            f"<td class='l'>{lows}</td></tr>"
         )
     pool_rows = [
-        "<tr><th>pool</th><th>wagons at the start</th><th>lowest (any replication)</th><th>lowest (mean)</th>"
+        "<tr><th>pool</th><th>holds</th><th>at the start</th><th>lowest (any replication)</th><th>lowest (mean)</th>"
         "<th>trains that waited, a replication</th></tr>"
     ]
     for key, pool in rolling.pools.items():
         low = "bad" if pool.trains_waited_per_replication else ""
         pool_rows.append(
-            f"<tr><td>{esc(key)}</td><td>{pool.start_wagons:,}</td><td class='{low}'>{pool.lowest_wagons:,}</td>"
-            f"<td>{pool.lowest_wagons_mean:,.1f}</td>"
+            f"<tr><td>{esc(key)}</td><td>{esc(pool.unit)}</td><td>{pool.start_wagons:,}</td>"
+            f"<td class='{low}'>{pool.lowest_wagons:,}</td><td>{pool.lowest_wagons_mean:,.1f}</td>"
             f"<td class='{low}'>{pool.trains_waited_per_replication:,.1f}</td></tr>"
         )
     return (
         "<table>" + "".join(rows) + "</table><table>" + "".join(pool_rows) + "</table>"
         "<p class='note'>Trains take platform wagons from the pool of the gauge where a section of that gauge "
         "starts and give them back where it ends: to a pool there that is short, or back empty to their own "
-        "(the empty runs). A pool below a train's wagons holds the train until enough come back.</p>"
+        "(the empty runs). A pool below a train's wagons holds the train until enough come back. A locomotive "
+        "pool hauls each part of a train from its node to the next pool, gauge change, ferry or destination; "
+        "the locomotives run back light.</p>" + formed
+    )
+
+
+def _formation(result: RunResult) -> str:
+    """Where the scenario's train-length limits split a service's trains ("" without any)."""
+    sc = result.scenario
+    rows = []
+    for s in sc.services:
+        for first, last, gauge, parts in formation(sc.network, s.leg_ids, s.wagons, sc.train_limits):
+            if parts > 1:
+                rows.append(
+                    f"<tr><td>{esc(s.name)}</td><td>{esc(s.node_ids[first])} to {esc(s.node_ids[last])}</td>"
+                    f"<td>{gauge}</td><td>{s.wagons}</td><td>{parts}</td></tr>"
+                )
+    if not rows:
+        return ""
+    return (
+        "<h3>Train formation</h3><table><tr><th>service</th><th>section</th><th>gauge, mm</th><th>wagons</th>"
+        "<th>runs as trains</th></tr>" + "".join(rows) + "</table><p class='note'>Where the lines of a section take "
+        "shorter trains than the service runs (<code>[[train_limits]]</code>), its trains are re-formed at the "
+        "section's start into parts; each part needs its own locomotive where a pool hauls it and its own path "
+        "where a line is gated.</p>"
     )
 
 
@@ -270,7 +298,7 @@ def _compare_rolling_stock(rolling: dict[str, Any]) -> str:
         return sum(float(f["empty_wagon_km_per_week"]) for f in side.get("services", {}).values())
 
     rows = [
-        "<tr><th>pool</th><th>wagons at the start</th><th>lowest, base</th><th>lowest, what-if</th>"
+        "<tr><th>pool</th><th>at the start</th><th>lowest, base</th><th>lowest, what-if</th>"
         "<th>trains that waited a replication, what-if</th></tr>"
     ]
     for key in dict.fromkeys((*base.get("pools", {}), *whatif.get("pools", {}))):

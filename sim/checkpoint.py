@@ -40,7 +40,7 @@ def tally_arrays(t: Tally) -> dict[str, Any]:
         "services": [[n, s.trains, s.on_time, s.moving_h, s.waiting_h, s.processing_h] for n, s in t.services.items()],
         "nodes": [[n, x.waits_h.zeros, x.holds_h.zeros, x.busy_h, x.largest_queue] for n, x in t.nodes.items()],
         "where": [[n, w.trains, list(w.moving_h), list(w.stay_h)] for n, w in t.where.items()],
-        "wagons": [[n, w.empty_runs, w.empty_wagon_km, w.wait_h] for n, w in t.wagons.items()],
+        "wagons": [[n, w.empty_runs, w.empty_wagon_km, w.wait_h, w.locomotive_wait_h] for n, w in t.wagons.items()],
         "pools": [list(p) for p in t.pools],
     }
     arrays: dict[str, Any] = {"meta": np.array(json_text(meta))}
@@ -67,8 +67,13 @@ def tally_from_arrays(arrays: Any) -> Tally:
             for i, (n, zw, zh, busy, q) in enumerate(meta["nodes"])
         },
         where={n: WhereTally(int(k), tuple(map(float, m)), tuple(map(float, s))) for n, k, m, s in meta["where"]},
-        wagons={n: WagonTally(int(r), float(km), float(w)) for n, r, km, w in meta.get("wagons", [])},
-        pools=tuple(PoolLevel(str(n), int(g), int(a), int(b), int(w)) for n, g, a, b, w in meta.get("pools", [])),
+        wagons={
+            n: WagonTally(int(r), float(km), float(w), float(*rest)) for n, r, km, w, *rest in meta.get("wagons", [])
+        },
+        pools=tuple(
+            PoolLevel(str(n), int(g), int(a), int(b), int(w), *map(str, rest))
+            for n, g, a, b, w, *rest in meta.get("pools", [])
+        ),
     )
 
 

@@ -12,20 +12,26 @@ from sim.model import (
     WAGON_MODES,
     CapacityCut,
     Closure,
+    LocomotivePool,
     Scenario,
     Service,
+    TrainLimit,
     WagonPool,
     Weather,
+    formation,
     service_rate,
     timetable,
+    traction,
 )
 from sim.spec import (
     CapacityCutSpec,
     ClosureSpec,
+    LocomotivePoolSpec,
     ReroutingSpec,
     ScenarioSpec,
     ServiceSpec,
     SourceRef,
+    TrainLimitSpec,
     WagonPoolSpec,
     WeatherSpec,
     Where,
@@ -73,6 +79,8 @@ def compile_scenario(spec: ScenarioSpec, network: Network | None = None) -> Scen
     cuts += [_cut(c, network, start, horizon) for c in spec.capacity_cuts]
     weather = [*(base.weather if base else ()), *(_weather(w, network) for w in spec.weather)]
     pools = _pools(spec, base, network)
+    engines = _engines(spec, base, network)
+    limits = _limits(spec, base, network)
     countries, banned_nodes = _bans(spec, base, network)
     rules = spec.rerouting or ReroutingSpec()  # without a [rerouting] table, closures never reroute
     moved = reroute(
@@ -87,6 +95,7 @@ def compile_scenario(spec: ScenarioSpec, network: Network | None = None) -> Scen
         value_of_time_usd_per_feu_day=rules.value_of_time_usd_per_feu_day,
         start=start,
     )
+    _check_engines(spec, engines, limits, moved, network)
     return Scenario(
         name=spec.name,
         description=spec.description,
@@ -99,6 +108,8 @@ def compile_scenario(spec: ScenarioSpec, network: Network | None = None) -> Scen
         capacity_cuts=tuple(cuts),
         weather=tuple(weather),
         wagon_pools=pools,
+        locomotive_pools=engines,
+        train_limits=limits,
         path=spec.path,
         base=base.name if base else None,
         banned_countries=countries,
@@ -344,6 +355,69 @@ def _pool(spec: WagonPoolSpec, network: Network) -> WagonPool:
         met = f"its rail legs are {', '.join(map(str, gauges))} mm" if gauges else "no rail leg meets it"
         raise spec.where.error("gauge_mm", spec.gauge_mm, f"matches no rail leg at {spec.node} ({met})")
     return WagonPool(node=spec.node, gauge_mm=spec.gauge_mm, wagons=spec.wagons)
+
+
+def _engines(spec: ScenarioSpec, base: Scenario | None, network: Network) -> tuple[LocomotivePool, ...]:
+    """The base's locomotive pools, with the spec's own added (one at the same node replaces the base's)."""
+    pools = {p.node: p for p in (base.locomotive_pools if base else ())}
+    own: set[str] = set()
+    for p in spec.locomotive_pools:
+        if p.node in own:
+            raise p.where.error("node", p.node, "has two locomotive pools in this file: give one")
+        own.add(p.node)
+        pools[p.node] = _engine(p, network)
+    return tuple(pools.values())
+
+
+def _engine(spec: LocomotivePoolSpec, network: Network) -> LocomotivePool:
+    _place(spec.where, network, spec.node, None)
+    if not any(spec.node in (leg.from_id, leg.to_id) and leg.mode == "rail" for leg in network.legs.values()):
+        raise spec.where.error("node", spec.node, "has no rail leg: a locomotive pool hauls trains on rail")
+    return LocomotivePool(node=spec.node, locomotives=spec.locomotives)
+
+
+def _check_engines(
+    spec: ScenarioSpec,
+    engines: tuple[LocomotivePool, ...],
+    limits: tuple[TrainLimit, ...],
+    services: Sequence[Service],
+    network: Network,
+) -> None:
+    """Every train can be hauled: a locomotive pool holds at least the parts a train runs in there."""
+    size = {p.node: p.locomotives for p in engines}
+    where = {p.node: p.where for p in spec.locomotive_pools}
+    for s in services:
+        parts = [1] * len(s.leg_ids)
+        for first, last, _gauge, n in formation(network, s.leg_ids, s.wagons, limits):
+            parts[first:last] = [n] * (last - first)
+        for first, _last in traction(network, s.node_ids, s.leg_ids, set(size)):
+            node = s.node_ids[first]
+            if parts[first] > size[node]:
+                raise where.get(node, spec.where).error(
+                    "locomotives",
+                    size[node],
+                    f"is fewer than the {parts[first]} locomotives a train of {s.name} needs at {node} "
+                    f"(it runs there in {parts[first]} parts): give at least {parts[first]}",
+                )
+
+
+def _limits(spec: ScenarioSpec, base: Scenario | None, network: Network) -> tuple[TrainLimit, ...]:
+    """The base's train-length limits, with the spec's own added (one of the same gauge and
+    countries replaces the base's)."""
+    limits = {(t.gauge_mm, t.countries): t for t in (base.train_limits if base else ())}
+    known = {node.country for node in network.nodes.values()} | {
+        c for leg in network.legs.values() for c in leg.countries
+    }
+    for t in spec.train_limits:
+        _limit(t, known)
+        limits[(t.gauge_mm, t.countries)] = TrainLimit(t.gauge_mm, t.countries, t.max_wagons)
+    return tuple(limits.values())
+
+
+def _limit(spec: TrainLimitSpec, known: set[str]) -> None:
+    for country in spec.countries:
+        if country not in known:
+            raise spec.where.error("countries", country, "is no country of the network's nodes or legs")
 
 
 def _bans(spec: ScenarioSpec, base: Scenario | None, network: Network) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -22,7 +22,7 @@ from simpy.events import NORMAL, URGENT
 from corridors import Distribution, Leg, Node
 from sim.eventlog import EventColumns, event_columns, event_rows
 from sim.facilities import Cut, FerryLine, Sailings, Station, Wagons, Windows, Yard
-from sim.model import sections
+from sim.model import formation, traction
 from sim.places import (
     CLOCK_SLACK_H,
     AdminHold,
@@ -145,6 +145,11 @@ class _Model:
         }
         self.empty_runs: list[EmptyRun] = []
         self.pooled: set[str] = set()  # services whose trains take wagons from a pool
+        self.engines = {
+            p.node: Wagons(self.env, p.node, 0, p.locomotives, unit="locomotives") for p in scenario.locomotive_pools
+        }
+        self.light_runs: list[EmptyRun] = []
+        self.hauled: set[str] = set()  # services whose trains take locomotives from a pool
 
     # -- components built on first use ---------------------------------------------------------
 
@@ -341,7 +346,8 @@ class _Model:
     def _plan(self, service: Service, draws: dict[str, list[float]]) -> _Route:
         """The places of each leg of the route and of the node after it."""
         nodes, legs = service.node_ids, service.leg_ids
-        takes, gives = self._wagon_places(service)
+        stock = self._stock_places(service)
+        parts = stock.parts
         departures: list[tuple[Place, ...]] = []
         aheads: list[int] = []
         arrivals: list[tuple[Place, ...]] = [()] * len(nodes)
@@ -356,7 +362,7 @@ class _Model:
             elif ferry is not None:
                 move, ahead = Ferry(ferry), i + 1
             else:
-                move, ahead = Line(draws["leg:" + leg_id], self._gate(leg)), i + 1
+                move, ahead = Line(draws["leg:" + leg_id], self._gate(leg), parts[i]), i + 1
             closed = self.leg_closed.get(leg_id)
             aheads.append(ahead)
             yard = self.yards.get(nodes[ahead])
@@ -381,46 +387,76 @@ class _Model:
         for i, places in enumerate(departures):
             arrival = arrivals[aheads[i]] if aheads[i] < last else ()
             visited = (*places, *arrival)
-            if takes or gives:  # wagons: taken before a section's first service, given back after its last
-                visited = _wagon_steps(i, aheads[i], places, arrival, takes, gives)
+            if stock:  # wagons and locomotives from pools
+                visited = _stock_steps(i, aheads[i], places, arrival, stock)
             steps.append(tuple((p, p.shared, p.waits, p.pass_) for p in visited))  # read once, not per train
         return _Route(tuple(steps))
 
-    def _wagon_places(self, service: Service) -> tuple[dict[int, Place], dict[int, Place]]:
-        """Where a train of ``service`` takes wagons from a pool (by node index: the first node of a
-        section with a pool of its gauge) and where it gives them back (the section's last node)."""
-        takes: dict[int, Place] = {}
-        gives: dict[int, Place] = {}
-        for first, last, gauge in sections(self.net, service.leg_ids) if self.pools else ():
-            pool = self.pools.get((service.node_ids[first], gauge))
+    def _stock_places(self, service: Service) -> _Stock:
+        """Where a train of ``service`` takes wagons and locomotives from pools and gives them
+        back, and the parts it runs in on each leg (``sim.model.formation``)."""
+        stock = _Stock()
+        legs, nodes = service.leg_ids, service.node_ids
+        formed = formation(self.net, legs, service.wagons, self.scenario.train_limits)
+        stock.parts = [1] * len(legs)
+        for first, last, _gauge, n in formed:
+            stock.parts[first:last] = [n] * (last - first)
+
+        def km(first: int, last: int) -> float:
+            return math.fsum(self.net.legs[leg_id].distance_km for leg_id in legs[first:last])
+
+        for first, last, gauge, _n in formed if self.pools else ():
+            pool = self.pools.get((nodes[first], gauge))
             if pool is None:
                 continue
-            km = math.fsum(self.net.legs[leg_id].distance_km for leg_id in service.leg_ids[first:last])
-            here = self.pools.get((service.node_ids[last], gauge))
-            takes[first] = WagonTake(pool, first)
-            gives[last] = WagonReturn(first, here, service.name, km, self.empty_runs)
+            here = self.pools.get((nodes[last], gauge))
+            stock.takes[first] = WagonTake(pool, first)
+            stock.gives[last] = WagonReturn(first, here, service.name, km(first, last), self.empty_runs)
             self.pooled.add(service.name)
-        return takes, gives
+        for first, last in traction(self.net, nodes, legs, set(self.engines)) if self.engines else ():
+            stock.couple[first] = WagonTake(self.engines[nodes[first]], first, stock.parts[first])
+            stock.uncouple[last] = WagonReturn(
+                first, None, service.name, km(first, last), self.light_runs, "locomotives"
+            )
+            self.hauled.add(service.name)
+        return stock
 
     def _rolling_stock(self, trains: list[tuple[Train, Service]]) -> RollingStock:
-        """What the wagon pools did: the empty runs, the hours each service waited for wagons (up
-        to the horizon), and each pool's lowest stock."""
-        horizon, why = self.scenario.horizon_h, int(WaitReason.WAGONS)
-        waits = []
+        """What the wagon and locomotive pools did: the empty and light runs, the hours each
+        service waited for wagons and for locomotives (up to the horizon), and each pool's lowest
+        stock."""
+        horizon = self.scenario.horizon_h
+        whys = {int(WaitReason.WAGONS): "wagons", int(WaitReason.LOCOMOTIVES): "locomotives"}
+        waits: dict[str, list[WagonWait]] = {"wagons": [], "locomotives": []}
         for train, service in trains:
-            for i, hours, reason, until in train.waits:
-                if reason == why:
-                    waits.append(WagonWait(service.name, train.tid, service.node_ids[i], until - hours, until))
-        for pool in self.pools.values():  # still waiting for wagons at the horizon
+            for i, waited_h, reason, until in train.waits:
+                if reason in whys:
+                    row = WagonWait(service.name, train.tid, service.node_ids[i], until - waited_h, until)
+                    waits[whys[reason]].append(row)
+        for pool in (*self.pools.values(), *self.engines.values()):  # still waiting at the horizon
             for tid, (i, since) in pool.pending.items():
                 service = self._open_trains[tid][1]
-                waits.append(WagonWait(service.name, tid, service.node_ids[i], since, math.inf))
-        waited = dict.fromkeys(sorted(self.pooled), 0.0)
-        for w in waits:
-            if w.from_h < horizon:
-                waited[w.service] += min(w.until_h, horizon) - w.from_h
-        pools = tuple(PoolLevel(p.node_id, p.gauge_mm, p.start_wagons, p.lowest, p.waited) for p in self.pools.values())
-        return RollingStock(tuple(self.empty_runs), waited, pools, tuple(waits))
+                waits[pool.unit].append(WagonWait(service.name, tid, service.node_ids[i], since, math.inf))
+
+        def hours(unit: str, names: set[str]) -> dict[str, float]:
+            out = dict.fromkeys(sorted(names), 0.0)
+            for w in waits[unit]:
+                if w.from_h < horizon:
+                    out[w.service] += min(w.until_h, horizon) - w.from_h
+            return out
+
+        pools = tuple(
+            PoolLevel(p.node_id, p.gauge_mm, p.start_wagons, p.lowest, p.waited, p.unit)
+            for p in (*self.pools.values(), *self.engines.values())
+        )
+        return RollingStock(
+            tuple(self.empty_runs),
+            hours("wagons", self.pooled),
+            pools,
+            tuple(waits["wagons"]),
+            hours("locomotives", self.hauled),
+            tuple(self.light_runs),
+        )
 
     def _voyage(self, i: int, nodes: tuple[str, ...], legs: tuple[str, ...]) -> tuple[Leg, ...]:
         """The water legs (sea or ferry) from leg ``i`` to the next node with a facility; () if not water."""
@@ -472,22 +508,37 @@ class _Model:
         env._now = horizon
 
 
-def _wagon_steps(
-    i: int,
-    ahead: int,
-    places: tuple[Place, ...],
-    arrival: tuple[Place, ...],
-    takes: dict[int, Place],
-    gives: dict[int, Place],
+@dataclass
+class _Stock:
+    """A service's places for its pools (by node index of its route): where a train takes wagons
+    (a section's first node, before its service there) and gives them back (the section's last,
+    after its service), where it couples locomotives (after its service, before it leaves) and
+    uncouples them (on arrival); and the parts it runs in on each leg."""
+
+    takes: dict[int, Place] = dataclasses.field(default_factory=dict)
+    gives: dict[int, Place] = dataclasses.field(default_factory=dict)
+    couple: dict[int, Place] = dataclasses.field(default_factory=dict)
+    uncouple: dict[int, Place] = dataclasses.field(default_factory=dict)
+    parts: list[int] = dataclasses.field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.takes or self.gives or self.couple or self.uncouple)
+
+
+def _stock_steps(
+    i: int, ahead: int, places: tuple[Place, ...], arrival: tuple[Place, ...], stock: _Stock
 ) -> tuple[Place, ...]:
-    """Step ``i``'s places with the wagon pools' (``_Model._wagon_places``): at the origin the
-    take comes first; at the node ``ahead`` the take comes before its service, the give-back
-    right after it (the containers are off the wagons), before an administrative hold there."""
-    origin = (takes[0],) if i == 0 and 0 in takes else ()
-    at = (takes[ahead],) if ahead in takes else ()
+    """Step ``i``'s places (from node ``i`` to node ``ahead``) with the pools' (``_Stock``): at the
+    origin the wagons are taken first; the locomotives are coupled before the train leaves node
+    ``i`` and uncoupled on arrival at ``ahead``; there the wagons are taken before its service,
+    given back right after it (the containers are off them), before an administrative hold."""
+    origin = (stock.takes[0],) if i == 0 and 0 in stock.takes else ()
+    couple = (stock.couple[i],) if i in stock.couple else ()
+    uncouple = (stock.uncouple[ahead],) if ahead in stock.uncouple else ()
+    at = (stock.takes[ahead],) if ahead in stock.takes else ()
     served, held = arrival[:1], arrival[1:]
-    back = (gives[ahead],) if ahead in gives else ()
-    return (*origin, *places, *at, *served, *back, *held)
+    back = (stock.gives[ahead],) if ahead in stock.gives else ()
+    return (*origin, *couple, *places, *uncouple, *at, *served, *back, *held)
 
 
 class _Departures:

@@ -363,8 +363,9 @@ class Wagons:
     its wagons costs no engine event, and an empty run's return is one bare queue entry.
     """
 
-    def __init__(self, env: simpy.Environment, node_id: str, gauge_mm: int, wagons: int) -> None:
+    def __init__(self, env: simpy.Environment, node_id: str, gauge_mm: int, wagons: int, unit: str = "wagons") -> None:
         self.env = env
+        self.unit = unit  # "wagons", or "locomotives" (a locomotive pool: the same count and queue)
         self.node_id = node_id
         self.gauge_mm = gauge_mm
         self.start_wagons = wagons

@@ -278,7 +278,7 @@ def _rolling_stock(scenario: Scenario, tallies: Sequence[Tally]) -> RollingStock
     """The wagon pools: per service that takes wagons from one, per corridor of those (sums a
     week; the wait per train over all their trains), and each pool's lowest stock."""
     n_reps = max(len(tallies), 1)
-    weekly: dict[str, tuple[float, float, float, float]] = {}  # wagon-km, runs a week; wait h, trains
+    weekly: dict[str, tuple[float, float, float, float, float]] = {}  # wagon-km, runs a week; waits h, trains
     for service in scenario.services:
         rows = [t.wagons[service.name] for t in tallies if service.name in t.wagons]
         if not rows:
@@ -290,25 +290,27 @@ def _rolling_stock(scenario: Scenario, tallies: Sequence[Tally]) -> RollingStock
             per_week(sum(r.empty_runs for r in rows) / n_reps, window_h),
             math.fsum(r.wait_h for r in rows),
             float(trains),
+            math.fsum(r.locomotive_wait_h for r in rows),
         )
-    by_corridor: dict[str, list[tuple[float, float, float, float]]] = defaultdict(list)
+    by_corridor: dict[str, list[tuple[float, float, float, float, float]]] = defaultdict(list)
     for service in scenario.services:
         if service.corridor and service.name in weekly:
             by_corridor[service.corridor].append(weekly[service.name])
 
-    def flow(parts: Sequence[tuple[float, float, float, float]]) -> WagonFlow:
-        km, runs, wait_h, trains = (math.fsum(p[k] for p in parts) for k in range(4))
-        return WagonFlow(round(km, 0), round(runs, 2), round(wait_h / trains, 2) if trains else 0.0)
+    def flow(parts: Sequence[tuple[float, float, float, float, float]]) -> WagonFlow:
+        km, runs, wait_h, trains, engine_h = (math.fsum(p[k] for p in parts) for k in range(5))
+        per_train = (lambda h: round(h / trains, 2)) if trains else (lambda h: 0.0)
+        return WagonFlow(round(km, 0), round(runs, 2), per_train(wait_h), per_train(engine_h))
 
     lows: dict[str, list[int]] = defaultdict(list)
     waited: dict[str, int] = defaultdict(int)
     first: dict[str, PoolSummary] = {}
     for t in tallies:
         for p in t.pools:
-            key = f"{p.node}/{p.gauge_mm}"
+            key = f"{p.node}/{p.gauge_mm if p.unit == 'wagons' else p.unit}"
             lows[key].append(p.lowest_wagons)
             waited[key] += p.trains_waited
-            first.setdefault(key, PoolSummary(p.node, p.gauge_mm, p.start_wagons, 0, 0.0, 0.0))
+            first.setdefault(key, PoolSummary(p.node, p.gauge_mm, p.start_wagons, 0, 0.0, 0.0, p.unit))
     pools = {
         key: dataclasses.replace(
             pool,
@@ -434,6 +436,12 @@ def rolling_stock_note(summary: RunSummary, base: RunSummary | None = None) -> s
     )
     if waits:
         parts.append("waited for wagons: " + ", ".join(f"{n} {_few(h)} h a train" for n, h in waits[:4]))
+    engines = sorted(
+        ((n, f.locomotive_wait_h_per_train) for n, f in rolling.services.items() if f.locomotive_wait_h_per_train > 0),
+        key=lambda kv: -kv[1],
+    )
+    if engines:
+        parts.append("waited for locomotives: " + ", ".join(f"{n} {_few(h)} h a train" for n, h in engines[:4]))
     short = [
         f"{k} ({_few(p.trains_waited_per_replication)} trains a replication, lowest {p.lowest_wagons:,} of "
         f"{p.start_wagons:,})"

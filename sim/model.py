@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,14 +17,18 @@ __all__ = [
     "WEEKDAYS",
     "CapacityCut",
     "Closure",
+    "LocomotivePool",
     "RerouteReason",
     "Scenario",
     "Service",
+    "TrainLimit",
     "WagonPool",
     "Weather",
+    "formation",
     "sections",
     "service_rate",
     "timetable",
+    "traction",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -119,6 +124,32 @@ class WagonPool:
 
 
 @dataclass(frozen=True)
+class LocomotivePool:
+    """Locomotives based at ``node``: a train that starts a stretch of traction there (up to the
+    next node with a pool of its own, a gauge change, a ferry or sea leg, or its destination)
+    takes one for each part it runs in, and waits while they are short."""
+
+    node: str
+    locomotives: int
+
+    @property
+    def key(self) -> str:
+        """The pool's name in records and summaries: ``GE_GARDABANI/locomotives``."""
+        return f"{self.node}/locomotives"
+
+
+@dataclass(frozen=True)
+class TrainLimit:
+    """The longest train, in wagons, that the lines of one gauge in ``countries`` take
+    (``[[train_limits]]``): a section of a route over any of them re-forms a longer train into
+    parts of at most ``max_wagons``."""
+
+    gauge_mm: int
+    countries: tuple[str, ...]
+    max_wagons: int
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A network, the services on it, and what disturbs them, in hours from ``start``.
 
@@ -138,6 +169,10 @@ class Scenario:
     weather: tuple[Weather, ...] = ()
     #: platform-wagon pools (none: trains never wait for wagons)
     wagon_pools: tuple[WagonPool, ...] = ()
+    #: locomotive pools (none: trains never wait for locomotives)
+    locomotive_pools: tuple[LocomotivePool, ...] = ()
+    #: train-length limits (none: a train runs whole from its origin to its destination)
+    train_limits: tuple[TrainLimit, ...] = ()
     path: Path | None = None
     base: str | None = None
     banned_countries: tuple[str, ...] = ()
@@ -206,4 +241,53 @@ def sections(net: Network, leg_ids: tuple[str, ...]) -> list[tuple[int, int, int
             first = -1
         if first < 0 and g:
             first, gauge = i, g
+    return out
+
+
+def formation(
+    net: Network, leg_ids: tuple[str, ...], wagons: int, limits: tuple[TrainLimit, ...]
+) -> list[tuple[int, int, int, int]]:
+    """Each section of a route (``sections``) with the parts a train of ``wagons`` runs in there:
+    (first node index, last node index, gauge, parts). A section is re-formed at its start (a
+    gauge change, where containers move to other wagons, or the origin) into trains no longer
+    than the shortest limit of its gauge on any of its legs (a leg is in the countries of its end
+    nodes and those it crosses)."""
+    out = []
+    for first, last, gauge in sections(net, leg_ids):
+        longest = min(
+            (
+                limit.max_wagons
+                for leg_id in leg_ids[first:last]
+                for limit in limits
+                if limit.gauge_mm == gauge and not set(limit.countries).isdisjoint(_countries(net, leg_id))
+            ),
+            default=0,
+        )
+        out.append((first, last, gauge, math.ceil(wagons / longest) if longest else 1))
+    return out
+
+
+def _countries(net: Network, leg_id: str) -> set[str]:
+    leg = net.legs[leg_id]
+    return {net.nodes[leg.from_id].country, net.nodes[leg.to_id].country, *leg.countries}
+
+
+def traction(
+    net: Network, node_ids: tuple[str, ...], leg_ids: tuple[str, ...], based: set[str]
+) -> list[tuple[int, int]]:
+    """The stretches of a route hauled by locomotives from a pool: (first node index, last node
+    index) from each node with a pool (``based``) that a rail leg leaves, on to the next node with
+    a pool, the next gauge change, ferry or sea leg, or the destination."""
+    out = []
+    for i, node_id in enumerate(node_ids[:-1]):
+        leg = net.legs[leg_ids[i]]
+        if node_id not in based or leg.mode != "rail":
+            continue
+        j = i + 1
+        while j < len(leg_ids) and node_ids[j] not in based:
+            nxt = net.legs[leg_ids[j]]
+            if nxt.mode != "rail" or nxt.gauge_mm != leg.gauge_mm:
+                break
+            j += 1
+        out.append((i, j))
     return out

@@ -34,6 +34,7 @@ _SAILING = int(WaitReason.SAILING)
 _CLOSURE = int(WaitReason.CLOSURE)
 _HOLD = int(WaitReason.HOLD)
 _WAGONS = int(WaitReason.WAGONS)
+_LOCOMOTIVES = int(WaitReason.LOCOMOTIVES)
 
 __all__ = [
     "CLOCK_SLACK_H",
@@ -104,7 +105,7 @@ class Train:
         self.moving_h = self.waiting_h = self.processing_h = 0.0
         self.parts = 0
         self.slots: list[tuple[int, Yard, Any]] = []  # (node index, yard, request) held ahead
-        self.stock: list[tuple[int, Wagons, float]] = []  # wagons held: (taken at index, pool, moving_h then)
+        self.stock: list[tuple[int, Wagons, float, int]] = []  # held: (taken at index, pool, moving_h then, count)
         n = len(nodes)
         self.arrive = [math.nan] * n
         self.start = [math.nan] * n
@@ -231,25 +232,29 @@ class YardEntry(_Place):
 class WagonTake(_Place):
     """A section of one gauge starts here, where a pool of that gauge is based: the train takes
     its wagons before its service here (at the origin: before it departs), waiting while the
-    pool is short (first come, first served)."""
+    pool is short (first come, first served). The same for a locomotive pool (``count``: one
+    locomotive for each part the train runs in on the stretch)."""
 
     shared = True
     waits = True
 
-    def __init__(self, pool: Wagons, index: int) -> None:
+    def __init__(self, pool: Wagons, index: int, count: int | None = None) -> None:
         self.pool = pool
         self.index = index  # the section's first node, as an index of the route
+        self.count = count  # None: the train's wagons
+        self.why = _WAGONS if pool.unit == "wagons" else _LOCOMOTIVES
 
     def visit(self, train: Train) -> Generator[simpy.Event, Any, None]:
-        pool, taken = self.pool, self.pool.take(train.wagons)
+        count = train.wagons if self.count is None else self.count
+        pool, taken = self.pool, self.pool.take(count)
         if taken is not None:  # short now: wait for the wagons to come back
             pool.waited += 1
             pool.pending[train.tid] = (train.i, train.t)
             yield taken
             del pool.pending[train.tid]
         pool.taken()
-        train.wait_until(train.env.now, _WAGONS)
-        train.stock.append((self.index, self.pool, train.moving_h))
+        train.wait_until(train.env.now, self.why)
+        train.stock.append((self.index, self.pool, train.moving_h, count))
 
 
 class WagonReturn(_Place):
@@ -262,20 +267,29 @@ class WagonReturn(_Place):
 
     shared = True
 
-    def __init__(self, first: int, here: Wagons | None, service: str, distance_km: float, runs: list[EmptyRun]) -> None:
+    def __init__(
+        self,
+        first: int,
+        here: Wagons | None,
+        service: str,
+        distance_km: float,
+        runs: list[EmptyRun],
+        unit: str = "wagons",
+    ) -> None:
         self.first = first  # the section's first node, where the wagons were taken
         self.here = here
         self.service = service
         self.distance_km = distance_km
         self.runs = runs
+        self.unit = unit  # which stock the train gives back here (locomotives never join another pool)
 
     def pass_(self, train: Train) -> None:
-        held = next((h for h in train.stock if h[0] == self.first), None)
+        held = next((h for h in train.stock if h[0] == self.first and h[1].unit == self.unit), None)
         if held is None:
             return
         train.stock.remove(held)
-        _, home, moving_h = held
-        here, wagons = self.here, train.wagons
+        _, home, moving_h, wagons = held
+        here = self.here
         join = min(wagons, here.short) if here is not None and home.lent <= 0 else 0
         if join:
             assert here is not None
@@ -293,14 +307,17 @@ class WagonReturn(_Place):
 class Line(_Departure):
     """A leg with its own transit time; with a line capacity, an entry gate spaces the trains."""
 
-    def __init__(self, draws: Sequence[float], gate: Station | None) -> None:
+    def __init__(self, draws: Sequence[float], gate: Station | None, parts: int = 1) -> None:
         self.draws = draws
         self.gate = gate
         self.shared = gate is not None
+        self.parts = parts  # a train re-formed into parts enters the gate once for each
 
     def until_leave(self, train: Train) -> tuple[float, Any]:
         if self.gate is not None:
-            entry, _ = self.gate.admit(train.t, 0.0)
+            entry = train.t
+            for _ in range(self.parts):
+                entry, _ = self.gate.admit(train.t, 0.0)
             train.wait_until(entry, _GATE)
         return train.t, None
 
@@ -309,7 +326,9 @@ class Line(_Departure):
         (measured: the general path costs the engine about 8%). The engine calls it only for a
         train that holds no yard tracks, so none are given back here."""
         if self.gate is not None:
-            entry, _ = self.gate.admit(train.t, 0.0)
+            entry = train.t
+            for _ in range(self.parts):
+                entry, _ = self.gate.admit(train.t, 0.0)
             train.wait_until(entry, _GATE)
         i, t = train.i, train.t
         train.left[i] = t

@@ -49,6 +49,7 @@ class WaitReason(enum.IntEnum):
     CLOSURE = 6  # for a closure or a storm to end
     HOLD = 7  # an administrative hold (permits, inspections): a facility's hold_probability and hold_h
     WAGONS = 8  # for platform wagons from the gauge's pool (the pool ran short)
+    LOCOMOTIVES = 9  # for locomotives from the stretch's pool (the pool ran short)
 
     @property
     def label(self) -> str:
@@ -98,14 +99,15 @@ class WagonWait(NamedTuple):
 
 
 class PoolLevel(NamedTuple):
-    """A wagon pool in one replication: its stock at the start, the lowest it fell to, and how
-    many trains waited for its wagons."""
+    """A wagon pool (or, with ``unit`` "locomotives" and ``gauge_mm`` 0, a locomotive pool) in one
+    replication: its stock at the start, the lowest it fell to, and how many trains waited for it."""
 
     node: str
     gauge_mm: int
     start_wagons: int
     lowest_wagons: int
     trains_waited: int
+    unit: str = "wagons"
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ class RollingStock:
     wagon_wait_h: Mapping[str, float] = dataclasses.field(default_factory=dict)
     pools: tuple[PoolLevel, ...] = ()
     waits: tuple[WagonWait, ...] = ()
+    #: hours each service's trains waited for locomotives (services hauled from a pool)
+    locomotive_wait_h: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    #: locomotives that ran back light to their pool (``wagons``: locomotives; ``gauge_mm``: the line's)
+    light_runs: tuple[EmptyRun, ...] = ()
 
 
 class TrainRecord(NamedTuple):

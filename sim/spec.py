@@ -33,11 +33,13 @@ __all__ = [
     "BanSpec",
     "CapacityCutSpec",
     "ClosureSpec",
+    "LocomotivePoolSpec",
     "OverrideSpec",
     "ReroutingSpec",
     "ScenarioSpec",
     "ServiceSpec",
     "SourceRef",
+    "TrainLimitSpec",
     "WagonPoolSpec",
     "WeatherSpec",
     "Where",
@@ -74,6 +76,10 @@ DEFAULT_CLOSURE_THRESHOLD_D = 7.0
 POOL_GAUGES_MM = (1435, 1520)
 #: The most wagons a pool may hold (bounds a typo; the largest national fleets are ~10^5).
 MAX_POOL_WAGONS = 100_000
+#: The most locomotives a pool may hold (bounds a typo; national fleets are ~10^3).
+MAX_POOL_LOCOMOTIVES = 10_000
+#: The most wagons a train-length limit may give (bounds a typo; the longest trains run ~300).
+MAX_TRAIN_WAGONS = 1_000
 #: Service fields an override may set (value) or scale (factor).
 SERVICE_FIELDS = ("trains_per_week", "wagons", "teu")
 #: Facility fields an override may set (value) or scale (factor).
@@ -223,6 +229,25 @@ class WagonPoolSpec:
 
 
 @dataclass(frozen=True)
+class LocomotivePoolSpec:
+    """A [[locomotive_pools]] table: locomotives based at a node at the start."""
+
+    where: Where
+    node: str
+    locomotives: int
+
+
+@dataclass(frozen=True)
+class TrainLimitSpec:
+    """A [[train_limits]] table: the longest train, in wagons, on the lines of one gauge in some countries."""
+
+    where: Where
+    gauge_mm: int
+    countries: tuple[str, ...]
+    max_wagons: int
+
+
+@dataclass(frozen=True)
 class BanSpec:
     """The [bans] table: countries and nodes no service may touch."""
 
@@ -262,6 +287,8 @@ class ScenarioSpec:
     capacity_cuts: tuple[CapacityCutSpec, ...] = ()
     weather: tuple[WeatherSpec, ...] = ()
     wagon_pools: tuple[WagonPoolSpec, ...] = ()
+    locomotive_pools: tuple[LocomotivePoolSpec, ...] = ()
+    train_limits: tuple[TrainLimitSpec, ...] = ()
     bans: BanSpec | None = None
     rerouting: ReroutingSpec | None = None
     source_refs: tuple[SourceRef, ...] = ()
@@ -333,6 +360,8 @@ def parse_scenario(path: str | Path | None = None, *, _chain: tuple[Path, ...] =
     cuts = tuple(_cut(r, refs) for r in _records(top, "capacity_cuts", "capacity cut"))
     weather = tuple(_weather(r, refs) for r in _records(top, "weather", "weather"))
     pools = tuple(_pool(r, refs) for r in _records(top, "wagon_pools", "wagon pool"))
+    engines = tuple(_engines(r, refs) for r in _records(top, "locomotive_pools", "locomotive pool"))
+    limits = tuple(_limit(r, refs) for r in _records(top, "train_limits", "train limit"))
     bans = _bans(top)
     rerouting = _rerouting(top, refs)
     top.finish()
@@ -352,6 +381,8 @@ def parse_scenario(path: str | Path | None = None, *, _chain: tuple[Path, ...] =
         capacity_cuts=cuts,
         weather=weather,
         wagon_pools=pools,
+        locomotive_pools=engines,
+        train_limits=limits,
         bans=bans,
         rerouting=rerouting,
         source_refs=tuple(refs),
@@ -667,6 +698,32 @@ def _pool(rec: Record, refs: list[SourceRef]) -> WagonPoolSpec:
     rec.finish()
     where = Where(rec.file, rec.label, rec.prefix)
     return WagonPoolSpec(where=where, node=node, gauge_mm=int(gauge), wagons=int(wagons.value))
+
+
+def _engines(rec: Record, refs: list[SourceRef]) -> LocomotivePoolSpec:
+    node = rec.text("node")
+    rec.label = f"locomotive pool {node}"
+    got = _ref(rec, "locomotives", rec.sourced("locomotives", integer=True, lo=1, hi=MAX_POOL_LOCOMOTIVES), refs)
+    assert got is not None
+    rec.text("note", required=False)
+    rec.finish()
+    return LocomotivePoolSpec(where=Where(rec.file, rec.label, rec.prefix), node=node, locomotives=int(got.value))
+
+
+def _limit(rec: Record, refs: list[SourceRef]) -> TrainLimitSpec:
+    gauge = rec.number("gauge_mm", integer=True)
+    if gauge not in POOL_GAUGES_MM:
+        raise rec.error("gauge_mm", rec.raw("gauge_mm"), f"must be one of {', '.join(map(str, POOL_GAUGES_MM))}")
+    countries = rec.strings("countries")
+    if not countries:
+        raise rec.error("countries", [], "must name at least one country")
+    rec.label = f"train limit {int(gauge)} mm {','.join(countries)}"
+    got = _ref(rec, "max_wagons", rec.sourced("max_wagons", integer=True, lo=1, hi=MAX_TRAIN_WAGONS), refs)
+    assert got is not None
+    rec.text("note", required=False)
+    rec.finish()
+    where = Where(rec.file, rec.label, rec.prefix)
+    return TrainLimitSpec(where=where, gauge_mm=int(gauge), countries=countries, max_wagons=int(got.value))
 
 
 def _bans(top: Record) -> BanSpec | None:

@@ -182,17 +182,19 @@ class WhereDaysGo:
 @dataclass(frozen=True)
 class WagonFlow:
     """A service's (or a corridor's) pooled wagons: empty wagon-km and empty runs a week (over the
-    service's window), and the mean hours a train waited for wagons."""
+    service's window), and the mean hours a train waited for wagons, and for locomotives."""
 
     empty_wagon_km_per_week: float
     empty_runs_per_week: float
     wagon_wait_h_per_train: float
+    locomotive_wait_h_per_train: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "empty_wagon_km_per_week": self.empty_wagon_km_per_week,
             "empty_runs_per_week": self.empty_runs_per_week,
             "wagon_wait_h_per_train": self.wagon_wait_h_per_train,
+            "locomotive_wait_h_per_train": self.locomotive_wait_h_per_train,
         }
 
 
@@ -200,7 +202,8 @@ class WagonFlow:
 class PoolSummary:
     """A wagon pool: its node and gauge, its stock at the start, the lowest it fell to in any
     replication, the mean over replications of each one's lowest, and the trains that waited
-    for its wagons (per replication)."""
+    for its wagons (per replication). A locomotive pool the same, with ``unit`` "locomotives"
+    and ``gauge_mm`` 0 (its counts are locomotives)."""
 
     node: str
     gauge_mm: int
@@ -208,11 +211,13 @@ class PoolSummary:
     lowest_wagons: int
     lowest_wagons_mean: float
     trains_waited_per_replication: float
+    unit: str = "wagons"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "node": self.node,
             "gauge_mm": self.gauge_mm,
+            "unit": self.unit,
             "start_wagons": self.start_wagons,
             "lowest_wagons": self.lowest_wagons,
             "lowest_wagons_mean": self.lowest_wagons_mean,
@@ -460,7 +465,11 @@ class _Reader:
 
     def wagon_flow(self, record: str, row: Any) -> WagonFlow:
         row = self.table(record, "rolling_stock", row)
-        return WagonFlow(*self.numbers(record, row, "rolling_stock", _WAGON_FLOW))
+        locomotive_h = row.get("locomotive_wait_h_per_train", 0.0)  # absent before locomotive pools
+        km, runs, wait_h = self.numbers(record, row, "rolling_stock", _WAGON_FLOW)
+        return WagonFlow(
+            km, runs, wait_h, self.number(record, "rolling_stock.locomotive_wait_h_per_train", locomotive_h)
+        )
 
     def pool(self, record: str, row: Any) -> PoolSummary:
         row = self.table(record, "rolling_stock.pools", row)
@@ -485,7 +494,13 @@ class _Reader:
             lowest,
             mean,
             self.number(record, "trains_waited_per_replication", get("trains_waited_per_replication")),
+            self.unit(record, row.get("unit", "wagons")),
         )
+
+    def unit(self, record: str, value: Any) -> str:
+        if value not in ("wagons", "locomotives"):
+            raise self.fail(record, "unit", value, 'must be "wagons" or "locomotives"')
+        return str(value)
 
     def corridor(self, record: str, row: Any) -> Stats:
         return self.stats(record, "transit_d", row)

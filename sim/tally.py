@@ -95,12 +95,13 @@ class WhereTally:
 
 @dataclass(frozen=True)
 class WagonTally:
-    """A service whose trains take wagons from a pool, in one replication: its empty runs, their
-    wagon-km, and the hours its trains waited for wagons."""
+    """A service whose trains take wagons (or locomotives) from a pool, in one replication: its
+    empty runs, their wagon-km, the hours its trains waited for wagons, and for locomotives."""
 
     empty_runs: int
     empty_wagon_km: float
     wait_h: float
+    locomotive_wait_h: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -128,12 +129,15 @@ def tally(scenario: Scenario, visits: Visits, trains: Trains, rolling: RollingSt
 
 
 def _wagons(rolling: RollingStock) -> dict[str, WagonTally]:
-    """Per service with pooled wagons: empty runs, empty wagon-km, hours waited for wagons."""
+    """Per service with pooled wagons or locomotives: empty runs, empty wagon-km, hours waited for
+    wagons and for locomotives."""
     out: dict[str, WagonTally] = {}
-    for name, wait_h in rolling.wagon_wait_h.items():
+    for name in sorted({*rolling.wagon_wait_h, *rolling.locomotive_wait_h}):
         runs = [r for r in rolling.empty_runs if r.service == name]
         km = math.fsum(r.wagons * r.distance_km for r in runs)
-        out[name] = WagonTally(len(runs), km, wait_h)
+        out[name] = WagonTally(
+            len(runs), km, rolling.wagon_wait_h.get(name, 0.0), rolling.locomotive_wait_h.get(name, 0.0)
+        )
     return out
 
 
