@@ -375,6 +375,7 @@ class _Loader:
     def _facility(self, rec: Record) -> Facility:
         sources: dict[str, tuple[str, ...]] = {}
         notes: dict[str, str] = {}
+        ranges: dict[str, tuple[float, float]] = {}
         values: dict[str, Any] = {}
 
         def keep(key: str, item: Sourced | None) -> None:
@@ -385,6 +386,8 @@ class _Loader:
             sources[key] = item.sources
             if item.note:
                 notes[key] = item.note
+            if item.range is not None:
+                ranges[key] = item.range
 
         keep("servers", rec.sourced("servers", required=False, integer=True, hi=BOUNDS["servers"]))
         keep("process_h", rec.duration("process_h", "process_d", required=False))
@@ -459,6 +462,7 @@ class _Loader:
             dispatch=dispatch,
             sources=MappingProxyType(sources),
             notes=MappingProxyType(notes),
+            ranges=MappingProxyType(ranges),
             **values,
         )
 
@@ -541,6 +545,7 @@ class _Loader:
     ) -> Leg:
         sources: dict[str, tuple[str, ...]] = {}
         notes: dict[str, str] = {}
+        ranges: dict[str, tuple[float, float]] = {}
         ident = rec.ident("id", safe=True)
         ends = []
         for key in ("from", "to"):
@@ -597,6 +602,8 @@ class _Loader:
             sources["distance_km"] = distance.sources
             if distance.note:
                 notes["distance_km"] = distance.note
+            if distance.range is not None:
+                ranges["distance_km"] = distance.range
 
         own_co2 = rec.sourced("co2_kg_per_teu_km", required=False, hi=BOUNDS["co2_kg_per_teu_km"])
         self._wrote(rec, "co2_kg_per_teu_km", own_co2)  # the mode's, when the leg takes it, is the mode's
@@ -609,10 +616,18 @@ class _Loader:
         if cost is not None:
             cost_usd = float(cost.value)
             sources["cost_usd_per_feu"] = cost.sources
+            if cost.range is not None:
+                ranges["cost_usd_per_feu"] = cost.range
         elif default is not None:
-            cost_usd = round(default.cost_usd_per_feu_km.value * distance_km, 0)
-            sources["cost_usd_per_feu"] = default.cost_usd_per_feu_km.sources
-            notes["cost_usd_per_feu"] = f"{mode} rate {default.cost_usd_per_feu_km.value:g} USD/FEU-km x distance"
+            rate = default.cost_usd_per_feu_km
+            cost_usd = round(rate.value * distance_km, 0)
+            sources["cost_usd_per_feu"] = rate.sources
+            notes["cost_usd_per_feu"] = f"{mode} rate {rate.value:g} USD/FEU-km x distance"
+            if rate.range is not None:  # the rate's range over this distance
+                ranges["cost_usd_per_feu"] = (
+                    round(rate.range[0] * distance_km, 0),
+                    round(rate.range[1] * distance_km, 0),
+                )
         else:
             raise rec.error("cost_usd_per_feu", None, f"is required (no default for mode {mode} in modes.toml)")
         countries = tuple(_country(rec, "countries", c) for c in rec.strings("countries", required=False))
@@ -638,6 +653,8 @@ class _Loader:
         self._wrote(rec, "capacity_trains_per_day", capacity)
         if capacity is not None:
             sources["capacity_trains_per_day"] = capacity.sources
+            if capacity.range is not None:
+                ranges["capacity_trains_per_day"] = capacity.range
         leg_sources = rec.sources_of("source", required=False)
         if leg_sources:
             sources["leg"] = leg_sources
@@ -662,6 +679,7 @@ class _Loader:
             countries=countries,
             sources=MappingProxyType(sources),
             notes=MappingProxyType(notes),
+            ranges=MappingProxyType(ranges),
         )
 
     def _oriented(self, leg_id: str, drawn: tuple[LatLon, ...], start: Node, end: Node) -> tuple[LatLon, ...]:

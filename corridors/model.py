@@ -33,10 +33,13 @@ PROVENANCE = ("sourced", "partly_sourced", "estimate")
 
 Sources = Mapping[str, tuple[str, ...]]
 Notes = Mapping[str, str]
+#: field -> (low, high): the plausible range the data give beside a value (``min``, ``max``)
+Ranges = Mapping[str, tuple[float, float]]
 LatLon = tuple[float, float]
 
 _EMPTY: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 _NO_NOTES: Mapping[str, str] = MappingProxyType({})
+_NO_RANGES: Ranges = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Facility:
     ``hold_probability`` and ``hold_h`` are an administrative hold (permits, inspections): each
     train is held there with that probability, after its service, for a time drawn from
     ``hold_h``; both are given or neither.
+    ``ranges`` holds, per field, the plausible range the data give beside its value (``min`` and
+    ``max`` of a number; a duration's min and max are its spread, not a range of its value).
     """
 
     servers: int = 1
@@ -76,6 +81,7 @@ class Facility:
     observed_dwell_h: Distribution | None = None
     sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
     notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)
+    ranges: Ranges = field(default_factory=lambda: _NO_RANGES, compare=False)
 
     @property
     def expected_process_h(self) -> float:
@@ -128,7 +134,9 @@ class Leg:
     ``path`` is the leg's geometry as (lat, lon) points from ``from_id`` to ``to_id``.
     ``distance_km`` is given in the data or computed as the geodesic length of ``path``
     times ``circuity`` (then ``distance_computed`` is true). ``countries`` lists countries the
-    leg crosses between its end nodes (transit countries), for avoidance.
+    leg crosses between its end nodes (transit countries), for avoidance. ``ranges``: the
+    plausible ranges the data give beside its numbers (``distance_km``, ``cost_usd_per_feu``, …;
+    a computed cost takes its mode rate's range times the distance).
     """
 
     id: str
@@ -147,6 +155,7 @@ class Leg:
     countries: tuple[str, ...] = ()
     sources: Sources = field(default_factory=lambda: _EMPTY, compare=False)
     notes: Notes = field(default_factory=lambda: _NO_NOTES, compare=False)
+    ranges: Ranges = field(default_factory=lambda: _NO_RANGES, compare=False)
 
     @property
     def co2_kg_per_teu(self) -> float:

@@ -30,14 +30,18 @@ MAX_DURATION_H = 366 * HOURS_PER_DAY
 
 
 class Sourced:
-    """A number (or duration) read from the data with the source keys that back it."""
+    """A number (or duration) read from the data with the source keys that back it, and the
+    plausible range (``min``, ``max``) the data give for a number (None: not given)."""
 
-    __slots__ = ("note", "sources", "value")
+    __slots__ = ("note", "range", "sources", "value")
 
-    def __init__(self, value: Any, sources: tuple[str, ...], note: str) -> None:
+    def __init__(
+        self, value: Any, sources: tuple[str, ...], note: str, range: tuple[float, float] | None = None
+    ) -> None:
         self.value = value
         self.sources = sources
         self.note = note
+        self.range = range
 
 
 class Record:
@@ -266,8 +270,8 @@ class Record:
     ) -> Sourced | None:
         """A number written as ``{ value = 12, source = ["KEY"], note = "..." }``.
 
-        ``min`` and ``max`` may bound ``value`` (published ranges); they are checked and kept
-        in the note.
+        ``min`` and ``max`` may bound ``value`` (a published range, or an estimate's plausible
+        one); they are checked and kept as ``range`` (one left out: ``value`` on that side).
         """
         table = self.raw(key)
         if table is None:
@@ -293,7 +297,15 @@ class Record:
         rec.finish()
         assert value is not None
         number: float | int = int(value) if integer else value
-        return Sourced(number, sources, note)
+        bounds = (
+            None
+            if low is None and high is None
+            else (
+                low if low is not None else value,
+                high if high is not None else value,
+            )
+        )
+        return Sourced(number, sources, note, bounds)
 
     def duration(
         self, key_h: str, key_d: str, *, required: bool = True, max_h: float = MAX_DURATION_H

@@ -275,6 +275,7 @@ def _service(spec: ServiceSpec, network: Network, start: dt.datetime, end: dt.da
         departure_spread_h=spec.departure_spread_h,
         corridor=None if spec.reverse else spec.corridor,  # a corridor's figures are for its own direction
         sources=spec.sources,
+        ranges=spec.ranges,
         trains_per_week=spec.trains_per_week,
         weekdays=spec.weekdays,
         dates=(spec.start_date, spec.end_date),
@@ -327,6 +328,8 @@ def _weather(spec: WeatherSpec, network: Network) -> Weather:
         stoppages_per_month=spec.stoppages_per_month,
         stoppage_h=spec.stoppage_h,
         closed_share=spec.closed_share,
+        sources=spec.sources,
+        ranges=spec.ranges,
     )
 
 
@@ -354,7 +357,7 @@ def _pool(spec: WagonPoolSpec, network: Network) -> WagonPool:
     if spec.gauge_mm not in gauges:
         met = f"its rail legs are {', '.join(map(str, gauges))} mm" if gauges else "no rail leg meets it"
         raise spec.where.error("gauge_mm", spec.gauge_mm, f"matches no rail leg at {spec.node} ({met})")
-    return WagonPool(node=spec.node, gauge_mm=spec.gauge_mm, wagons=spec.wagons)
+    return WagonPool(node=spec.node, gauge_mm=spec.gauge_mm, wagons=spec.wagons, sources=spec.sources, range=spec.range)
 
 
 def _engines(spec: ScenarioSpec, base: Scenario | None, network: Network) -> tuple[LocomotivePool, ...]:

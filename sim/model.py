@@ -73,6 +73,8 @@ class Service:
     weekdays: tuple[str, ...] = ()
     #: the service's own start and end dates where it gives them (None: the scenario's)
     dates: tuple[dt.datetime | None, dt.datetime | None] | None = None
+    #: field -> (low, high): the plausible range its file gives beside a value (``min``, ``max``)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,9 @@ class Weather:
     stoppages_per_month: float | None
     stoppage_h: Distribution
     closed_share: float | None = None
+    #: the source keys and the plausible range (``min``, ``max``) of ``stoppages_per_month`` or ``closed_share``
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,9 @@ class WagonPool:
     node: str
     gauge_mm: int
     wagons: int
+    #: the source keys of ``wagons`` and the plausible range (``min``, ``max``) its file gives
+    sources: tuple[str, ...] = field(default=(), compare=False)
+    range: tuple[float, float] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:

@@ -14,7 +14,7 @@ import difflib
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ MAX_STOPPAGE_H = 24 * 366
 #: endless stoppages), and the most stoppages a month that share may take.
 MAX_CLOSED_SHARE = 0.95
 MAX_STOPPAGES_PER_MONTH = 1000
+#: The most stoppages a month a [[weather]] table may give as ``stoppages_per_month``.
+MAX_STOPPAGE_RATE_PER_MONTH = 30
 #: Years a scenario's dates may fall in: wide enough for any history or plan, and far enough from
 #: the calendar's end (9999) that the window, the drain time and the reports' dates stay on it.
 YEARS = (1900, 2200)
@@ -149,6 +151,8 @@ class ServiceSpec:
     start_date: dt.datetime | None
     end_date: dt.datetime | None
     sources: Mapping[str, tuple[str, ...]]
+    #: field -> (low, high) the file gives beside a value (``min``, ``max``)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,8 @@ class WeatherSpec:
     #: passed its check (a port or ferry terminal), so that problems come in the order of the fields
     problem: DataError | None = None
     closed_share: float | None = None
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -226,6 +232,8 @@ class WagonPoolSpec:
     node: str
     gauge_mm: int
     wagons: int
+    sources: tuple[str, ...] = ()
+    range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -461,13 +469,18 @@ def _service(rec: Record, refs: list[SourceRef]) -> ServiceSpec:
         )
     per_week = _ref(rec, "trains_per_week", rec.sourced("trains_per_week", **_bounds("trains_per_week")), refs)
     headway = _ref(rec, "headway_h", rec.sourced("headway_h", **_bounds("headway_h")), refs)
+    ranges: dict[str, tuple[float, float]] = {}
     if per_week is not None:
         sources["trains_per_week"] = per_week.sources
         trains_per_week = float(per_week.value)
+        if per_week.range is not None:
+            ranges["trains_per_week"] = per_week.range
     else:
         assert headway is not None
         sources["headway_h"] = headway.sources
         trains_per_week = HOURS_PER_WEEK / float(headway.value)
+        if headway.range is not None:  # the longest headway is the fewest trains
+            ranges["trains_per_week"] = (HOURS_PER_WEEK / headway.range[1], HOURS_PER_WEEK / headway.range[0])
     weekdays = _weekdays(rec, headway is not None)
     wagons = _ref(rec, "wagons", rec.sourced("wagons", integer=True, **_bounds("wagons", required=True)), refs)
     teu = _ref(rec, "teu", rec.sourced("teu", **_bounds("teu", required=True)), refs)
@@ -476,6 +489,9 @@ def _service(rec: Record, refs: list[SourceRef]) -> ServiceSpec:
     if problem:
         raise rec.error("teu.value", teu.value, problem)
     sources["wagons"], sources["teu"] = wagons.sources, teu.sources
+    for key, item in (("wagons", wagons), ("teu", teu)):
+        if item.range is not None:
+            ranges[key] = item.range
     promised = _ref(rec, "promised_transit_d", rec.sourced("promised_transit_d", **_bounds("promised_transit_d")), refs)
     if promised is not None:
         sources["promised_transit_d"] = promised.sources
@@ -504,6 +520,7 @@ def _service(rec: Record, refs: list[SourceRef]) -> ServiceSpec:
         start_date=s_start,
         end_date=s_end,
         sources=sources,
+        ranges=ranges,
     )
 
 
@@ -657,7 +674,12 @@ def _storms(rec: Record, node: str, refs: list[SourceRef]) -> WeatherSpec:
             rec.raw("stoppages_per_month"),
             "give stoppages_per_month or closed_share, not both and not neither",
         )
-    per_month = _ref(rec, "stoppages_per_month", rec.sourced("stoppages_per_month", required=False, lo=0, hi=30), refs)
+    per_month = _ref(
+        rec,
+        "stoppages_per_month",
+        rec.sourced("stoppages_per_month", required=False, lo=0, hi=MAX_STOPPAGE_RATE_PER_MONTH),
+        refs,
+    )
     share = _ref(rec, "closed_share", rec.sourced("closed_share", required=False, hi=MAX_CLOSED_SHARE), refs)
     key = "stoppage_h" if rec.has("stoppage_h") else "stoppage_d"
     stoppage = _ref(rec, key, rec.duration("stoppage_h", "stoppage_d"), refs)
@@ -676,6 +698,7 @@ def _storms(rec: Record, node: str, refs: list[SourceRef]) -> WeatherSpec:
             )
     rec.text("note", required=False)
     rec.finish()
+    given = {"stoppages_per_month": per_month, "closed_share": share}
     return WeatherSpec(
         where=Where(rec.file, rec.label, rec.prefix),
         node=node,
@@ -683,6 +706,8 @@ def _storms(rec: Record, node: str, refs: list[SourceRef]) -> WeatherSpec:
         stoppages_per_month=float(per_month.value) if per_month is not None else None,
         stoppage_h=stoppage.value,
         closed_share=float(share.value) if share is not None else None,
+        sources={k: v.sources for k, v in given.items() if v is not None},
+        ranges={k: v.range for k, v in given.items() if v is not None and v.range is not None},
     )
 
 
@@ -697,7 +722,14 @@ def _pool(rec: Record, refs: list[SourceRef]) -> WagonPoolSpec:
     rec.text("note", required=False)
     rec.finish()
     where = Where(rec.file, rec.label, rec.prefix)
-    return WagonPoolSpec(where=where, node=node, gauge_mm=int(gauge), wagons=int(wagons.value))
+    return WagonPoolSpec(
+        where=where,
+        node=node,
+        gauge_mm=int(gauge),
+        wagons=int(wagons.value),
+        sources=wagons.sources,
+        range=wagons.range,
+    )
 
 
 def _engines(rec: Record, refs: list[SourceRef]) -> LocomotivePoolSpec:

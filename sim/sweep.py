@@ -15,7 +15,16 @@ from sim.executor import Executor
 from sim.limits import check_run_size, run_size
 from sim.runner import Step, simulate
 from sim.scenario import Scenario
-from sim.spec import LEG_FIELDS, NODE_FIELDS, parse_override
+from sim.spec import (
+    LEG_FIELDS,
+    MAX_CLOSED_SHARE,
+    MAX_POOL_WAGONS,
+    MAX_STOPPAGE_RATE_PER_MONTH,
+    MAX_STOPPAGES_PER_MONTH,
+    NODE_FIELDS,
+    SERVICE_FIELDS,
+    parse_override,
+)
 from sim.tally import Tally
 from sim.whatif import apply_overrides, apply_service_overrides
 
@@ -23,19 +32,30 @@ __all__ = ["base_value", "moved_services", "parse_param", "sweep", "variant"]
 
 _DURATIONS = {"process_h", "transit_h", "hold_h"}
 PARAM, VALUES = Parameter("param"), Parameter("values")
+#: The fields a sweep may set, by the first part of its path. A wagon pool is named by its key with
+#: a dash (``pool.KZ_DOSTYK-1520.wagons``: a path is also a folder name); weather by its node.
+FIELDS: Mapping[str, tuple[str, ...]] = {
+    "node": tuple(f for f in NODE_FIELDS if f != "dispatch"),
+    "leg": LEG_FIELDS,
+    "service": SERVICE_FIELDS,
+    "pool": ("wagons",),
+    "weather": ("closed_share", "stoppages_per_month"),
+}
 
 
 def parse_param(text: str) -> tuple[str, str, str]:
-    """``node.KZ_ALTYNKOL.trains_per_day``, ``leg.S16.transit_h`` or ``service.NAME.trains_per_week``."""
+    """``node.KZ_ALTYNKOL.trains_per_day``, ``leg.S16.transit_h``, ``service.NAME.trains_per_week``,
+    ``pool.KZ_DOSTYK-1520.wagons`` or ``weather.KZ_KURYK.closed_share``."""
     parts = text.split(".")
-    if len(parts) != 3 or parts[0] not in ("node", "leg", "service"):
-        raise InputError(PARAM, f" {text!r}: write node.ID.FIELD, leg.ID.FIELD or service.NAME.trains_per_week")
-    kind, ident, field = parts
-    allowed = {"node": NODE_FIELDS, "leg": LEG_FIELDS, "service": ("trains_per_week",)}[kind]
-    if field not in allowed or field == "dispatch":
+    if len(parts) != 3 or parts[0] not in FIELDS:
         raise InputError(
-            PARAM, f" {text!r}: a {kind} field is one of {', '.join(f for f in allowed if f != 'dispatch')}"
+            PARAM,
+            f" {text!r}: write node.ID.FIELD, leg.ID.FIELD, service.NAME.FIELD, pool.NODE-GAUGE.wagons "
+            "or weather.NODE.FIELD",
         )
+    kind, ident, field = parts
+    if field not in FIELDS[kind]:
+        raise InputError(PARAM, f" {text!r}: a {kind} field is one of {', '.join(FIELDS[kind])}")
     return kind, ident, field
 
 
@@ -46,12 +66,20 @@ def base_value(scenario: Scenario, kind: str, ident: str, field: str) -> float |
         return 1.0
     if kind == "service":
         for s in scenario.services:
+            if s.name == ident and field != "trains_per_week":
+                return float(getattr(s, field))
             if s.name == ident and s.trains_per_week:
                 return round(s.trains_per_week, 3)
             if s.name == ident and len(s.departures_h) > 1:  # the timetable's rate: 168 h over the mean gap
                 gaps_h = (max(s.departures_h) - min(s.departures_h)) / (len(s.departures_h) - 1)
                 return round(per_week(1, gaps_h), 3) if gaps_h > 0 else None
         return None
+    if kind == "pool":
+        pools = [p for p in scenario.wagon_pools if _pool_name(p.key) == ident]
+        return float(pools[0].wagons) if pools else None
+    if kind == "weather":
+        tables = [getattr(w, field) for w in scenario.weather if w.node == ident and getattr(w, field) is not None]
+        return float(tables[0]) if len(tables) == 1 else None
     if kind == "node":
         node = scenario.network.nodes.get(ident)
         got = getattr(node.facility, field, None) if node is not None and node.facility else None
@@ -63,6 +91,8 @@ def base_value(scenario: Scenario, kind: str, ident: str, field: str) -> float |
 
 def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float) -> Scenario:
     """The scenario with one parameter set to ``value`` (a duration is scaled by it)."""
+    if kind in ("pool", "weather"):
+        return _table_variant(scenario, kind, ident, field, value)
     key = "factor" if field in _DURATIONS else "value"
     rec = Record(
         PARAM,
@@ -78,6 +108,48 @@ def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float)
         apply_service_overrides(services, [override], scenario.start)
         return dataclasses.replace(scenario, services=tuple(services.values()))
     return dataclasses.replace(scenario, network=apply_overrides(scenario.network, [override]))
+
+
+def _pool_name(key: str) -> str:
+    """A pool's name in a path: its key with a dash for the slash (``KZ_DOSTYK-1520``)."""
+    return key.replace("/", "-")
+
+
+def _table_variant(scenario: Scenario, kind: str, ident: str, field: str, value: float) -> Scenario:
+    """A wagon pool's wagons or a node's weather share or rate set to ``value``, checked as its file's would be."""
+    rec = Record(PARAM, f"{kind}.{ident}.{field}", {"value": value})
+    if kind == "pool":
+        pools = [p for p in scenario.wagon_pools if _pool_name(p.key) == ident]
+        if not pools:
+            known = ", ".join(_pool_name(p.key) for p in scenario.wagon_pools) or "none"
+            raise InputError(PARAM, f" pool.{ident}: no such wagon pool in {scenario.name} ({known})")
+        number = rec.number("value", positive=True, hi=MAX_POOL_WAGONS)
+        assert number is not None
+        wagons = max(1, round(number))
+        return dataclasses.replace(
+            scenario,
+            wagon_pools=tuple(
+                dataclasses.replace(p, wagons=wagons) if p is pools[0] else p for p in scenario.wagon_pools
+            ),
+        )
+    tables = [w for w in scenario.weather if w.node == ident and getattr(w, field) is not None]
+    if len(tables) != 1:
+        problem = "no weather table" if not tables else f"{len(tables)} weather tables"
+        raise InputError(PARAM, f" weather.{ident}.{field}: {scenario.name} has {problem} with {field} at {ident}")
+    (table,) = tables
+    if field == "closed_share":
+        share = rec.number("value", positive=True, hi=MAX_CLOSED_SHARE)
+        assert share is not None
+        count = -math.log1p(-share) * 24 * 31 / table.stoppage_h.mean_h
+        if count > MAX_STOPPAGES_PER_MONTH:
+            raise rec.error(
+                "value", value, f"takes about {count:,.0f} stoppages a month; at most {MAX_STOPPAGES_PER_MONTH:,}"
+            )
+    else:
+        rec.number("value", positive=True, hi=MAX_STOPPAGE_RATE_PER_MONTH)
+    changes: dict[str, Any] = {field: float(value)}
+    changed = dataclasses.replace(table, **changes)
+    return dataclasses.replace(scenario, weather=tuple(changed if w is table else w for w in scenario.weather))
 
 
 def sweep(

@@ -7,7 +7,6 @@ figure can be checked by hand: L1 12 h, service at B 4 h, L2 24 h.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import tomllib
 from pathlib import Path
@@ -189,9 +188,10 @@ def test_a_whatif_inherits_adds_and_replaces_pools(tmp_path: Path) -> None:
     )
     same = tmp_path / "same.toml"
     same.write_text(tomli_w.dumps({"scenario": {"name": "same", "base": "scenario.toml"}}), encoding="utf-8")
-    assert [dataclasses.astuple(p) for p in sim.load_scenario(base).wagon_pools] == [("B", 1520, 40)]
-    assert [dataclasses.astuple(p) for p in sim.load_scenario(same).wagon_pools] == [("B", 1520, 40)]
-    assert [dataclasses.astuple(p) for p in sim.load_scenario(whatif).wagon_pools] == [("B", 1520, 80), ("C", 1520, 5)]
+    assert [(p.node, p.gauge_mm, p.wagons) for p in sim.load_scenario(base).wagon_pools] == [("B", 1520, 40)]
+    assert [(p.node, p.gauge_mm, p.wagons) for p in sim.load_scenario(same).wagon_pools] == [("B", 1520, 40)]
+    pools = sim.load_scenario(whatif).wagon_pools
+    assert [(p.node, p.gauge_mm, p.wagons) for p in pools] == [("B", 1520, 80), ("C", 1520, 5)]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The ``corridors`` command: parses its arguments, calls the API and prints.
 
-The commands live in ``network`` (check, nodes, list, show, route, map, export) and ``runs``
-(simulate, validate, compare, sweep); what they print, in ``output``.
+The commands live in ``network`` (check, nodes, list, show, route, map, export), ``runs``
+(simulate, validate, compare, sweep) and ``params``; what they print, in ``output``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from corridors import __version__
-from corridors.cli import network, runs
+from corridors.cli import network, params, runs
 from corridors.cli.output import SCHEMA_VERSION, STATUS
 from corridors.cli.output import emit as _emit  # noqa: F401 (a name the tests import from here)
 from corridors.cli.output import print_table as _print_table  # noqa: F401
@@ -191,12 +191,16 @@ def _parser() -> argparse.ArgumentParser:
         "--param",
         required=True,
         metavar="PATH",
-        help="node.ID.FIELD, leg.ID.FIELD or service.NAME.trains_per_week; durations are scaled",
+        help="a path `corridors params` lists: node.ID.FIELD, leg.ID.FIELD, service.NAME.FIELD, "
+        "pool.NODE-GAUGE.wagons or weather.NODE.FIELD; durations are scaled",
     )
     p.add_argument("--values", required=True, metavar="A,B,C", help="comma-separated values, e.g. 5,10,20")
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/sweep-<scenario>)")
     _resume_option(p)
+    p = command("params", "list a scenario's parameters: the values a sweep sets, with their ranges", params.params)
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
+    p.add_argument("--estimates", action="store_true", help="only the values whose data cite ESTIMATE")
     p = command("map", "write an HTML map of corridors that opens with no network", network.network_map)
     p.add_argument("names", nargs="*", metavar="NAME", help="corridors to draw (default: all)")
     p.add_argument("--all", action="store_true", help="draw every corridor (the default)")
