@@ -18,10 +18,9 @@ from sim.model import (
     TrainLimit,
     WagonPool,
     Weather,
-    formation,
     service_rate,
+    short_pools,
     timetable,
-    traction,
 )
 from sim.spec import (
     CapacityCutSpec,
@@ -376,7 +375,7 @@ def _engine(spec: LocomotivePoolSpec, network: Network) -> LocomotivePool:
     _place(spec.where, network, spec.node, None)
     if not any(spec.node in (leg.from_id, leg.to_id) and leg.mode == "rail" for leg in network.legs.values()):
         raise spec.where.error("node", spec.node, "has no rail leg: a locomotive pool hauls trains on rail")
-    return LocomotivePool(node=spec.node, locomotives=spec.locomotives)
+    return LocomotivePool(spec.node, spec.locomotives, spec.sources, spec.range)
 
 
 def _check_engines(
@@ -387,21 +386,14 @@ def _check_engines(
     network: Network,
 ) -> None:
     """Every train can be hauled: a locomotive pool holds at least the parts a train runs in there."""
-    size = {p.node: p.locomotives for p in engines}
     where = {p.node: p.where for p in spec.locomotive_pools}
-    for s in services:
-        parts = [1] * len(s.leg_ids)
-        for first, last, _gauge, n in formation(network, s.leg_ids, s.wagons, limits):
-            parts[first:last] = [n] * (last - first)
-        for first, _last in traction(network, s.node_ids, s.leg_ids, set(size)):
-            node = s.node_ids[first]
-            if parts[first] > size[node]:
-                raise where.get(node, spec.where).error(
-                    "locomotives",
-                    size[node],
-                    f"is fewer than the {parts[first]} locomotives a train of {s.name} needs at {node} "
-                    f"(it runs there in {parts[first]} parts): give at least {parts[first]}",
-                )
+    for node, size, name, parts in short_pools(network, services, engines, limits)[:1]:
+        raise where.get(node, spec.where).error(
+            "locomotives",
+            size,
+            f"is fewer than the {parts} locomotives a train of {name} needs at {node} "
+            f"(it runs there in {parts} parts): give at least {parts}",
+        )
 
 
 def _limits(spec: ScenarioSpec, base: Scenario | None, network: Network) -> tuple[TrainLimit, ...]:
@@ -413,7 +405,7 @@ def _limits(spec: ScenarioSpec, base: Scenario | None, network: Network) -> tupl
     }
     for t in spec.train_limits:
         _limit(t, known)
-        limits[(t.gauge_mm, t.countries)] = TrainLimit(t.gauge_mm, t.countries, t.max_wagons)
+        limits[(t.gauge_mm, t.countries)] = TrainLimit(t.gauge_mm, t.countries, t.max_wagons, t.sources, t.range)
     return tuple(limits.values())
 
 

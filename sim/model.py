@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ __all__ = [
     "formation",
     "sections",
     "service_rate",
+    "short_pools",
     "timetable",
     "traction",
 ]
@@ -139,6 +140,9 @@ class LocomotivePool:
 
     node: str
     locomotives: int
+    #: the source keys of ``locomotives`` and the plausible range (``min``, ``max``) its file gives
+    sources: tuple[str, ...] = field(default=(), compare=False)
+    range: tuple[float, float] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -155,6 +159,14 @@ class TrainLimit:
     gauge_mm: int
     countries: tuple[str, ...]
     max_wagons: int
+    #: the source keys of ``max_wagons`` and the plausible range (``min``, ``max``) its file gives
+    sources: tuple[str, ...] = field(default=(), compare=False)
+    range: tuple[float, float] | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        """The limit's name in a parameter path: ``1435-PL-DE``."""
+        return "-".join((str(self.gauge_mm), *self.countries))
 
 
 @dataclass(frozen=True)
@@ -298,4 +310,25 @@ def traction(
                 break
             j += 1
         out.append((i, j))
+    return out
+
+
+def short_pools(
+    net: Network,
+    services: Sequence[Service],
+    engines: Sequence[LocomotivePool],
+    limits: tuple[TrainLimit, ...],
+) -> list[tuple[str, int, str, int]]:
+    """The locomotive pools smaller than the parts a service's train runs in there (a train that
+    could never be hauled): (node, locomotives, service, parts)."""
+    size = {p.node: p.locomotives for p in engines}
+    out = []
+    for s in services if size else ():
+        parts = [1] * len(s.leg_ids)
+        for first, last, _gauge, n in formation(net, s.leg_ids, s.wagons, limits):
+            parts[first:last] = [n] * (last - first)
+        for first, _last in traction(net, s.node_ids, s.leg_ids, set(size)):
+            node = s.node_ids[first]
+            if parts[first] > size[node]:
+                out.append((node, size[node], s.name, parts[first]))
     return out

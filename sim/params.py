@@ -33,8 +33,10 @@ from sim.scenario import Scenario
 from sim.spec import (
     INTEGER_FIELDS,
     MAX_CLOSED_SHARE,
+    MAX_POOL_LOCOMOTIVES,
     MAX_POOL_WAGONS,
     MAX_STOPPAGE_RATE_PER_MONTH,
+    MAX_TRAIN_WAGONS,
     SERVICE_BOUNDS,
 )
 from sim.sweep import FIELDS, base_value, parse_param, variant
@@ -53,6 +55,8 @@ PARTLY_SOURCED_FACTOR = 1.5
 
 _VALUES = _Arg("values")
 _DURATIONS = frozenset({"process_h", "transit_h", "hold_h"})
+#: Counts outside the facility fields that apply rounds to whole numbers.
+_COUNTS = frozenset({"wagons", "locomotives", "max_wagons"})
 _UNITS = {
     "servers": "servers",
     "trains_per_day": "trains/day",
@@ -102,7 +106,7 @@ class Parameter:
     def integer(self) -> bool:
         """Whether ``apply`` rounds it to a whole number (servers, vessels, wagons, ...)."""
         field = self.path.rsplit(".", 1)[-1]
-        return field in INTEGER_FIELDS or field == "wagons"
+        return field in INTEGER_FIELDS or field in _COUNTS
 
     @property
     def scales(self) -> bool:
@@ -136,7 +140,7 @@ def apply(scenario: Scenario, values: Mapping[str, float]) -> Scenario:
             shown = "0 or more" if field == "hold_probability" else "above 0"
             raise InputError(_VALUES, f": {path} = {value!r} must be {shown}")
         number = float(value)
-        if field in INTEGER_FIELDS or field == "wagons":
+        if field in INTEGER_FIELDS or field in _COUNTS:
             number = float(max(1, round(number)))
         scenario = variant(scenario, kind, ident, field, number)
     return scenario
@@ -174,6 +178,13 @@ def _all(scenario: Scenario) -> Iterator[Parameter]:
         if pool.sources:
             name = pool.key.replace("/", "-")
             yield _make(scenario, "pool", name, "wagons", pool.sources, pool.range, "wagons")
+    for engines in scenario.locomotive_pools:
+        if engines.sources:
+            name = engines.key.replace("/", "-")
+            yield _make(scenario, "pool", name, "locomotives", engines.sources, engines.range, "locomotives")
+    for limit in scenario.train_limits:
+        if limit.sources:
+            yield _make(scenario, "limit", limit.key, "max_wagons", limit.sources, limit.range, "wagons a train")
     for w in scenario.weather:
         for field in FIELDS["weather"]:
             tables = [t for t in scenario.weather if t.node == w.node and getattr(t, field) is not None]
@@ -248,7 +259,7 @@ def _kept(
     if bounds is not None and (low < bounds[0] or high > bounds[1]):
         said.append(f"kept within [{bounds[0]:g}, {bounds[1]:g}]")
         low, high = max(low, bounds[0]), min(high, bounds[1])
-    if field in INTEGER_FIELDS or field == "wagons":
+    if field in INTEGER_FIELDS or field in _COUNTS:
         low, high = float(max(1, math.ceil(low - 1e-9))), float(max(1, math.floor(high + 1e-9)))
         low, high = min(low, value), max(high, value)
     return round(low, 6), round(high, 6), ", ".join(said)
@@ -264,7 +275,9 @@ def _bounds(scenario: Scenario, kind: str, ident: str, field: str) -> tuple[floa
     if kind == "service":
         return SERVICE_BOUNDS[field]
     if kind == "pool":
-        return (1, MAX_POOL_WAGONS)
+        return (1, MAX_POOL_WAGONS if field == "wagons" else MAX_POOL_LOCOMOTIVES)
+    if kind == "limit":
+        return (1, MAX_TRAIN_WAGONS)
     if kind == "weather":
         return (0.0, MAX_CLOSED_SHARE) if field == "closed_share" else (0.0, MAX_STOPPAGE_RATE_PER_MONTH)
     return FIELD_BOUNDS.get(field)

@@ -243,6 +243,8 @@ class LocomotivePoolSpec:
     where: Where
     node: str
     locomotives: int
+    sources: tuple[str, ...] = ()
+    range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,8 @@ class TrainLimitSpec:
     gauge_mm: int
     countries: tuple[str, ...]
     max_wagons: int
+    sources: tuple[str, ...] = ()
+    range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -739,7 +743,8 @@ def _engines(rec: Record, refs: list[SourceRef]) -> LocomotivePoolSpec:
     assert got is not None
     rec.text("note", required=False)
     rec.finish()
-    return LocomotivePoolSpec(where=Where(rec.file, rec.label, rec.prefix), node=node, locomotives=int(got.value))
+    where = Where(rec.file, rec.label, rec.prefix)
+    return LocomotivePoolSpec(where, node, int(got.value), got.sources, got.range)
 
 
 def _limit(rec: Record, refs: list[SourceRef]) -> TrainLimitSpec:
@@ -755,7 +760,7 @@ def _limit(rec: Record, refs: list[SourceRef]) -> TrainLimitSpec:
     rec.text("note", required=False)
     rec.finish()
     where = Where(rec.file, rec.label, rec.prefix)
-    return TrainLimitSpec(where=where, gauge_mm=int(gauge), countries=countries, max_wagons=int(got.value))
+    return TrainLimitSpec(where, int(gauge), countries, int(got.value), got.sources, got.range)
 
 
 def _bans(top: Record) -> BanSpec | None:

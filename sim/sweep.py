@@ -13,14 +13,17 @@ from corridors.schema import Record
 from corridors.units import per_week
 from sim.executor import Executor
 from sim.limits import check_run_size, run_size
+from sim.model import short_pools
 from sim.runner import Step, simulate
 from sim.scenario import Scenario
 from sim.spec import (
     LEG_FIELDS,
     MAX_CLOSED_SHARE,
+    MAX_POOL_LOCOMOTIVES,
     MAX_POOL_WAGONS,
     MAX_STOPPAGE_RATE_PER_MONTH,
     MAX_STOPPAGES_PER_MONTH,
+    MAX_TRAIN_WAGONS,
     NODE_FIELDS,
     SERVICE_FIELDS,
     parse_override,
@@ -32,13 +35,16 @@ __all__ = ["base_value", "moved_services", "parse_param", "sweep", "variant"]
 
 _DURATIONS = {"process_h", "transit_h", "hold_h"}
 PARAM, VALUES = Parameter("param"), Parameter("values")
-#: The fields a sweep may set, by the first part of its path. A wagon pool is named by its key with
-#: a dash (``pool.KZ_DOSTYK-1520.wagons``: a path is also a folder name); weather by its node.
+#: The fields a sweep may set, by the first part of its path. A pool is named by its key with a
+#: dash (``pool.KZ_DOSTYK-1520.wagons``, ``pool.GE_GARDABANI-locomotives.locomotives``: a path is
+#: also a folder name); a train-length limit by its gauge and countries (``limit.1435-CN.max_wagons``);
+#: weather by its node.
 FIELDS: Mapping[str, tuple[str, ...]] = {
     "node": tuple(f for f in NODE_FIELDS if f != "dispatch"),
     "leg": LEG_FIELDS,
     "service": SERVICE_FIELDS,
-    "pool": ("wagons",),
+    "pool": ("wagons", "locomotives"),
+    "limit": ("max_wagons",),
     "weather": ("closed_share", "stoppages_per_month"),
 }
 
@@ -50,8 +56,8 @@ def parse_param(text: str) -> tuple[str, str, str]:
     if len(parts) != 3 or parts[0] not in FIELDS:
         raise InputError(
             PARAM,
-            f" {text!r}: write node.ID.FIELD, leg.ID.FIELD, service.NAME.FIELD, pool.NODE-GAUGE.wagons "
-            "or weather.NODE.FIELD",
+            f" {text!r}: write node.ID.FIELD, leg.ID.FIELD, service.NAME.FIELD, pool.NODE-GAUGE.wagons, "
+            "pool.NODE-locomotives.locomotives, limit.GAUGE-COUNTRIES.max_wagons or weather.NODE.FIELD",
         )
     kind, ident, field = parts
     if field not in FIELDS[kind]:
@@ -75,8 +81,12 @@ def base_value(scenario: Scenario, kind: str, ident: str, field: str) -> float |
                 return round(per_week(1, gaps_h), 3) if gaps_h > 0 else None
         return None
     if kind == "pool":
-        pools = [p for p in scenario.wagon_pools if _pool_name(p.key) == ident]
-        return float(pools[0].wagons) if pools else None
+        pools = [p for p in scenario.wagon_pools if _pool_name(p.key) == ident and field == "wagons"]
+        engines = [p for p in scenario.locomotive_pools if _pool_name(p.key) == ident and field == "locomotives"]
+        return float(pools[0].wagons) if pools else float(engines[0].locomotives) if engines else None
+    if kind == "limit":
+        limits = [t for t in scenario.train_limits if t.key == ident]
+        return float(limits[0].max_wagons) if limits else None
     if kind == "weather":
         tables = [getattr(w, field) for w in scenario.weather if w.node == ident and getattr(w, field) is not None]
         return float(tables[0]) if len(tables) == 1 else None
@@ -91,8 +101,17 @@ def base_value(scenario: Scenario, kind: str, ident: str, field: str) -> float |
 
 def variant(scenario: Scenario, kind: str, ident: str, field: str, value: float) -> Scenario:
     """The scenario with one parameter set to ``value`` (a duration is scaled by it)."""
-    if kind in ("pool", "weather"):
-        return _table_variant(scenario, kind, ident, field, value)
+    if kind in ("pool", "weather", "limit"):
+        changed = _table_variant(scenario, kind, ident, field, value)
+        for node, size, name, parts in short_pools(
+            changed.network, changed.services, changed.locomotive_pools, changed.train_limits
+        )[:1]:
+            raise InputError(
+                PARAM,
+                f" {kind}.{ident}.{field} = {value:g}: a train of {name} would run in {parts} parts at {node}, "
+                f"whose locomotive pool holds {size}",
+            )
+        return changed
     key = "factor" if field in _DURATIONS else "value"
     rec = Record(
         PARAM,
@@ -118,6 +137,35 @@ def _pool_name(key: str) -> str:
 def _table_variant(scenario: Scenario, kind: str, ident: str, field: str, value: float) -> Scenario:
     """A wagon pool's wagons or a node's weather share or rate set to ``value``, checked as its file's would be."""
     rec = Record(PARAM, f"{kind}.{ident}.{field}", {"value": value})
+    if kind == "pool" and field == "locomotives":
+        engines = [p for p in scenario.locomotive_pools if _pool_name(p.key) == ident]
+        if not engines:
+            known = ", ".join(_pool_name(p.key) for p in scenario.locomotive_pools) or "none"
+            raise InputError(PARAM, f" pool.{ident}: no such locomotive pool in {scenario.name} ({known})")
+        number = rec.number("value", positive=True, hi=MAX_POOL_LOCOMOTIVES)
+        assert number is not None
+        engines_n = max(1, round(number))
+        return dataclasses.replace(
+            scenario,
+            locomotive_pools=tuple(
+                dataclasses.replace(p, locomotives=engines_n) if p is engines[0] else p
+                for p in scenario.locomotive_pools
+            ),
+        )
+    if kind == "limit":
+        limits = [t for t in scenario.train_limits if t.key == ident]
+        if not limits:
+            known = ", ".join(t.key for t in scenario.train_limits) or "none"
+            raise InputError(PARAM, f" limit.{ident}: no such train limit in {scenario.name} ({known})")
+        number = rec.number("value", positive=True, hi=MAX_TRAIN_WAGONS)
+        assert number is not None
+        most = max(1, round(number))
+        return dataclasses.replace(
+            scenario,
+            train_limits=tuple(
+                dataclasses.replace(t, max_wagons=most) if t is limits[0] else t for t in scenario.train_limits
+            ),
+        )
     if kind == "pool":
         pools = [p for p in scenario.wagon_pools if _pool_name(p.key) == ident]
         if not pools:

@@ -160,3 +160,20 @@ def test_the_same_seed_gives_the_same_locomotive_waits(tmp_path: Path) -> None:
     assert a.rolling_stock.locomotive_wait_h == b.rolling_stock.locomotive_wait_h
     assert a.rolling_stock.light_runs == b.rolling_stock.light_runs
     assert math.isfinite(sum(a.rolling_stock.locomotive_wait_h.values()))
+
+
+def test_a_sweep_sets_locomotives_and_train_limits_and_refuses_an_unhaulable_train(tmp_path: Path) -> None:
+    from corridors.errors import InputError
+    from sim.sweep import base_value, variant
+
+    scenario = sim.load_scenario(_scenario(tmp_path, engines=[_engines("B", 2)], limits=[_limit(1520, ["KZ"], 40)]))
+    assert base_value(scenario, "pool", "B-locomotives", "locomotives") == 2.0
+    assert base_value(scenario, "limit", "1520-KZ", "max_wagons") == 40.0
+    more = variant(scenario, "pool", "B-locomotives", "locomotives", 5.4)
+    assert [p.locomotives for p in more.locomotive_pools] == [5]
+    halves = variant(scenario, "limit", "1520-KZ", "max_wagons", 20)
+    assert [t.max_wagons for t in halves.train_limits] == [20]
+    with pytest.raises(InputError, match="would run in 4 parts at B, whose locomotive pool holds 2"):
+        variant(scenario, "limit", "1520-KZ", "max_wagons", 10)
+    with pytest.raises(InputError, match="no such locomotive pool"):
+        variant(scenario, "pool", "A-locomotives", "locomotives", 3)
