@@ -141,7 +141,8 @@ def test_the_report_shows_the_freight_a_run_shares_its_places_with(baseline_run:
 
     html = _shared_facilities(baseline_run)
     rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr><td>([A-Z_]+)</td>.*?</tr>", html)}
-    assert set(rows) == {"IR_INCHEH_BORUN", "TR_VAN", "TR_TATVAN"}
+    assert set(rows) == {"IR_INCHEH_BORUN", "TR_VAN", "TR_TATVAN", "KZ_AKTAU", "AZ_ALAT"}
+    assert "25 wagons in blocks of 28" in rows["KZ_AKTAU"] and "BANKERAZ_ASCO_FERRIES" in rows["AZ_ALAT"]
     assert "10.6 wagons in blocks of 12" in rows["TR_VAN"] and "southern" in rows["TR_VAN"]
     assert "AA_VAN_FERRY_2025" in rows["TR_VAN"] and "<td>1 train</td>" in rows["IR_INCHEH_BORUN"]
     rep = baseline_run.replications[0]
