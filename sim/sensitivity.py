@@ -298,8 +298,8 @@ def _quantile(values: Sequence[float], q: float) -> float:
     return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
-def _kpi(out: Output, runs: Sequence[Sequence[Pieces]]) -> float:
-    """An output's value at one point from its replications (``runs[i]``: scenario i's, the base first)."""
+def _kpi(out: Output, base: Sequence[Pieces], whatif: Sequence[Pieces]) -> float:
+    """An output's value at one point from its replications in the base (and in its what-if)."""
 
     def transit(pieces: Sequence[Pieces], metric: str) -> float:
         days = [d for p in pieces for d in p["s:" + out.name]]
@@ -308,11 +308,11 @@ def _kpi(out: Output, runs: Sequence[Sequence[Pieces]]) -> float:
         return statistics.fmean(days) if metric == "transit_d_mean" else _quantile(days, 0.95)
 
     if out.kind == "service":
-        return transit(runs[0], out.metric)
+        return transit(base, out.metric)
     if out.kind == "node":
-        count = sum(p["n:" + out.name][1] for p in runs[0])
-        return math.fsum(p["n:" + out.name][0] for p in runs[0]) / count if count else math.nan
-    return transit(runs[1], out.metric) - transit(runs[0], out.metric)
+        count = sum(p["n:" + out.name][1] for p in base)
+        return math.fsum(p["n:" + out.name][0] for p in base) / count if count else math.nan
+    return transit(whatif, out.metric) - transit(base, out.metric)
 
 
 class RunLog:
@@ -422,23 +422,9 @@ def sensitivity(
         raise InputError(Param("seed"), f" ({seed!r}) must be a whole number of at least 0")
     if not outputs:
         raise InputError(OUTPUT, ": give at least one output")
-    parsed = [parse_output(text) for text in outputs]
-    names = list(dict.fromkeys(o.text for o in parsed))
-    parsed = [next(o for o in parsed if o.text == n) for n in names]
-    scenarios = [scenario]
-    for out in parsed:
-        _check_output(out, scenario)
-        if out.kind == "compare" and out.whatif not in [s.name for s in scenarios[1:]]:
-            from sim.scenario import load_scenario
-
-            given = (whatifs or {}).get(out.whatif or "")
-            try:
-                w = given if given is not None else load_scenario(out.whatif, network=scenario.network)
-            except InputError as exc:
-                raise InputError(OUTPUT, f" {out.text!r}: {exc}") from None
-            _check_output(out, w)
-            scenarios.append(w)
-    index = {s.name: i for i, s in enumerate(scenarios)}
+    parsed = list({o.text: o for o in map(parse_output, outputs)}.values())
+    names = [o.text for o in parsed]
+    scenarios, which = _scenarios(scenario, parsed, whatifs or {})
     space = parameter_space(scenario, estimates_only=estimates_only)
     screened = space if every_parameter else reaching(scenarios, parsed, space)
     screened = [p for p in screened if p.high > p.low]
@@ -447,50 +433,22 @@ def sensitivity(
     own = [{p.path for p in parameter_space(w) if p.value == base_values.get(p.path)} for w in scenarios]
     in_flight = executor.workers if executor is not None else workers
     check_run_size(scenarios, replications, allow_large=allow_large, at_once=False, keep="none", in_flight=in_flight)
-    services = tuple(sorted({o.name for o in parsed if o.kind != "node"}))
-    nodes = tuple(sorted({o.name for o in parsed if o.kind == "node"}))
-    needed = sorted({0} | {index[scenarios[i].name] for i in range(1, len(scenarios))})
     runner = executor or executor_for(workers)
     key = run_key(scenario, seed=seed, replications=replications, events="none")
-    counted = {"runs": 0}
-
-    def model(stage: str, x: Floats) -> Floats:
-        names_ = [p.path for p in screened]
-        jobs: list[Job] = []
-        for row in x:
-            point = tuple((n, float(v)) for n, v in zip(names_, row, strict=True))
-            for s in needed:
-                values = point if s == 0 else tuple((n, v) for n, v in point if n in own[s])
-                jobs.extend((s, values, seed, r, services, nodes) for r in range(replications))
-        design = f"{stage}-" + hashlib.sha256(json_text([key, stage, jobs]).encode()).hexdigest()[:16]
-        finished = dict((done or {}).get(design, {}))
-        todo = [i for i in range(len(jobs)) if i not in finished]
-        label = {"data": "at the data's values", "morris": "Morris screening", "sobol": "Sobol indices"}[stage]
-        tell = progress or (lambda _m: None)
-        tell(Step(f"{scenario.name}: {label}", len(finished), len(jobs)))
-        for i, pieces in zip(todo, runner.map(_replicate, tuple(scenarios), [jobs[i] for i in todo]), strict=True):
-            finished[i] = pieces
-            if on_run is not None:
-                on_run(design, i, pieces)
-            tell(Step(f"{scenario.name}: {label}", len(finished), len(jobs)))
-        counted["runs"] += len(jobs)
-        per_point = len(needed) * replications
-        y = np.empty((len(x), len(parsed)))
-        for i in range(len(x)):
-            block = [finished[i * per_point + k] for k in range(per_point)]
-            runs = [block[k * replications : (k + 1) * replications] for k in range(len(needed))]
-            for j, out in enumerate(parsed):
-                y[i, j] = _kpi(out, runs)
-        bad = [(out.text, i) for j, out in enumerate(parsed) for i in range(len(x)) if not math.isfinite(y[i, j])]
-        if bad:
-            raise InputError(
-                OUTPUT,
-                f" {bad[0][0]!r}: no train it measures arrived (or none waited there) at {len(bad)} of the "
-                f"{len(x)} points of the {label} stage; give more replications (",
-                Param("replications"),
-                ") or a longer scenario",
-            )
-        return y
+    model = _SimulationModel(
+        scenarios,
+        parsed,
+        [p.path for p in screened],
+        own,
+        which=which,
+        replications=replications,
+        seed=seed,
+        runner=runner,
+        design_key=key,
+        done=done or {},
+        on_run=on_run,
+        progress=progress,
+    )
 
     try:
         result = analyse(
@@ -499,6 +457,54 @@ def sensitivity(
     finally:
         if executor is None:
             runner.close()
+    options = {"replications": replications, "seed": seed, "trajectories": trajectories}
+    options |= {"sobol_samples": sobol_samples, "estimates_only": estimates_only, "every_parameter": every_parameter}
+    return _json(scenario, scenarios, parsed, screened, len(space), result, model.runs, options)
+
+
+def _scenarios(
+    scenario: Scenario, outputs: Sequence[Output], whatifs: Mapping[str, Scenario]
+) -> tuple[list[Scenario], dict[str, int]]:
+    """The base and the what-ifs the outputs name (loaded on the base's network unless given),
+    and per output the scenario it is measured in (the base but for a compare's what-if)."""
+    scenarios, by_whatif, which = [scenario], {}, {}
+    for out in outputs:
+        _check_output(out, scenario)
+        which[out.text] = 0
+        if out.kind != "compare" or out.whatif is None:
+            continue
+        if out.whatif not in by_whatif:
+            from sim.scenario import load_scenario
+
+            given = whatifs.get(out.whatif)
+            try:
+                w = given if given is not None else load_scenario(out.whatif, network=scenario.network)
+            except InputError as exc:
+                raise InputError(OUTPUT, f" {out.text!r}: {exc}") from None
+            by_whatif[out.whatif] = len(scenarios)
+            scenarios.append(w)
+        _check_output(out, scenarios[by_whatif[out.whatif]])
+        which[out.text] = by_whatif[out.whatif]
+    return scenarios, which
+
+
+def _json(
+    scenario: Scenario,
+    scenarios: Sequence[Scenario],
+    parsed: Sequence[Output],
+    screened: Sequence[Parameter],
+    in_space: int,
+    result: Mapping[str, Any],
+    model_runs: int,
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """``sensitivity.json``'s content (docs/json.md)."""
+    replications, seed, trajectories = options["replications"], options["seed"], options["trajectories"]
+    sobol_samples, estimates_only, every_parameter = (
+        options["sobol_samples"],
+        options["estimates_only"],
+        options["every_parameter"],
+    )
     return {
         "schema_version": 1,
         "scenario": scenario.name,
@@ -509,11 +515,11 @@ def sensitivity(
         "method": {
             "morris": {"trajectories": trajectories, "levels": LEVELS, "points": result["points"]["morris"]},
             "sobol": {"samples": sobol_samples, "second_order": False, "points": result["points"]["sobol"]},
-            "model_runs": counted["runs"],
+            "model_runs": model_runs,
             "estimates_only": estimates_only,
             "every_parameter": every_parameter,
         },
-        "parameters_in_space": len(space),
+        "parameters_in_space": in_space,
         "parameters": [_parameter_json(p) for p in screened],
         "top": result["top"],
         "results": result["results"],
@@ -554,3 +560,73 @@ def top_rows(data: Mapping[str, Any], output: str, n: int = 8) -> list[dict[str,
             }
         )
     return rows
+
+
+class _SimulationModel:
+    """The simulation as ``analyse``'s model: a stage's points -> replications as jobs on the
+    executor (those ``done`` skipped, each new one told to ``on_run``) -> one value per output."""
+
+    def __init__(
+        self,
+        scenarios: Sequence[Scenario],
+        outputs: Sequence[Output],
+        names: Sequence[str],
+        own: Sequence[set[str]],
+        *,
+        which: Mapping[str, int],
+        replications: int,
+        seed: int,
+        runner: Executor,
+        design_key: Mapping[str, Any],
+        done: Mapping[str, Mapping[int, Pieces]],
+        on_run: Callable[[str, int, Pieces], None] | None,
+        progress: Callable[[str], None] | None,
+    ) -> None:
+        self.scenarios, self.outputs, self.names, self.own = tuple(scenarios), outputs, names, own
+        self.which, self.replications, self.seed, self.runner = which, replications, seed, runner
+        self.key, self.done, self.on_run = design_key, done, on_run
+        self.tell = progress or (lambda _m: None)
+        self.services = tuple(sorted({o.name for o in outputs if o.kind != "node"}))
+        self.nodes = tuple(sorted({o.name for o in outputs if o.kind == "node"}))
+        self.runs = 0
+
+    def _jobs(self, x: Floats) -> list[Job]:
+        jobs: list[Job] = []
+        for row in x:
+            point = tuple((n, float(v)) for n, v in zip(self.names, row, strict=True))
+            for s in range(len(self.scenarios)):
+                values = point if s == 0 else tuple((n, v) for n, v in point if n in self.own[s])
+                jobs.extend((s, values, self.seed, r, self.services, self.nodes) for r in range(self.replications))
+        return jobs
+
+    def __call__(self, stage: str, x: Floats) -> Floats:
+        jobs = self._jobs(x)
+        design = f"{stage}-" + hashlib.sha256(json_text([self.key, stage, jobs]).encode()).hexdigest()[:16]
+        finished = dict(self.done.get(design, {}))
+        todo = [i for i in range(len(jobs)) if i not in finished]
+        label = {"data": "at the data's values", "morris": "Morris screening", "sobol": "Sobol indices"}[stage]
+        step = f"{self.scenarios[0].name}: {label}"
+        self.tell(Step(step, len(finished), len(jobs)))
+        for i, pieces in zip(todo, self.runner.map(_replicate, self.scenarios, [jobs[i] for i in todo]), strict=True):
+            finished[i] = pieces
+            if self.on_run is not None:
+                self.on_run(design, i, pieces)
+            self.tell(Step(step, len(finished), len(jobs)))
+        self.runs += len(jobs)
+        per_point = len(self.scenarios) * self.replications
+        y = np.empty((len(x), len(self.outputs)))
+        for i in range(len(x)):
+            block = [finished[i * per_point + k] for k in range(per_point)]
+            runs = [block[k * self.replications : (k + 1) * self.replications] for k in range(len(self.scenarios))]
+            for j, out in enumerate(self.outputs):
+                y[i, j] = _kpi(out, runs[0], runs[self.which[out.text]])
+        bad = [(out.text, i) for j, out in enumerate(self.outputs) for i in range(len(x)) if not math.isfinite(y[i, j])]
+        if bad:
+            raise InputError(
+                OUTPUT,
+                f" {bad[0][0]!r}: no train it measures arrived (or none waited there) at {len(bad)} of the "
+                f"{len(x)} points of the {label} stage; give more replications (",
+                Param("replications"),
+                ") or a longer scenario",
+            )
+        return y

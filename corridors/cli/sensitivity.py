@@ -108,7 +108,7 @@ def _print(data: dict[str, Any]) -> None:
 
     method = data["method"]
     print(
-        f"Sensitivity of {data['scenario']}: {len(data['parameters'])} estimated parameters screened "
+        f"Sensitivity of {data['scenario']}: {_count(len(data['parameters']), 'estimated parameter')} screened "
         f"(Morris, {method['morris']['trajectories']} trajectories), Sobol indices for the top "
         f"{len(data['top'])} ({method['sobol']['samples']} samples); {reps(data['replications'])} a point, "
         f"seed {data['seed']}, common random numbers: {method['model_runs']:,} model runs"
@@ -132,6 +132,10 @@ def _print(data: dict[str, Any]) -> None:
         "total-order shares of the output's variance (Sobol); sd if pinned: the spread left, on average, "
         "once the parameter is known exactly."
     )
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 def _fmt(value: float | None) -> str:
