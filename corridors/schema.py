@@ -293,7 +293,7 @@ class Record:
         if high is not None and value is not None and high < value:
             raise rec.error("max", high, f"is below value ({_fmt(value)})")
         sources = rec.sources_of("source")
-        note = _with_fit(rec.text("note", required=False), rec.text("fitted_to", required=False))
+        note = with_fit(rec.text("note", required=False), rec.text("fitted_to", required=False))
         rec.finish()
         assert value is not None
         number: float | int = int(value) if integer else value
@@ -338,7 +338,7 @@ class Record:
         typical = rec.number("typical", positive=True, hi=bound, required=False)
         shape = rec.choice("shape", SHAPES, required=False) or "pert"
         sources = rec.sources_of("source")
-        note = _with_fit(rec.text("note", required=False), rec.text("fitted_to", required=False))
+        note = with_fit(rec.text("note", required=False), rec.text("fitted_to", required=False))
         rec.finish()
         assert low is not None and high is not None
         if low > high:
@@ -353,19 +353,26 @@ class Record:
 
 
 _FITTED = "fitted to: "
-_FITTED_ID = re.compile(re.escape(_FITTED) + r"([^\s,;:()]+)")
+_ID = r"[^\s,;:()]+"
+#: "fitted to: V10" or a list, "fitted to: V01, V02, V04"; words after the ids are a remark
+_FITTED_IDS = re.compile(re.escape(_FITTED) + rf"({_ID}(?:\s*,\s*{_ID})*)")
 
 
-def _with_fit(note: str, fitted_to: str) -> str:
-    """A calibrated value says which published figure it was fitted to (read back by ``fitted_targets``)."""
+def with_fit(note: str, fitted_to: str) -> str:
+    """A calibrated value says which published figures it was fitted to (read back by ``fitted_targets``)."""
     if not fitted_to:
         return note
     return (note + "; " if note else "") + _FITTED + fitted_to
 
 
 def fitted_targets(note: str) -> list[str]:
-    """The calibration target ids a value's note says it was fitted to (its ``fitted_to``)."""
-    return _FITTED_ID.findall(note)
+    """The calibration target ids a value's note says it was fitted to (its ``fitted_to``: one id,
+    or several separated by commas).
+
+    >>> fitted_targets("sailing only; fitted to: V01, V02, V04 (a calibration)")
+    ['V01', 'V02', 'V04']
+    """
+    return [i for found in _FITTED_IDS.findall(note) for i in re.split(r"\s*,\s*", found)]
 
 
 def _fmt(value: Any) -> str:

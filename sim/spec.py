@@ -170,6 +170,10 @@ class OverrideSpec:
     #: ``value`` or ``factor`` as written in the file (messages quote it)
     given: Any
     sources: tuple[str, ...]
+    #: the calibration targets the new value was fitted to ("V01, V04"; "" if none): the
+    #: changed value's note says so, and ``corridors validate`` marks those rows as checking the fit
+    fitted_to: str = ""
+    note: str = ""
 
     @property
     def key(self) -> str:
@@ -597,7 +601,10 @@ def parse_override(rec: Record, refs: list[SourceRef]) -> OverrideSpec:
         factor = rec.number("factor", positive=True, lo=0, hi=100)
     sources = _sources_of(rec, refs, required=has_value and field != "dispatch")
     given = rec.raw("value" if has_value else "factor")
-    rec.text("note", required=False)
+    note = rec.text("note", required=False)
+    fitted_to = rec.text("fitted_to", required=False)
+    if fitted_to and service is not None:
+        raise rec.error("fitted_to", fitted_to, "marks a fitted value of the network (a node's or a leg's)")
     rec.finish()
     return OverrideSpec(
         where=Where(rec.file, rec.label, rec.prefix),
@@ -609,6 +616,8 @@ def parse_override(rec: Record, refs: list[SourceRef]) -> OverrideSpec:
         factor=factor,
         given=given,
         sources=sources,
+        fitted_to=fitted_to,
+        note=note,
     )
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 from corridors import DataError, Distribution, InputError, Network, Node, route
 from corridors.loader import SPEED_KPH
 from corridors.routing import DEFAULT_VALUE_OF_TIME_USD_PER_FEU_DAY, Route
-from corridors.schema import FIELD_BOUNDS, dispatch_problem
+from corridors.schema import FIELD_BOUNDS, dispatch_problem, with_fit
 from corridors.units import days as to_days
 from sim.model import Closure, RerouteReason, Service, service_rate, timetable
 from sim.spec import INTEGER_FIELDS, LEG_FIELDS, NODE_FIELDS, SERVICE_BOUNDS, SERVICE_FIELDS, OverrideSpec, teu_problem
@@ -74,6 +74,8 @@ def apply_overrides(network: Network, overrides: Iterable[OverrideSpec]) -> Netw
                     "field", o.field, f"does not apply: {o.node} has no administrative hold (hold_h) in the data"
                 )
             changes: dict[str, Any] = {o.field: _changed(o, getattr(f, o.field), new)}
+            if o.fitted_to:
+                changes["notes"] = _fitted_notes(o, f.notes)
             nodes[o.node] = dataclasses.replace(node, facility=dataclasses.replace(f, **changes))
             touched[o.node] = o
             if o.field == "dispatch":
@@ -84,6 +86,8 @@ def apply_overrides(network: Network, overrides: Iterable[OverrideSpec]) -> Netw
             if leg is None:
                 raise o.where.error("leg", o.leg, "is not a leg of the network")
             leg_changes: dict[str, Any] = {o.field: _changed(o, getattr(leg, o.field), new)}
+            if o.fitted_to:
+                leg_changes["notes"] = _fitted_notes(o, leg.notes)
             changed = dataclasses.replace(leg, **leg_changes)
             if o.field == "transit_h":
                 _check_speed(o, changed)
@@ -91,6 +95,15 @@ def apply_overrides(network: Network, overrides: Iterable[OverrideSpec]) -> Netw
     for node_id, o in touched.items():
         _check_dispatch(dispatched.get(node_id, o), nodes[node_id])
     return dataclasses.replace(network, nodes=MappingProxyType(nodes), legs=MappingProxyType(legs))
+
+
+def _fitted_notes(o: OverrideSpec, notes: Mapping[str, str]) -> Mapping[str, str]:
+    """The notes with the changed field's saying what the override's value was fitted to: a new
+    value replaces the data's note, a factor (on the data's value) adds to it."""
+    mine = with_fit(o.note, o.fitted_to)
+    old = notes.get(o.field, "")
+    note = mine if o.factor is None or not old else f"{old}; {mine}"
+    return MappingProxyType({**notes, o.field: note})
 
 
 def _check_speed(o: OverrideSpec, leg: Any) -> None:

@@ -1,7 +1,7 @@
 """The ``corridors`` command: parses its arguments, calls the API and prints.
 
 The commands live in ``network`` (check, nodes, list, show, route, map, export), ``runs``
-(simulate, validate, compare, sweep), ``params`` and ``sensitivity``; what they print, in ``output``.
+(simulate, validate, compare, sweep), ``params``, ``sensitivity`` and ``calibrate``; what they print, in ``output``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from corridors import __version__
-from corridors.cli import network, params, runs, sensitivity
+from corridors.cli import calibrate, network, params, runs, sensitivity
 from corridors.cli.output import SCHEMA_VERSION, STATUS
 from corridors.cli.output import emit as _emit  # noqa: F401 (a name the tests import from here)
 from corridors.cli.output import print_table as _print_table  # noqa: F401
@@ -27,7 +27,9 @@ __all__ = ["SCHEMA_VERSION", "main", "main_exit"]
 #: How the command line names the API parameters that error messages mention.
 FLAGS = {
     "allow_large": "--allow-large",
+    "allow_sourced": "--allow-sourced",
     "avoid": "--avoid",
+    "budget": "--budget",
     "by": "--by",
     "k": "-k",
     "output": "--output",
@@ -35,6 +37,7 @@ FLAGS = {
     "replications": "-r",
     "resume": "--resume",
     "sobol_samples": "--sobol-samples",
+    "targets": "--targets",
     "top": "--top",
     "trajectories": "--trajectories",
     "values": "--values",
@@ -206,6 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file or bundled name (default: baseline)")
     p.add_argument("--estimates", action="store_true", help="only the values whose data cite ESTIMATE")
     sensitivity.register(command, _run_options, _resume_option)
+    calibrate.register(command, _run_options, _resume_option)
     p = command("map", "write an HTML map of corridors that opens with no network", network.network_map)
     p.add_argument("names", nargs="*", metavar="NAME", help="corridors to draw (default: all)")
     p.add_argument("--all", action="store_true", help="draw every corridor (the default)")

@@ -328,7 +328,7 @@ def validate(args: argparse.Namespace) -> int:
     fitted = [r for r in rows if r["fitted_parameters"]]
     if fitted:
         independent = [r["id"] for r in rows if r["kind"] == "end_to_end" and not r["fitted_parameters"]]
-        print(wrap(f"Independent evidence (no parameter was fitted to them): {', '.join(independent)}."))
+        print(wrap(f"Independent evidence (no parameter was fitted to them): {', '.join(independent) or 'none'}."))
         print(
             wrap(
                 "* parameters were fitted to these figures, so the row checks the fit: "
