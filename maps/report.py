@@ -245,13 +245,13 @@ def _rolling_stock(result: RunResult) -> str:
             f"<td class='l'>{lows}</td></tr>"
         )
     pool_rows = [
-        "<tr><th>pool</th><th>holds</th><th>at the start</th><th>lowest (any replication)</th><th>lowest (mean)</th>"
+        "<tr><th>pool</th><th class='l'>holds</th><th>at the start</th><th>lowest (any replication)</th><th>lowest (mean)</th>"
         "<th>trains that waited, a replication</th></tr>"
     ]
     for key, pool in rolling.pools.items():
         low = "bad" if pool.trains_waited_per_replication else ""
         pool_rows.append(
-            f"<tr><td>{esc(key)}</td><td>{esc(pool.unit)}</td><td>{pool.start_wagons:,}</td>"
+            f"<tr><td>{esc(key)}</td><td class='l'>{esc(pool.unit)}</td><td>{pool.start_wagons:,}</td>"
             f"<td class='{low}'>{pool.lowest_wagons:,}</td><td>{pool.lowest_wagons_mean:,.1f}</td>"
             f"<td class='{low}'>{pool.trains_waited_per_replication:,.1f}</td></tr>"
         )
@@ -273,13 +273,13 @@ def _formation(result: RunResult) -> str:
         for first, last, gauge, parts in formation(sc.network, s.leg_ids, s.wagons, sc.train_limits):
             if parts > 1:
                 rows.append(
-                    f"<tr><td>{esc(s.name)}</td><td>{esc(s.node_ids[first])} to {esc(s.node_ids[last])}</td>"
+                    f"<tr><td>{esc(s.name)}</td><td class='l'>{esc(s.node_ids[first])} to {esc(s.node_ids[last])}</td>"
                     f"<td>{gauge}</td><td>{s.wagons}</td><td>{parts}</td></tr>"
                 )
     if not rows:
         return ""
     return (
-        "<h3>Train formation</h3><table><tr><th>service</th><th>section</th><th>gauge, mm</th><th>wagons</th>"
+        "<h3>Train formation</h3><table><tr><th>service</th><th class='l'>section</th><th>gauge, mm</th><th>wagons</th>"
         "<th>runs as trains</th></tr>" + "".join(rows) + "</table><p class='note'>Where the lines of a section take "
         "shorter trains than the service runs (<code>[[train_limits]]</code>), its trains are re-formed at the "
         "section's start into parts; each part needs its own locomotive where a pool hauls it and its own path "
