@@ -697,8 +697,8 @@ def main() -> None:
     rep = run_replication(scenario, seed=1, replication=0)
     n_trains, n_rows = len(rep.trains), len(rep.visits)
     print(
-        f"baseline without its wagon and locomotive pools and train limits: one replication, {n_trains} trains, {n_rows} visit rows, "
-        f"Python {platform.python_version()}"
+        "baseline without its wagon and locomotive pools and train limits: one replication, "
+        f"{n_trains} trains, {n_rows} visit rows, Python {platform.python_version()}"
     )
     print(f"  records: the reference's equal the engine's (visits, trains, sailings: {len(rep.sailings)})")
     for name, label in (

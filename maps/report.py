@@ -245,8 +245,8 @@ def _rolling_stock(result: RunResult) -> str:
             f"<td class='l'>{lows}</td></tr>"
         )
     pool_rows = [
-        "<tr><th>pool</th><th class='l'>holds</th><th>at the start</th><th>lowest (any replication)</th><th>lowest (mean)</th>"
-        "<th>trains that waited, a replication</th></tr>"
+        "<tr><th>pool</th><th class='l'>holds</th><th>at the start</th><th>lowest (any replication)</th>"
+        "<th>lowest (mean)</th><th>trains that waited, a replication</th></tr>"
     ]
     for key, pool in rolling.pools.items():
         low = "bad" if pool.trains_waited_per_replication else ""
