@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from maps.escape import esc
-from maps.report import CSS
+from maps.style import CSS
 from maps.svg import PALETTE
 from sim.sensitivity import top_rows
 
