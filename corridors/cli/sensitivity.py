@@ -126,10 +126,11 @@ def _print(data: dict[str, Any]) -> None:
     from sim.sensitivity import top_rows
 
     method = data["method"]
+    samples = method["sobol"]["samples"]
+    sobol = f"Sobol indices for the top {len(data['top'])} ({samples} samples)" if samples else "no Sobol indices"
     print(
         f"Sensitivity of {data['scenario']}: {_count(len(data['parameters']), 'estimated parameter')} screened "
-        f"(Morris, {method['morris']['trajectories']} trajectories), Sobol indices for the top "
-        f"{len(data['top'])} ({method['sobol']['samples']} samples); {reps(data['replications'])} a point, "
+        f"(Morris, {method['morris']['trajectories']} trajectories), {sobol}; {reps(data['replications'])} a point, "
         f"seed {data['seed']}, common random numbers: {method['model_runs']:,} model runs"
     )
     for o in data["outputs"]:
