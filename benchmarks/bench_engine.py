@@ -14,9 +14,9 @@ clock is the engine's (an event due at ``t`` is pushed for ``now + (t - now)``, 
 per train per node the legs in and out, arrive, start, end, leave, hours waited and why;
 ``sim.records.Trains``), arrived trains in the order they arrived, then those still in the
 system cut at the horizon, and the ferries' sailings. It has no closures, capacity cuts, line
-capacities, yards, detours or wagon pools (it refuses a scenario with any of them): the
-comparison runs the baseline without its wagon pools, and the engine's time with them is
-printed beside it, as what the pools add.
+capacities, yards, detours, wagon or locomotive pools or train limits (it refuses a scenario
+with any of them): the comparison runs the baseline without its pools and limits, and the
+engine's time with them is printed beside it, as what they add.
 
 The benchmark asserts that the reference's records equal the engine's (all of them), then prints
 the engine's time per replication, trains/s and visit rows/s, the ratio engine/reference (the
@@ -438,8 +438,10 @@ def reference(scenario: Scenario, seed: int, replication: int) -> tuple[Visits, 
         raise NotImplementedError("the reference has no closures, capacity cuts or detours")
     if any(leg.capacity_trains_per_day for leg in net.legs.values()):
         raise NotImplementedError("the reference has no line capacities")
-    if scenario.wagon_pools:
-        raise NotImplementedError("the reference has no wagon pools")
+    if scenario.wagon_pools or scenario.locomotive_pools:
+        raise NotImplementedError("the reference has no wagon or locomotive pools")
+    if scenario.train_limits:
+        raise NotImplementedError("the reference runs every train whole (no train limits)")
     heap: list[tuple[float, int, Any]] = []
     seq = itertools.count()
     finished: list[_Train] = []
@@ -677,7 +679,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="take the best of this many runs of each (default 5)")
     args = parser.parse_args()
     pooled = load_scenario()
-    scenario = dataclasses.replace(pooled, wagon_pools=())  # the reference has no wagon pools
+    # the reference has no wagon or locomotive pools and runs every train whole
+    scenario = dataclasses.replace(pooled, wagon_pools=(), locomotive_pools=(), train_limits=())
     check(scenario, 1, 0)
     best = {"engine": math.inf, "reference": math.inf, "small": math.inf, "pooled": math.inf}
     runs = {
@@ -694,8 +697,8 @@ def main() -> None:
     rep = run_replication(scenario, seed=1, replication=0)
     n_trains, n_rows = len(rep.trains), len(rep.visits)
     print(
-        f"baseline without its wagon pools: one replication, {n_trains} trains, {n_rows} visit rows, "
-        f"Python {platform.python_version()}"
+        "baseline without its wagon and locomotive pools and train limits: one replication, "
+        f"{n_trains} trains, {n_rows} visit rows, Python {platform.python_version()}"
     )
     print(f"  records: the reference's equal the engine's (visits, trains, sailings: {len(rep.sailings)})")
     for name, label in (
@@ -713,7 +716,7 @@ def main() -> None:
     print(f"  ratio engine/old small reference: {best['engine'] / best['small']:.2f}x")
     extra = best["pooled"] / best["engine"] - 1
     print(
-        f"  the engine with the baseline's wagon pools: {best['pooled']:.3f} s "
+        f"  the engine with the baseline's pools and train limits: {best['pooled']:.3f} s "
         f"({100 * extra:+.0f}%; the reference has none)"
     )
 

@@ -12,10 +12,12 @@ import numpy as np
 
 from corridors import Distribution, Network
 from corridors.units import HOURS_PER_DAY, HOURS_PER_WEEK, days, hours, per_week
+from maps.drives import drives_section
 from maps.escape import esc
 from maps.network_map import build_network_map
 from maps.offline import render_offline
 from maps.results import WINDOW_D, Results
+from maps.style import CSS
 from maps.svg import ecdf, lines, stacked_bars, time_distance
 from maps.tables import table_html
 from sim.engine import Replication
@@ -24,23 +26,13 @@ from sim.kpis import overload_note, transit_d_per_replication
 from sim.model import formation, sections
 from sim.runner import RunResult
 from sim.scenario import Scenario
+from sim.sensitivity_file import SensitivityFile
 from sim.summary import RunSummary
 from sim.sweep import moved_services
 from sim.tables import changed_services, compare_corridor_table, compare_table, kpi_table, sweep_table
 from sim.whatif import main_mode
 
 __all__ = ["compare_report", "results_from_run", "run_map", "run_report", "sweep_report"]
-
-CSS = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1320px; color: #222; padding: 0 16px; }
-h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
-th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; }
-td { white-space: nowrap; } td.note { white-space: normal; min-width: 220px; text-align: left; }
-th:first-child, td:first-child, th.l, td.l { text-align: left; }
-.note { color: #555; font-size: 12px; } .bad { color: #b2182b; } .good { color: #1b7837; }
-iframe { width: 100%; height: 600px; border: 1px solid #ccc; margin-bottom: 10px; }
-"""
 
 
 def results_from_run(result: RunResult) -> Results:
@@ -245,13 +237,13 @@ def _rolling_stock(result: RunResult) -> str:
             f"<td class='l'>{lows}</td></tr>"
         )
     pool_rows = [
-        "<tr><th>pool</th><th>holds</th><th>at the start</th><th>lowest (any replication)</th><th>lowest (mean)</th>"
-        "<th>trains that waited, a replication</th></tr>"
+        "<tr><th>pool</th><th class='l'>holds</th><th>at the start</th><th>lowest (any replication)</th>"
+        "<th>lowest (mean)</th><th>trains that waited, a replication</th></tr>"
     ]
     for key, pool in rolling.pools.items():
         low = "bad" if pool.trains_waited_per_replication else ""
         pool_rows.append(
-            f"<tr><td>{esc(key)}</td><td>{esc(pool.unit)}</td><td>{pool.start_wagons:,}</td>"
+            f"<tr><td>{esc(key)}</td><td class='l'>{esc(pool.unit)}</td><td>{pool.start_wagons:,}</td>"
             f"<td class='{low}'>{pool.lowest_wagons:,}</td><td>{pool.lowest_wagons_mean:,.1f}</td>"
             f"<td class='{low}'>{pool.trains_waited_per_replication:,.1f}</td></tr>"
         )
@@ -273,13 +265,13 @@ def _formation(result: RunResult) -> str:
         for first, last, gauge, parts in formation(sc.network, s.leg_ids, s.wagons, sc.train_limits):
             if parts > 1:
                 rows.append(
-                    f"<tr><td>{esc(s.name)}</td><td>{esc(s.node_ids[first])} to {esc(s.node_ids[last])}</td>"
+                    f"<tr><td>{esc(s.name)}</td><td class='l'>{esc(s.node_ids[first])} to {esc(s.node_ids[last])}</td>"
                     f"<td>{gauge}</td><td>{s.wagons}</td><td>{parts}</td></tr>"
                 )
     if not rows:
         return ""
     return (
-        "<h3>Train formation</h3><table><tr><th>service</th><th>section</th><th>gauge, mm</th><th>wagons</th>"
+        "<h3>Train formation</h3><table><tr><th>service</th><th class='l'>section</th><th>gauge, mm</th><th>wagons</th>"
         "<th>runs as trains</th></tr>" + "".join(rows) + "</table><p class='note'>Where the lines of a section take "
         "shorter trains than the service runs (<code>[[train_limits]]</code>), its trains are re-formed at the "
         "section's start into parts; each part needs its own locomotive where a pool hauls it and its own path "
@@ -425,8 +417,9 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def run_report(result: RunResult, map_html: str | None = None) -> str:
-    """report.html for one run; ``map_html``: its results map, if already rendered (``run_map``)."""
+def run_report(result: RunResult, map_html: str | None = None, *, sensitivity: SensitivityFile | None = None) -> str:
+    """report.html for one run; ``map_html``: its results map, if already rendered (``run_map``);
+    ``sensitivity``: a sensitivity run's findings, for a "What drives this answer" section."""
     summary, sc = result.summary, result.scenario
     named = [s.name for s in sc.services if s.corridor]
     rail = [s.name for s in sc.services if s.corridor and main_mode(sc.network, s.leg_ids) != "sea"]
@@ -439,6 +432,7 @@ def run_report(result: RunResult, map_html: str | None = None) -> str:
         table_html(kpi_table(summary, full=True)),
         "<p class='note'>On time: arrived within the service's promised transit (<code>promised_transit_d</code> "
         "in the scenario).</p>",
+        drives_section(sensitivity, sc, summary) if sensitivity is not None else "",
         "<h2>Transit-time distributions</h2>",
         ecdf(
             {k: v for k, v in _transits(result).items() if k in named},
@@ -487,8 +481,11 @@ def run_report(result: RunResult, map_html: str | None = None) -> str:
     return _page(f"corridors: {sc.name}", "".join(body))
 
 
-def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
-    """compare.html: what-ifs against the base, with the same random numbers."""
+def compare_report(
+    report: dict[str, Any], runs: Sequence[RunResult], *, sensitivity: SensitivityFile | None = None
+) -> str:
+    """compare.html: what-ifs against the base, with the same random numbers; ``sensitivity``: a
+    sensitivity run's findings, for a "What drives this answer" section."""
     base = runs[0]
     body = [
         f"<h1>corridors: what-ifs against {esc(report['base'])}</h1>",
@@ -496,6 +493,8 @@ def compare_report(report: dict[str, Any], runs: Sequence[RunResult]) -> str:
         "what a change does not touch stays exactly the same. Differences are what-if minus base, with a 95% "
         "confidence interval paired over replications.</p>",
     ]
+    if sensitivity is not None:
+        body.append(drives_section(sensitivity, base.scenario, base.summary, comparison=report))
     base_transits = _transits(base)
     for w, run in zip(report["whatifs"], runs[1:], strict=True):
         body.append(f"<h2>{esc(w['name'])}</h2><p>{esc(w['description'])}</p>")

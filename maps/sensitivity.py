@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from maps.escape import esc
-from maps.report import CSS
+from maps.style import CSS
 from maps.svg import PALETTE
 from sim.sensitivity import top_rows
 
@@ -27,34 +27,37 @@ def tornado_chart(rows: Sequence[Mapping[str, Any]], *, unit: str, title: str) -
     parameter's range (Morris μ*), coloured by the sign of its mean effect (μ), σ as a whisker."""
     top = max((max(r["mu_star"] or 0.0, (r["mu_star"] or 0.0) + (r["sigma"] or 0.0) / 2) for r in rows), default=1.0)
     top = top or 1.0
-    span = W - LABEL - 90
+    # the labels' room: about 6.3 px a character at 11 px, at least the default
+    label = max(LABEL, max((6.3 * len(str(r["path"])) + 12 for r in rows), default=0.0))
+    width_px = W - LABEL + label
+    span = width_px - label - 90
     parts = []
     for i, r in enumerate(rows):
         y = 8 + (BAR_H + 6) * i
         width = span * (r["mu_star"] or 0.0) / top
         colour = PALETTE[1] if (r["mu"] or 0.0) >= 0 else PALETTE[0]
         whisker = span * (r["sigma"] or 0.0) / 2 / top
-        parts.append(f'<text x="{LABEL - 6}" y="{y + 13}" font-size="11" text-anchor="end">{esc(r["path"])}</text>')
+        parts.append(f'<text x="{label - 6}" y="{y + 13}" font-size="11" text-anchor="end">{esc(r["path"])}</text>')
         parts.append(
-            f'<rect x="{LABEL}" y="{y}" width="{width:.1f}" height="{BAR_H}" fill="{colour}">'
+            f'<rect x="{label}" y="{y}" width="{width:.1f}" height="{BAR_H}" fill="{colour}">'
             f"<title>{esc(r['path'])}: μ* {_num(r['mu_star'])} {esc(unit)}, σ {_num(r['sigma'])}</title></rect>"
         )
         parts.append(
-            f'<line x1="{LABEL + width:.1f}" y1="{y + BAR_H / 2}" x2="{LABEL + width + whisker:.1f}" '
+            f'<line x1="{label + width:.1f}" y1="{y + BAR_H / 2}" x2="{label + width + whisker:.1f}" '
             f'y2="{y + BAR_H / 2}" stroke="#333"/>'
         )
         parts.append(
-            f'<text x="{LABEL + width + whisker + 4:.1f}" y="{y + 13}" font-size="10">'
+            f'<text x="{label + width + whisker + 4:.1f}" y="{y + 13}" font-size="10">'
             f"{_num(r['mu_star'])} {esc(unit)}</text>"
         )
     height = 16 + (BAR_H + 6) * len(rows) + 18
     parts.append(
-        f'<text x="{LABEL}" y="{height - 6}" font-size="10" fill="#555">red: the output rises with the parameter; '
+        f'<text x="{label}" y="{height - 6}" font-size="10" fill="#555">red: the output rises with the parameter; '
         "blue: it falls; whisker: σ/2 (interactions and non-linearity)</text>"
     )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="{W}" height="{height}" '
-        f'role="img"><title>{esc(title)}</title>' + "".join(parts) + "</svg>"
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width_px:.0f} {height}" width="{width_px:.0f}" '
+        f'height="{height}" role="img"><title>{esc(title)}</title>' + "".join(parts) + "</svg>"
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from sim.eventlog import EVENT_FORMATS, EventLogWriter, RecordParts, trains_csv_
 from sim.records import PoolLevel
 from sim.tally import NodeTally, Sample, ServiceTally, Tally, WagonTally, WhereTally
 
-__all__ = ["Partial", "RunsKept", "Segment", "tally_arrays", "tally_from_arrays"]
+__all__ = ["Partial", "RunsKept", "Segment", "check_run", "tally_arrays", "tally_from_arrays"]
 
 
 def tally_arrays(t: Tally) -> dict[str, Any]:
@@ -174,23 +175,7 @@ class _Kept:
 
     def _check(self) -> None:
         """The interrupted run in the folder is this one (else ``InputError`` says what differs)."""
-        shown = str(self.folder)
-        resume = Parameter("resume")
-        try:
-            key = json.loads((self.folder / "run.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(resume, f": no interrupted run to finish ({shown} does not exist)") from None
-        except (OSError, ValueError) as exc:
-            raise InputError(resume, f": {shown}/run.json cannot be read ({exc}); run without ", resume) from None
-        if key != self.key:
-            changed = sorted(_SHOWN.get(k, k) for k in {*key, *self.key} if key.get(k) != self.key.get(k))
-            raise InputError(
-                resume,
-                f": the interrupted run in {shown} differs in {', '.join(changed)}; run the same "
-                "command as before, or run without ",
-                resume,
-                " to start again",
-            )
+        check_run(self.folder, self.key, _SHOWN)
 
     def _save(self, name: str, t: Tally) -> None:
         tmp = self.folder / f"{name}.tmp.npz"
@@ -341,3 +326,25 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def check_run(folder: Path, key: Mapping[str, Any], shown: Mapping[str, str] | None = None) -> None:
+    """The interrupted run kept in ``folder`` (its ``run.json``) is the one ``key`` describes, else an
+    ``InputError`` naming ``--resume`` and the keys that differ (by their ``shown`` names)."""
+    resume = Parameter("resume")
+    try:
+        kept = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(resume, f": no interrupted run to finish ({folder} does not exist)") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(resume, f": {folder}/run.json cannot be read ({exc}); run without ", resume) from None
+    if kept != key:
+        names = shown or {}
+        changed = sorted(names.get(k, k) for k in {*kept, *key} if kept.get(k) != key.get(k))
+        raise InputError(
+            resume,
+            f": the interrupted run in {folder} differs in {', '.join(changed)}; run the same "
+            "command as before, or run without ",
+            resume,
+            " to start again",
+        )

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from corridors.errors import InputError
 from corridors.errors import Parameter as Param
 from corridors.export import json_text
+from sim.checkpoint import check_run
 from sim.engine import run_replication
 from sim.executor import Executor, executor_for
 from sim.limits import check_run_size
@@ -334,22 +335,7 @@ class RunLog:
 
     def resume(self) -> dict[str, dict[int, Pieces]]:
         """Per design, the replications an interrupted run finished (by job number)."""
-        resume = Param("resume")
-        try:
-            key = json.loads((self.folder / "run.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(resume, f": no interrupted run to finish ({self.folder} does not exist)") from None
-        except (OSError, ValueError) as exc:
-            raise InputError(resume, f": {self.folder}/run.json cannot be read ({exc}); run without ", resume) from None
-        if key != self.key:
-            changed = sorted(k for k in {*key, *self.key} if key.get(k) != self.key.get(k))
-            raise InputError(
-                resume,
-                f": the interrupted run in {self.folder} differs in {', '.join(changed)}; run the same command "
-                "as before, or run without ",
-                resume,
-                " to start again",
-            )
+        check_run(self.folder, self.key)
         done: dict[str, dict[int, Pieces]] = {}
         for path in sorted(self.folder.glob("*.jsonl")):
             got = done.setdefault(path.stem, {})

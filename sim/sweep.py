@@ -80,13 +80,10 @@ def base_value(scenario: Scenario, kind: str, ident: str, field: str) -> float |
                 gaps_h = (max(s.departures_h) - min(s.departures_h)) / (len(s.departures_h) - 1)
                 return round(per_week(1, gaps_h), 3) if gaps_h > 0 else None
         return None
-    if kind == "pool":
-        pools = [p for p in scenario.wagon_pools if _pool_name(p.key) == ident and field == "wagons"]
-        engines = [p for p in scenario.locomotive_pools if _pool_name(p.key) == ident and field == "locomotives"]
-        return float(pools[0].wagons) if pools else float(engines[0].locomotives) if engines else None
-    if kind == "limit":
-        limits = [t for t in scenario.train_limits if t.key == ident]
-        return float(limits[0].max_wagons) if limits else None
+    if (kind, field) in _COUNTED:
+        attr, name_of, _most, _what = _COUNTED[kind, field]
+        found = [float(getattr(t, field)) for t in getattr(scenario, attr) if name_of(t) == ident]
+        return found[0] if found else None
     if kind == "weather":
         tables = [getattr(w, field) for w in scenario.weather if w.node == ident and getattr(w, field) is not None]
         return float(tables[0]) if len(tables) == 1 else None
@@ -134,52 +131,32 @@ def _pool_name(key: str) -> str:
     return key.replace("/", "-")
 
 
+#: The counts a scenario's tables hold, by (kind, field): the scenario's attribute, a table's name
+#: in a path, the most it may be, and what it is called.
+_COUNTED: Mapping[tuple[str, str], tuple[str, Callable[[Any], str], int, str]] = {
+    ("pool", "wagons"): ("wagon_pools", lambda p: _pool_name(p.key), MAX_POOL_WAGONS, "wagon pool"),
+    ("pool", "locomotives"): ("locomotive_pools", lambda p: _pool_name(p.key), MAX_POOL_LOCOMOTIVES, "locomotive pool"),
+    ("limit", "max_wagons"): ("train_limits", lambda t: t.key, MAX_TRAIN_WAGONS, "train limit"),
+}
+
+
 def _table_variant(scenario: Scenario, kind: str, ident: str, field: str, value: float) -> Scenario:
     """A wagon pool's wagons or a node's weather share or rate set to ``value``, checked as its file's would be."""
     rec = Record(PARAM, f"{kind}.{ident}.{field}", {"value": value})
-    if kind == "pool" and field == "locomotives":
-        engines = [p for p in scenario.locomotive_pools if _pool_name(p.key) == ident]
-        if not engines:
-            known = ", ".join(_pool_name(p.key) for p in scenario.locomotive_pools) or "none"
-            raise InputError(PARAM, f" pool.{ident}: no such locomotive pool in {scenario.name} ({known})")
-        number = rec.number("value", positive=True, hi=MAX_POOL_LOCOMOTIVES)
+    if (kind, field) in _COUNTED:
+        attr, name_of, most, what = _COUNTED[kind, field]
+        tables = getattr(scenario, attr)
+        found = [t for t in tables if name_of(t) == ident]
+        if not found:
+            known = ", ".join(name_of(t) for t in tables) or "none"
+            raise InputError(PARAM, f" {kind}.{ident}: no such {what} in {scenario.name} ({known})")
+        number = rec.number("value", positive=True, hi=most)
         assert number is not None
-        engines_n = max(1, round(number))
-        return dataclasses.replace(
-            scenario,
-            locomotive_pools=tuple(
-                dataclasses.replace(p, locomotives=engines_n) if p is engines[0] else p
-                for p in scenario.locomotive_pools
-            ),
-        )
-    if kind == "limit":
-        limits = [t for t in scenario.train_limits if t.key == ident]
-        if not limits:
-            known = ", ".join(t.key for t in scenario.train_limits) or "none"
-            raise InputError(PARAM, f" limit.{ident}: no such train limit in {scenario.name} ({known})")
-        number = rec.number("value", positive=True, hi=MAX_TRAIN_WAGONS)
-        assert number is not None
-        most = max(1, round(number))
-        return dataclasses.replace(
-            scenario,
-            train_limits=tuple(
-                dataclasses.replace(t, max_wagons=most) if t is limits[0] else t for t in scenario.train_limits
-            ),
-        )
-    if kind == "pool":
-        pools = [p for p in scenario.wagon_pools if _pool_name(p.key) == ident]
-        if not pools:
-            known = ", ".join(_pool_name(p.key) for p in scenario.wagon_pools) or "none"
-            raise InputError(PARAM, f" pool.{ident}: no such wagon pool in {scenario.name} ({known})")
-        number = rec.number("value", positive=True, hi=MAX_POOL_WAGONS)
-        assert number is not None
-        wagons = max(1, round(number))
-        return dataclasses.replace(
-            scenario,
-            wagon_pools=tuple(
-                dataclasses.replace(p, wagons=wagons) if p is pools[0] else p for p in scenario.wagon_pools
-            ),
-        )
+        count = max(1, round(number))
+        new: dict[str, Any] = {
+            attr: tuple(dataclasses.replace(t, **{field: count}) if t is found[0] else t for t in tables)
+        }
+        return dataclasses.replace(scenario, **new)
     tables = [w for w in scenario.weather if w.node == ident and getattr(w, field) is not None]
     if len(tables) != 1:
         problem = "no weather table" if not tables else f"{len(tables)} weather tables"

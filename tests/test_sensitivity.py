@@ -303,3 +303,10 @@ def test_hostile_names_reach_the_page_escaped() -> None:
     }
     page = sensitivity_report(data)
     assert "<img" not in page and "{{" not in page
+
+
+def test_a_morris_only_run_says_it_has_no_sobol_indices(tmp_path: Path, tiny_scenario: Path) -> None:
+    argv = ["sensitivity", str(tiny_scenario), "--output", "service.abc.transit_d_mean", "-o", str(tmp_path / "m")]
+    code, printed, err = _cli([*argv, "-r", "1", "--trajectories", "2", "--sobol-samples", "0"])
+    assert code == 0, err
+    assert "(Morris, 2 trajectories), no Sobol indices;" in printed and "0 samples" not in printed

@@ -97,7 +97,59 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ],
     }
     (root / "whatif.toml").write_text(tomli_w.dumps(poison(whatif, marker, tags, names=False)), encoding="utf-8")
-    return {"root": root, "network": net, "scenario": root / "hostile.toml", "whatif": root / "whatif.toml"}
+    return {
+        "root": root,
+        "network": net,
+        "scenario": root / "hostile.toml",
+        "whatif": root / "whatif.toml",
+        "sensitivity": sensitivity_file(root, marker, count(5000)),
+    }
+
+
+def sensitivity_file(root: Path, marker: Path, tags: Iterator[int]) -> Path:
+    """A hand-written sensitivity.json of the baseline whose every free text (scenario, what-if,
+    parameter paths, units, source keys, notes) carries a tagged payload."""
+    mean = "service.southern-chengdu-lodz.transit_d_mean"
+    delta = "compare.hostile-whatif.service.southern-chengdu-lodz.transit_d_mean"
+    paths = ["node.KZ_ALTYNKOL.process_h", f"node.X.{payload(f't{next(tags)}', marker)}"]
+    params = [
+        {
+            "path": path,
+            "value": 1,
+            "low": 0.5,
+            "high": 2,
+            "unit": payload(f"t{next(tags)}", marker),
+            "estimate": True,
+            "sources": [payload(f"t{next(tags)}", marker), "ESTIMATE"],
+            "note": payload(f"t{next(tags)}", marker),
+        }
+        for path in paths
+    ]
+    morris = [
+        {"path": p, "mu": 2.0, "mu_star": 2.0 - i, "sigma": 0.5, "mu_star_conf": 0.1} for i, p in enumerate(paths)
+    ]
+    sobol = {
+        "variance": 4.0,
+        "sd": 2.0,
+        "indices": [
+            {"path": p, "s1": 0.5, "s1_conf": 0.1, "st": 0.6, "st_conf": 0.1, "sd_if_pinned": 1.4} for p in paths
+        ],
+    }
+    data = {
+        "schema_version": 1,
+        "scenario": payload(f"t{next(tags)}", marker),
+        "whatifs": [payload(f"t{next(tags)}", marker)],
+        "outputs": [{"output": mean, "unit": "d"}, {"output": delta, "unit": "d"}],
+        "replications": 1,
+        "seed": 1,
+        "method": {"morris": {"trajectories": 2}, "sobol": {"samples": 4}, "model_runs": 10},
+        "parameters": params,
+        "top": paths,
+        "results": {out: {"at_data_values": 30.0, "morris": morris, "sobol": sobol} for out in (mean, delta)},
+    }
+    path = root / "sensitivity.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
 
 
 def run(*args: str) -> None:
@@ -110,13 +162,28 @@ def outputs(hostile: dict[str, Path]) -> dict[str, Path]:
     root, net = hostile["root"], str(hostile["network"])
     run("map", "--all", "--network", net, "--out", str(root / "network.html"))
     run("map", "northern", "southern", "--network", net, "--out", str(root / "two.html"))
-    run("simulate", str(hostile["scenario"]), "--network", net, "-r", "1", "--out", str(root / "run"))
+    drives = str(hostile["sensitivity"])
+    run(
+        "simulate",
+        str(hostile["scenario"]),
+        "--network",
+        net,
+        "-r",
+        "1",
+        "--sensitivity",
+        drives,
+        "--out",
+        str(root / "run"),
+    )
     summary = json.loads((root / "run" / "summary.json").read_text(encoding="utf-8"))
     summary["scenario"] = payload("t9999", root / "ran")  # a results folder from a stranger
     (root / "run" / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     run("map", "--results", str(root / "run"), "--network", net, "--out", str(root / "results.html"))
     compare = root / "compare"
-    run("compare", str(hostile["scenario"]), str(hostile["whatif"]), "--network", net, "-r", "1", "--out", str(compare))
+    run(
+        "compare", str(hostile["scenario"]), str(hostile["whatif"]), "--network", net, "-r", "1",
+        "--sensitivity", drives, "--out", str(compare),
+    )  # fmt: skip
     sweep = root / "sweep"
     run(
         "sweep", str(hostile["scenario"]), "--network", net, "--param", "node.KZ_ALTYNKOL.trains_per_day",
@@ -186,6 +253,15 @@ def test_scenario_text_reaches_the_reports_literally(outputs: dict[str, Path], h
         assert tag is not None
         page = shown(outputs[name].read_text(encoding="utf-8"))
         assert f"[{tag.group(1)}] {{{{ 7*7 }}}}|{{% raw %}}" in page, name
+
+
+@pytest.mark.parametrize("name", ["simulate report.html", "compare.html"])
+def test_a_sensitivity_files_text_reaches_the_reports_literally(outputs: dict[str, Path], name: str) -> None:
+    """What drives this answer: every text of a stranger's sensitivity.json shows literally."""
+    page = outputs[name].read_text(encoding="utf-8")
+    assert "What drives this answer" in page
+    tags = {f"t{i}" for i in range(5000, 5009)}  # a path; two parameters' unit, source, note; scenario; what-if
+    assert tags <= untouched_tags(page) and compiled_tags(page) == []
 
 
 def test_in_a_browser_no_dialog_opens(outputs: dict[str, Path], browser: Any) -> None:

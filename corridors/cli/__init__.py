@@ -176,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/<scenario name>)")
     _resume_option(p)
+    sensitivity.report_option(p)
     p.add_argument(
         "--events",
         choices=("parquet", "csv"),
@@ -192,6 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(p)
     p.add_argument("--out", metavar="DIR", help="output folder (default: out/compare-<base>)")
     _resume_option(p)
+    sensitivity.report_option(p)
     p = command("sweep", "run a scenario with one parameter set to several values", runs.sweep)
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled name, e.g. baseline")
     p.add_argument(

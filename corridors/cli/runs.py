@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from corridors.cli.output import STATUS, emit, notice, reps, without_version, wrap, write_pair
+from corridors.cli.sensitivity import read_for_report
 from corridors.errors import InputError
 from corridors.export import check_output_dir
 from corridors.loader import load_network
@@ -35,6 +36,7 @@ def simulate(args: argparse.Namespace) -> int:
 
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
+    drives = read_for_report(args.sensitivity)  # a bad file is named before the run, nothing written
     out = Path(args.out) if args.out else Path("out") / scenario.name
     if not args.out:
         out.parent.mkdir(exist_ok=True)
@@ -68,7 +70,7 @@ def simulate(args: argparse.Namespace) -> int:
         if status:
             status(f"{scenario.name}: writing the map and the report")
         page = run_map(result)  # rendered once: the report shows it in a frame
-        extra = {"map.html": page, "report.html": run_report(result, page)}
+        extra = {"map.html": page, "report.html": run_report(result, page, sensitivity=drives)}
         writer.finish(result, argv=["corridors", *sys.argv[1:]], extra=extra)
     files = writer.files
     STATUS.clear()
@@ -180,6 +182,7 @@ def compare(args: argparse.Namespace) -> int:
     network = load_network(args.network) if args.network else None
     base = load_scenario(args.base, network=network)
     whatifs = [load_scenario(w, network=network) for w in args.whatifs]
+    drives = read_for_report(args.sensitivity)
     out = Path(args.out) if args.out else Path("out") / ("compare-" + "-".join([base.name, *[w.name for w in whatifs]]))
     check_output_dir(out, names=["compare.json", "compare.html"], label="--out ")
     status = STATUS.progress()
@@ -203,7 +206,7 @@ def compare(args: argparse.Namespace) -> int:
 
         if status:
             status("writing the comparison")
-        path, html_path = write_pair(out, "compare", report, compare_report(report, runs))
+        path, html_path = write_pair(out, "compare", report, compare_report(report, runs, sensitivity=drives))
     STATUS.clear()
     if args.json:
         emit({"out": str(out), "files": [path.name, html_path.name], **without_version(report)})

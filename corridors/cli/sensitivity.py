@@ -6,13 +6,16 @@ import argparse
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corridors.cli.output import STATUS, emit, notice, reps, without_version, wrap, write_pair
 from corridors.export import check_output_dir
 from corridors.loader import load_network
 
-__all__ = ["register", "run"]
+if TYPE_CHECKING:
+    from sim.sensitivity_file import SensitivityFile
+
+__all__ = ["read_for_report", "register", "report_option", "run"]
 
 Adder = Callable[[argparse.ArgumentParser], None]
 
@@ -51,6 +54,22 @@ def register(command: Callable[..., argparse.ArgumentParser], run_options: Adder
         help="screen every estimated parameter, not only those of the places the output's trains pass",
     )
     resume_option(p)
+
+
+def report_option(p: argparse.ArgumentParser) -> None:
+    """``--sensitivity FILE`` of the commands that write a report (simulate, compare)."""
+    p.add_argument(
+        "--sensitivity",
+        metavar="FILE",
+        help="a sensitivity.json (from `corridors sensitivity`): the report says what drives the answer",
+    )
+
+
+def read_for_report(path: str | None) -> SensitivityFile | None:
+    """The ``--sensitivity`` file, read and checked before any run (None without the option)."""
+    from sim.sensitivity_file import read_sensitivity
+
+    return None if path is None else read_sensitivity(path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,10 +126,11 @@ def _print(data: dict[str, Any]) -> None:
     from sim.sensitivity import top_rows
 
     method = data["method"]
+    samples = method["sobol"]["samples"]
+    sobol = f"Sobol indices for the top {len(data['top'])} ({samples} samples)" if samples else "no Sobol indices"
     print(
         f"Sensitivity of {data['scenario']}: {_count(len(data['parameters']), 'estimated parameter')} screened "
-        f"(Morris, {method['morris']['trajectories']} trajectories), Sobol indices for the top "
-        f"{len(data['top'])} ({method['sobol']['samples']} samples); {reps(data['replications'])} a point, "
+        f"(Morris, {method['morris']['trajectories']} trajectories), {sobol}; {reps(data['replications'])} a point, "
         f"seed {data['seed']}, common random numbers: {method['model_runs']:,} model runs"
     )
     for o in data["outputs"]:
