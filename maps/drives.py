@@ -17,6 +17,7 @@ from typing import Any
 from corridors import Network
 from maps.escape import esc
 from maps.sensitivity import tornado_chart
+from maps.style import scroll
 from sim.params import Parameter, parameter_space
 from sim.scenario import Scenario
 from sim.sensitivity_file import Driver, OutputResult, SensitivityFile
@@ -273,7 +274,7 @@ def _table(drivers: Sequence[Driver], unit: str, now: Mapping[str, Parameter], s
             f"<td>{_n(i.st if i else None)}</td><td>{_n(i.sd_if_pinned if i else None)}</td>"
             f"<td class='note'>{_sources(p.sources, scenario.network)}</td><td class='note'>{esc(p.note)}</td></tr>"
         )
-    return f"<table>{head}{''.join(rows)}</table>"
+    return scroll(f"<table>{head}{''.join(rows)}</table>")
 
 
 def _n(value: float | None, *, signed: bool = False) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,8 +17,8 @@ from maps.escape import esc
 from maps.network_map import build_network_map
 from maps.offline import render_offline
 from maps.results import WINDOW_D, Results
-from maps.style import CSS
-from maps.svg import ecdf, lines, stacked_bars, time_distance
+from maps.style import page, scroll
+from maps.svg import Style, ecdf, lines, service_colours, stacked_bars, time_distance
 from maps.tables import table_html
 from sim.engine import Replication
 from sim.eventlog import EVENTS
@@ -192,9 +192,8 @@ def _bottlenecks(summary: RunSummary, top: int = 12) -> str:
             f"<td>{_fmt(hold.mean if hold else None, 1)}</td><td>{util}</td><td>{n.largest_queue}</td></tr>"
         )
     return (
-        "<table>"
-        + "".join(rows)
-        + "</table><p class='note'>After service: waiting for a vessel, a sailing, an opening or a yard "
+        scroll("<table>" + "".join(rows) + "</table>")
+        + "<p class='note'>After service: waiting for a vessel, a sailing, an opening or a yard "
         "track, or held (permits, inspections).</p>"
     )
 
@@ -248,8 +247,9 @@ def _rolling_stock(result: RunResult) -> str:
             f"<td class='{low}'>{pool.trains_waited_per_replication:,.1f}</td></tr>"
         )
     return (
-        "<table>" + "".join(rows) + "</table><table>" + "".join(pool_rows) + "</table>"
-        "<p class='note'>Trains take platform wagons from the pool of the gauge where a section of that gauge "
+        scroll("<table>" + "".join(rows) + "</table>")
+        + scroll("<table>" + "".join(pool_rows) + "</table>")
+        + "<p class='note'>Trains take platform wagons from the pool of the gauge where a section of that gauge "
         "starts and give them back where it ends: to a pool there that is short, or back empty to their own "
         "(the empty runs). A pool below a train's wagons holds the train until enough come back. A locomotive "
         "pool hauls each part of a train from its node to the next pool, gauge change, ferry or destination; "
@@ -271,8 +271,12 @@ def _formation(result: RunResult) -> str:
     if not rows:
         return ""
     return (
-        "<h3>Train formation</h3><table><tr><th>service</th><th class='l'>section</th><th>gauge, mm</th><th>wagons</th>"
-        "<th>runs as trains</th></tr>" + "".join(rows) + "</table><p class='note'>Where the lines of a section take "
+        "<h3>Train formation</h3>"
+        + scroll(
+            "<table><tr><th>service</th><th class='l'>section</th><th>gauge, mm</th><th>wagons</th>"
+            "<th>runs as trains</th></tr>" + "".join(rows) + "</table>"
+        )
+        + "<p class='note'>Where the lines of a section take "
         "shorter trains than the service runs (<code>[[train_limits]]</code>), its trains are re-formed at the "
         "section's start into parts; each part needs its own locomotive where a pool hauls it and its own path "
         "where a line is gated.</p>"
@@ -305,7 +309,7 @@ def _compare_rolling_stock(rolling: dict[str, Any]) -> str:
         )
     return (
         f"<h3>Rolling stock</h3><p>Empty wagon-km a week: {km(base):,.0f} in the base, {km(whatif):,.0f} in the "
-        "what-if.</p><table>" + "".join(rows) + "</table>"
+        "what-if.</p>" + scroll("<table>" + "".join(rows) + "</table>")
     )
 
 
@@ -344,7 +348,8 @@ def _shared_facilities(result: RunResult) -> str:
             f"<td class='l note'>{esc(', '.join(backing))}</td></tr>"
         )
     return (
-        "<table>" + "".join(rows) + "</table><p class='note'>Other freight arrives at random (blocks on a stream "
+        scroll("<table>" + "".join(rows) + "</table>")
+        + "<p class='note'>Other freight arrives at random (blocks on a stream "
         "of its own) and takes the same vessels or servers as the trains modelled here: at a ferry it fills the "
         "vessels beside them, at servers it takes a server for a processing time. Its units are the "
         "facility's: a vessel's wagons (or TEU), or trains at servers.</p>"
@@ -355,7 +360,10 @@ def _assumptions(result: RunResult) -> str:
     sc = result.scenario
     net: Network = sc.network
     parts = [f"<p>{esc(sc.description)}</p>" if sc.description else ""]
-    rows = ["<tr><th>service</th><th>route</th><th>trains/wk</th><th>wagons</th><th>TEU</th><th>sources</th></tr>"]
+    rows = [
+        "<tr><th>service</th><th class='l'>route</th><th>trains/wk</th><th>wagons</th><th>TEU</th>"
+        "<th class='l'>sources</th></tr>"
+    ]
     keys: set[str] = set()
     for s in sc.services:
         sources = sorted({k for ks in s.sources.values() for k in ks})
@@ -367,7 +375,7 @@ def _assumptions(result: RunResult) -> str:
             f"<tr><td>{esc(s.name)}</td><td class='note'>{esc(route)}{moved}</td><td>{rate:.1f}</td>"
             f"<td>{s.wagons}</td><td>{s.teu:g}</td><td class='note'>{esc(', '.join(sources))}</td></tr>"
         )
-    parts.append("<table>" + "".join(rows) + "</table>")
+    parts.append(scroll("<table>" + "".join(rows) + "</table>"))
 
     changes = [
         f"closed {esc(c.node or c.leg or '')}: {_day(sc, c.start_h)} to {_day(sc, c.end_h)}" for c in sc.closures
@@ -410,11 +418,38 @@ def _assumptions(result: RunResult) -> str:
     return "".join(parts)
 
 
-def _page(title: str, body: str) -> str:
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{CSS}</style>"
-        f"</head><body>{body}</body></html>"
-    )
+def _service_styles(names: Iterable[str]) -> dict[str, Style]:
+    """Each service's style for every chart of a page: its own colour, solid."""
+    return {name: Style(colour, service=name) for name, colour in service_colours(names).items()}
+
+
+def _pair_styles(names: Iterable[str]) -> dict[str, Style]:
+    """A comparison's styles: "NAME (base)" solid and "NAME (what-if)" dashed, in the service's colour."""
+    out = {}
+    for name, colour in service_colours(names).items():
+        out[f"{name} (base)"] = Style(colour, service=name)
+        out[f"{name} (what-if)"] = Style(colour, dashed=True, service=name)
+    return out
+
+
+def _left_out(result: RunResult, shown: Mapping[str, object], *, rail_only: bool = False) -> str:
+    """A note naming the services a chart leaves out, and why ("" when it shows them all)."""
+    sc = result.scenario
+    why: dict[str, list[str]] = defaultdict(list)
+    for s in sc.services:
+        if s.name in shown:
+            continue
+        if not s.corridor:
+            reason = "routed from an origin to a destination, not on a named corridor"
+        elif rail_only and main_mode(sc.network, s.leg_ids) == "sea":
+            reason = "by sea (the chart is of rail services)"
+        else:
+            reason = "no train arrived"
+        why[reason].append(s.name)
+    if not why:
+        return ""
+    said = "; ".join(f"{esc(', '.join(names))}: {esc(reason)}" for reason, names in why.items())
+    return f"<p class='note left-out'>Not drawn: {said}. Their figures are in the tables.</p>"
 
 
 def run_report(result: RunResult, map_html: str | None = None, *, sensitivity: SensitivityFile | None = None) -> str:
@@ -423,6 +458,8 @@ def run_report(result: RunResult, map_html: str | None = None, *, sensitivity: S
     summary, sc = result.summary, result.scenario
     named = [s.name for s in sc.services if s.corridor]
     rail = [s.name for s in sc.services if s.corridor and main_mode(sc.network, s.leg_ids) != "sea"]
+    styles = _service_styles(s.name for s in sc.services)  # one colour per service, in every chart
+    transits = {k: v for k, v in _transits(result).items() if k in named}
     body = [
         f"<h1>corridors: {esc(sc.name)}</h1>",
         f"<p>Services from {esc(summary.start_date)} for {days(sc.end_h):.0f} days, {summary.replications} "
@@ -434,15 +471,13 @@ def run_report(result: RunResult, map_html: str | None = None, *, sensitivity: S
         "in the scenario).</p>",
         drives_section(sensitivity, sc, summary) if sensitivity is not None else "",
         "<h2>Transit-time distributions</h2>",
-        ecdf(
-            {k: v for k, v in _transits(result).items() if k in named},
-            x_label="transit, days",
-            title="Share of trains arriving within x days",
-        ),
+        ecdf(transits, x_label="transit, days", title="Share of trains arriving within x days", styles=styles),
+        _left_out(result, transits),
         "<h2>Time against distance</h2><p class='note'>Cumulative distance against cumulative time for the "
         "first replication's rail services (means); the steep steps are stops at borders, gauge changes, ports "
         "and ferries.</p>",
-        time_distance(_profiles(result, rail), title="Time-distance"),
+        time_distance(profiles := _profiles(result, rail), title="Time-distance", styles=styles),
+        _left_out(result, {k: v for k, v in profiles.items() if len(v) > 1}, rail_only=True),
         "<h2>Where the days went</h2>",
         "<h3>Days by country</h3>",
         stacked_bars(
@@ -478,7 +513,7 @@ def run_report(result: RunResult, map_html: str | None = None, *, sensitivity: S
         "<h2>Assumptions and sources</h2>",
         _assumptions(result),
     ]
-    return _page(f"corridors: {sc.name}", "".join(body))
+    return page(f"corridors: {sc.name}", "".join(body))
 
 
 def compare_report(
@@ -496,6 +531,8 @@ def compare_report(
     if sensitivity is not None:
         body.append(drives_section(sensitivity, base.scenario, base.summary, comparison=report))
     base_transits = _transits(base)
+    names = [s.name for run in runs for s in run.scenario.services]
+    styles = _pair_styles(names)  # a service's colour is the same in every chart of the page
     for w, run in zip(report["whatifs"], runs[1:], strict=True):
         body.append(f"<h2>{esc(w['name'])}</h2><p>{esc(w['description'])}</p>")
         changed = changed_services(w)
@@ -520,10 +557,17 @@ def compare_report(
                 series[f"{name} (base)"] = base_transits.get(name, [])
                 series[f"{name} (what-if)"] = other.get(name, [])
             body.append("<h3>Transit-time distributions of the services that changed</h3>")
-            body.append(ecdf(series, x_label="transit, days", title="base against what-if"))
+            body.append(ecdf(series, x_label="transit, days", title="base against what-if", styles=styles))
+            if len(changed) > len(shown):
+                body.append(
+                    f"<p class='note left-out'>Not drawn: {esc(', '.join(changed[len(shown) :]))} (the charts show "
+                    f"the first {len(shown)} services that changed; the table has them all).</p>"
+                )
+            body.append("<p class='note'>Solid: the base; dashed: the what-if, in the service's colour.</p>")
             profiles = {f"{n} (base)": p for n, p in _profiles(base, shown).items()}
             profiles.update({f"{n} (what-if)": p for n, p in _profiles(run, shown).items()})
-            body.append("<h3>Time against distance</h3>" + time_distance(profiles, title="time-distance"))
+            ordered = {k: profiles[k] for n in shown for k in (f"{n} (base)", f"{n} (what-if)") if k in profiles}
+            body.append("<h3>Time against distance</h3>" + time_distance(ordered, title="time-distance", styles=styles))
         else:
             body.append("<p>No service's mean transit changed beyond its 95% confidence interval.</p>")
         body.append("<h3>Bottlenecks in the what-if</h3>" + _bottlenecks(run.summary, 8))
@@ -535,7 +579,7 @@ def compare_report(
             "route.</p></div></div>"
         )
         body.append("<h3>Assumptions and sources of the what-if</h3>" + _assumptions(run))
-    return _page(f"corridors: what-ifs against {report['base']}", "".join(body))
+    return page(f"corridors: what-ifs against {report['base']}", "".join(body))
 
 
 def sweep_report(data: dict[str, Any]) -> str:
@@ -551,15 +595,51 @@ def sweep_report(data: dict[str, Any]) -> str:
     if not moved:
         body.append("<p>No service's P95 transit or throughput moves over these values.</p>")
     else:
-        p: dict[str, list[tuple[float, float]]] = {}
+        colours = service_colours(moved)  # a service's colour is the same in both charts
+        base = data.get("base_value")
+        mark_label = f"the scenario's value ({base:g})" if base is not None else ""
+        p: dict[str, list[tuple[float, float | None]]] = {}
+        styles: dict[str, Style] = {}
         for n in moved[:5]:  # P50 solid and P95 dashed, in the service's colour
-            p[f"{n} P50"] = [(r["value"], r["services"][n]["transit_d_p50"] or 0) for r in rows]
-            p[f"{n} P95"] = [(r["value"], r["services"][n]["transit_d_p95"] or 0) for r in rows]
+            p[f"{n} P50"] = [(r["value"], r["services"][n]["transit_d_p50"]) for r in rows]
+            p[f"{n} P95"] = [(r["value"], r["services"][n]["transit_d_p95"]) for r in rows]
+            styles[f"{n} P50"] = Style(colours[n], service=n)
+            styles[f"{n} P95"] = Style(colours[n], dashed=True, service=n)
         body.append(
-            "<h2>Transit time</h2>" + lines(p, x_label=label, y_label="days", title="P50 and P95 transit", pairs=True)
+            "<h2>Transit time</h2>"
+            + lines(
+                p,
+                x_label=label,
+                y_label="days",
+                title="P50 and P95 transit",
+                styles=styles,
+                x_mark=base,
+                x_mark_label=mark_label,
+            )
+            + "<p class='note'>Solid: P50; dashed: P95. A value where no train of a service arrived has no point.</p>"
         )
-        t = {n: [(r["value"], r["services"][n]["trains_per_week"]) for r in rows] for n in moved[:8]}
-        body.append("<h2>Throughput</h2>" + lines(t, x_label=label, y_label="trains a week", title="throughput"))
+        t: dict[str, list[tuple[float, float | None]]] = {
+            n: [(r["value"], r["services"][n]["trains_per_week"]) for r in rows] for n in moved[:8]
+        }
+        tstyles = {n: Style(colours[n], service=n) for n in moved[:8]}
+        body.append(
+            "<h2>Throughput</h2>"
+            + lines(
+                t,
+                x_label=label,
+                y_label="trains a week",
+                title="throughput",
+                styles=tstyles,
+                x_mark=base,
+                x_mark_label=mark_label,
+            )
+        )
+        if len(moved) > 5:
+            body.append(
+                f"<p class='note left-out'>Not drawn in the transit chart: {esc(', '.join(moved[5:]))}"
+                + (f"; in the throughput chart: {esc(', '.join(moved[8:]))}" if len(moved) > 8 else "")
+                + " (the charts show the first services the parameter moves; the table has them all).</p>"
+            )
     if moved:
         body.append("<h2>Figures</h2>" + table_html(sweep_table(data)))
-    return _page(f"corridors: sweep {data['param']}", "".join(body))
+    return page(f"corridors: sweep {data['param']}", "".join(body))

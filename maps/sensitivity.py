@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from maps.escape import esc
-from maps.style import CSS
+from maps.style import page, scroll
 from maps.svg import PALETTE
 from sim.sensitivity import top_rows
 
@@ -119,7 +119,7 @@ def _table(rows: Sequence[Mapping[str, Any]], unit: str) -> str:
             f"<td class='note'>{esc(', '.join(r['sources']) or 'no source')}</td>"
             f"<td class='note'>{esc(r['note'])}</td></tr>"
         )
-    return f"<table>{head}{''.join(body)}</table>"
+    return scroll(f"<table>{head}{''.join(body)}</table>")
 
 
 def sensitivity_report(data: Mapping[str, Any]) -> str:
@@ -166,7 +166,4 @@ def sensitivity_report(data: Mapping[str, Any]) -> str:
             "interactions, at most what narrowing it can remove. sd if pinned: the standard deviation left, on "
             "average, once the parameter is known exactly.</p>"
         )
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>corridors: sensitivity of "
-        f"{esc(data['scenario'])}</title><style>{CSS}</style></head><body>{''.join(body)}</body></html>"
-    )
+    return page(f"corridors: sensitivity of {data['scenario']}", "".join(body))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from corridors.tables import Cell, Column, Row, Table
+from corridors.tables import Cell, Column, CsvValue, Row, Table, csv_cells, csv_header, render_csv
 from sim.compare import change_note
 from sim.summary import RunSummary
 from sim.sweep import moved_services
@@ -19,9 +19,12 @@ __all__ = [
     "changed_services",
     "claim_figure",
     "compare_corridor_table",
+    "compare_csv",
     "compare_table",
     "expectation_table",
+    "kpi_csv",
     "kpi_table",
+    "sweep_csv",
     "sweep_table",
     "validate_table",
 ]
@@ -46,6 +49,11 @@ def _service() -> Column:
     return Column("service", align="left")
 
 
+def _v(text: str, *values: CsvValue, tone: Any = "") -> Cell:
+    """A cell that shows ``text`` and writes ``values`` (unrounded) in CSV."""
+    return Cell(text, tone, values)
+
+
 def kpi_table(summary: RunSummary, *, full: bool = False) -> Table:
     """A run's key figures per service: trains a week, transit mean, P50, P95 and the 95% CI of its
     mean, on-time share, days waiting and trains still on their way at the horizon. ``full`` (a
@@ -54,10 +62,10 @@ def kpi_table(summary: RunSummary, *, full: bool = False) -> Table:
         _service(),
         Column("trains/wk"),
         Column("mean d"),
-        Column("P50"),
-        Column("P95"),
-        Column("95% CI of mean"),
-        Column("on time"),
+        Column("P50", csv=("P50 d",)),
+        Column("P95", csv=("P95 d",)),
+        Column("95% CI of mean", csv=("95% CI of mean low d", "95% CI of mean high d")),
+        Column("on time", csv=("on time %",)),
         Column("waiting d"),
         Column("in system", help="trains still on their way at the horizon, per replication"),
     ]
@@ -67,16 +75,21 @@ def kpi_table(summary: RunSummary, *, full: bool = False) -> Table:
     for name, s in summary.services.items():
         t = s.transit_d
         stuck = s.in_system_at_horizon_per_replication
-        per_week = _per_week(s.throughput.trains_per_week)
-        in_system = f"{stuck:g}" if full else f"{stuck:.0f}"
-        costs = [_signed(s.cost_usd_per_teu, 0, plain=True), _signed(s.co2_kg_per_teu, 0, plain=True)]
+        per_week = _v(_per_week(s.throughput.trains_per_week), s.throughput.trains_per_week)
+        in_system = _v(f"{stuck:g}" if full else f"{stuck:.0f}", stuck)
+        costs = [
+            _v(_signed(s.cost_usd_per_teu, 0, plain=True), s.cost_usd_per_teu),
+            _v(_signed(s.co2_kg_per_teu, 0, plain=True), s.co2_kg_per_teu),
+        ]
         if t.n == 0 or t.mean is None or t.p50 is None or t.p95 is None:
             rows.append(Row([name, per_week, *[DASH] * 6, in_system, *(costs if full else [])]))
             continue
-        ci = f"{t.ci95[0]:.2f}–{t.ci95[1]:.2f}" if t.ci95 else DASH
-        on_time = f"{100 * s.on_time_share:.1f}%" if s.on_time_share is not None else DASH
-        cells = [name, per_week, f"{t.mean:.2f}", f"{t.p50:.2f}", f"{t.p95:.2f}", ci, on_time]
-        cells += [f"{s.days.waiting:.2f}", in_system, *(costs if full else [])]
+        ci = _v(f"{t.ci95[0]:.2f}–{t.ci95[1]:.2f}", *t.ci95) if t.ci95 else DASH
+        share = s.on_time_share
+        on_time = _v(f"{100 * share:.1f}%", round(100 * share, 9)) if share is not None else DASH
+        cells: list[Cell | str] = [name, per_week, _v(f"{t.mean:.2f}", t.mean), _v(f"{t.p50:.2f}", t.p50)]
+        cells += [_v(f"{t.p95:.2f}", t.p95), ci, on_time]
+        cells += [_v(f"{s.days.waiting:.2f}", s.days.waiting), in_system, *(costs if full else [])]
         rows.append(Row(cells))
     return Table(columns, rows)
 
@@ -88,11 +101,11 @@ def compare_table(whatif: dict[str, Any]) -> Table:
     columns = [
         _service(),
         Column("base mean d"),
-        Column("what-if", help="the what-if's mean transit, days"),
+        Column("what-if", help="the what-if's mean transit, days", csv=("what-if mean d",)),
         Column("Δ mean d", help="what-if minus base; coloured when its 95% CI leaves out zero"),
-        Column("95% CI", help="of the difference, paired over replications"),
+        Column("95% CI", help="of the difference, paired over replications", csv=("95% CI low d", "95% CI high d")),
         Column("Δ P95 d"),
-        Column("Δ on time"),
+        Column("Δ on time", csv=("Δ on time pt",)),
         Column("Δ trains/wk"),
         Column(
             "in system",
@@ -116,24 +129,25 @@ def compare_table(whatif: dict[str, Any]) -> Table:
             continue
         d = row["delta"]
         mean = d["transit_d_mean"]
-        ci = f"{_signed(mean['ci95'][0])}…{_signed(mean['ci95'][1])}" if mean["ci95"] else DASH
+        ci = _v(f"{_signed(mean['ci95'][0])}…{_signed(mean['ci95'][1])}", *mean["ci95"]) if mean["ci95"] else DASH
         lo, hi = mean["ci95"] or (0.0, 0.0)
         tone: Any = ("bad" if lo > 0 else "good") if (lo > 0 or hi < 0) and not row.get("redefined") else ""
-        on_time = f"{_signed(100 * d['on_time_share'], 1)} pt" if d["on_time_share"] is not None else DASH
+        share = d["on_time_share"]
+        on_time = _v(f"{_signed(100 * share, 1)} pt", round(100 * share, 9)) if share is not None else DASH
         rows.append(
             Row(
                 [
-                    name + (" *" if row["rerouted"] or row.get("redefined") else ""),
-                    _signed(row["base"]["transit_d_mean"], plain=True),
-                    _signed(x["transit_d_mean"], plain=True),
-                    Cell(_signed(mean["value"]), tone),
+                    _v(name + (" *" if row["rerouted"] or row.get("redefined") else ""), name),
+                    _v(_signed(row["base"]["transit_d_mean"], plain=True), row["base"]["transit_d_mean"]),
+                    _v(_signed(x["transit_d_mean"], plain=True), x["transit_d_mean"]),
+                    _v(_signed(mean["value"]), mean["value"], tone=tone),
                     ci,
-                    _signed(d["transit_d_p95"]),
+                    _v(_signed(d["transit_d_p95"]), d["transit_d_p95"]),
                     on_time,
-                    _signed(d["trains_per_week"], 1),
-                    Cell(f"{stuck:.1f}".removesuffix(".0"), "bad" if stuck else ""),  # 0, 4.5, 900.3
-                    _signed(d["cost_usd_per_teu"], 0),
-                    _signed(d["co2_kg_per_teu"], 0),
+                    _v(_signed(d["trains_per_week"], 1), d["trains_per_week"]),
+                    _v(f"{stuck:.1f}".removesuffix(".0"), stuck, tone="bad" if stuck else ""),  # 0, 4.5, 900.3
+                    _v(_signed(d["cost_usd_per_teu"], 0), d["cost_usd_per_teu"]),
+                    _v(_signed(d["co2_kg_per_teu"], 0), d["co2_kg_per_teu"]),
                 ]
             )
         )
@@ -181,20 +195,56 @@ def sweep_table(data: dict[str, Any]) -> Table:
     for n in moved_services(data):
         for k, r in enumerate(data["rows"]):
             x = r["services"][n]
+            stuck = x["in_system_at_horizon_per_replication"]
             rows.append(
                 Row(
                     [
-                        n if k == 0 else "",
-                        f"{r['value']:g}" + ("*" if base is not None and abs(r["value"] - base) < 1e-9 else ""),
-                        _signed(x["transit_d_p50"], plain=True),
-                        _signed(x["transit_d_p95"], plain=True),
-                        _per_week(x["trains_per_week"]),
-                        f"{x['in_system_at_horizon_per_replication']:g}",
+                        _v(n if k == 0 else "", n),
+                        _v(f"{r['value']:g}" + ("*" if _is_base(r["value"], base) else ""), r["value"]),
+                        _v(_signed(x["transit_d_p50"], plain=True), x["transit_d_p50"]),
+                        _v(_signed(x["transit_d_p95"], plain=True), x["transit_d_p95"]),
+                        _v(_per_week(x["trains_per_week"]), x["trains_per_week"]),
+                        _v(f"{stuck:g}", stuck),
                     ]
                 )
             )
     notes = [f"* the scenario's own value ({base:g}{'×' if data['scales'] else ''})"] if base is not None else []
     return Table(columns, rows, notes)
+
+
+def _is_base(value: float, base: float | None) -> bool:
+    return base is not None and abs(value - base) < 1e-9
+
+
+def kpi_csv(summary: RunSummary) -> str:
+    """summary_services.csv: the report's key figures table (``kpi_table(full=True)``), a row per
+    service, its figures unrounded; a CI's two ends and the on-time share in % as columns of their own."""
+    table = kpi_table(summary, full=True)
+    return render_csv(csv_header(table), csv_cells(table))
+
+
+def compare_csv(report: dict[str, Any]) -> str:
+    """compare.csv: every what-if's table of differences (``compare_table``) in one sheet, a row per
+    what-if and service: the what-if's name, the table's columns unrounded, and why a starred service
+    changed (its note, else empty)."""
+    header = ["what-if scenario", *csv_header(compare_table({"services": {}})), "note"]
+    rows: list[list[CsvValue]] = []
+    for w in report["whatifs"]:
+        cells = csv_cells(compare_table(w))
+        for (_, row), values in zip(w["services"].items(), cells, strict=True):
+            note = change_note(row) if row["in_whatif"] and row.get("in_base") is not False else ""
+            rows.append([w["name"], *values, note or None])
+    return render_csv(header, rows)
+
+
+def sweep_csv(data: dict[str, Any]) -> str:
+    """sweep.csv: the sweep's table (``sweep_table``), a row per service it moves and value, with the
+    service named on every row, the figures unrounded and "yes" in a last column on the scenario's own value."""
+    table = sweep_table(data)
+    base = data.get("base_value")
+    values = [r["value"] for n in moved_services(data) for r in data["rows"]]
+    rows = [[*cells, "yes" if _is_base(v, base) else None] for cells, v in zip(csv_cells(table), values, strict=True)]
+    return render_csv([*csv_header(table), "the scenario's value"], rows)
 
 
 def validate_table(rows: Sequence[dict[str, Any]]) -> Table:

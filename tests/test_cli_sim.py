@@ -26,6 +26,7 @@ def test_simulate_writes_its_files(tmp_path: Path, capsys: pytest.CaptureFixture
         "map.html",
         "report.html",
         "summary.json",
+        "summary_services.csv",
         "trains.csv",
     ]
     summary = json.loads((out / "summary.json").read_text())

@@ -342,7 +342,9 @@ def test_staging_is_on_the_outputs_own_file_system(tmp_path: Path, monkeypatch: 
     assert main(["simulate", str(scenario), "-r", "1", "--out", str(fresh), "--json"]) == 0
     assert [p.parent for p in staged] == [out, fresh.parent]
     assert (out / "notes.txt").read_text() == "mine\n" and (out / "map.html").exists()
-    assert sorted(p.name for p in fresh.iterdir()) == sorted([*sim.runner.RUN_FILES, "map.html", "report.html"])
+    assert sorted(p.name for p in fresh.iterdir()) == sorted(
+        [*sim.runner.RUN_FILES, "map.html", "report.html", "summary_services.csv"]
+    )
     assert fresh.stat().st_mode & 0o777 == 0o777 & ~_umask()
     assert _temp_left(tmp_path) == []
 

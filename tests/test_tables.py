@@ -146,7 +146,7 @@ def test_compare_table_stars_reroutes_with_a_note_and_colours_what_moved() -> No
     assert rows["north"].texts()[1:5] == ["12.45", "12.45", "+0.00", "+0.00…+0.00"]
     sea = rows["sea *"]
     assert sea.texts()[3:9] == ["+11.50", "+11.26…+11.75", "+0.00", "-30.9 pt", "+0.0", "1.5"]
-    assert sea.cells[3] == Cell("+11.50", "bad") and sea.cells[8] == Cell("1.5", "bad")
+    assert sea.cells[3] == Cell("+11.50", "bad", (11.5,)) and sea.cells[8] == Cell("1.5", "bad", (1.5,))
     assert rows["gone"].texts()[:3] == ["gone", "", "not in the what-if"]
     assert rows["new (added)"].texts()[:3] == ["new (added)", "–", "20.00"]
     assert len(table.notes) == 1 and table.notes[0].startswith("* sea rerouted (closed): ")

@@ -138,12 +138,14 @@ def duration(hours: float) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{days(hours):.1f} d"
 
 
-def write_pair(out: Path, stem: str, data: dict[str, Any], page: str) -> tuple[Path, Path]:
-    """``stem``.json and ``stem``.html into ``out``: both new, or (on any failure) both as they were
-    (and no ``out`` folder if there was none)."""
+def write_pair(out: Path, stem: str, data: dict[str, Any], page: str, *, csv: str | None = None) -> tuple[Path, Path]:
+    """``stem``.json and ``stem``.html (and ``stem``.csv, given ``csv``) into ``out``: all new, or (on
+    any failure) all as they were (and no ``out`` folder if there was none)."""
     with staged_folder(out, label="--out ") as tmp:
         (tmp / f"{stem}.json").write_text(json_text(data), encoding="utf-8")
         (tmp / f"{stem}.html").write_text(page, encoding="utf-8")
+        if csv is not None:
+            (tmp / f"{stem}.csv").write_text(csv, encoding="utf-8", newline="")
     return out / f"{stem}.json", out / f"{stem}.html"
 
 

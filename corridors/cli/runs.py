@@ -44,7 +44,12 @@ def simulate(args: argparse.Namespace) -> int:
     partial = Partial(out, run_key(scenario, seed=args.seed, replications=args.replications, events=args.events))
     done = partial.resume() if args.resume else None
     writer = RunWriter(
-        out, scenario, events=args.events, extra_names=["map.html", "report.html"], label="--out ", partial=partial
+        out,
+        scenario,
+        events=args.events,
+        extra_names=["map.html", "report.html", "summary_services.csv"],
+        label="--out ",
+        partial=partial,
     )
     _announce(partial, args.replications, resumed=done is not None)
     if done is None:
@@ -66,11 +71,16 @@ def simulate(args: argparse.Namespace) -> int:
             on_tally=partial.save,
         )
         from maps.report import run_map, run_report
+        from sim.tables import kpi_csv
 
         if status:
             status(f"{scenario.name}: writing the map and the report")
         page = run_map(result)  # rendered once: the report shows it in a frame
-        extra = {"map.html": page, "report.html": run_report(result, page, sensitivity=drives)}
+        extra = {
+            "map.html": page,
+            "report.html": run_report(result, page, sensitivity=drives),
+            "summary_services.csv": kpi_csv(result.summary),  # the key figures, for spreadsheets
+        }
         writer.finish(result, argv=["corridors", *sys.argv[1:]], extra=extra)
     files = writer.files
     STATUS.clear()
@@ -177,14 +187,14 @@ def compare(args: argparse.Namespace) -> int:
     from sim.compare import compare
     from sim.kpis import overload_note, rolling_stock_note
     from sim.scenario import load_scenario
-    from sim.tables import compare_table
+    from sim.tables import compare_csv, compare_table
 
     network = load_network(args.network) if args.network else None
     base = load_scenario(args.base, network=network)
     whatifs = [load_scenario(w, network=network) for w in args.whatifs]
     drives = read_for_report(args.sensitivity)
     out = Path(args.out) if args.out else Path("out") / ("compare-" + "-".join([base.name, *[w.name for w in whatifs]]))
-    check_output_dir(out, names=["compare.json", "compare.html"], label="--out ")
+    check_output_dir(out, names=["compare.json", "compare.html", "compare.csv"], label="--out ")
     status = STATUS.progress()
     key = {"command": "compare", "runs": [_key(s, args) for s in (base, *whatifs)]}
     total = args.replications * (1 + len(whatifs))
@@ -206,10 +216,11 @@ def compare(args: argparse.Namespace) -> int:
 
         if status:
             status("writing the comparison")
-        path, html_path = write_pair(out, "compare", report, compare_report(report, runs, sensitivity=drives))
+        page = compare_report(report, runs, sensitivity=drives)
+        path, html_path = write_pair(out, "compare", report, page, csv=compare_csv(report))
     STATUS.clear()
     if args.json:
-        emit({"out": str(out), "files": [path.name, html_path.name], **without_version(report)})
+        emit({"out": str(out), "files": [path.name, html_path.name, "compare.csv"], **without_version(report)})
         return 0
     print(f"Compared with {base.name}: {reps(args.replications)}, seed {args.seed}, common random numbers")
     for w, run in zip(report["whatifs"], runs[1:], strict=True):
@@ -230,7 +241,7 @@ def compare(args: argparse.Namespace) -> int:
             print("  Why nothing moved:")
             for reason in w["unchanged"]:
                 print(wrap(reason))
-    print(f"\nWrote {path} and {html_path.name}")
+    print(f"\nWrote {out}/: {path.name}, {html_path.name}, compare.csv")
     return 0
 
 
@@ -238,7 +249,7 @@ def sweep(args: argparse.Namespace) -> int:
     from maps.report import sweep_report
     from sim.scenario import load_scenario
     from sim.sweep import parse_param, sweep
-    from sim.tables import sweep_table
+    from sim.tables import sweep_csv, sweep_table
 
     _, _, field = parse_param(args.param)
     try:
@@ -252,7 +263,7 @@ def sweep(args: argparse.Namespace) -> int:
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
     out = Path(args.out) if args.out else Path("out") / f"sweep-{scenario.name}-{args.param}"
-    check_output_dir(out, names=["sweep.json", "sweep.html"], label="--out ")
+    check_output_dir(out, names=["sweep.json", "sweep.html", "sweep.csv"], label="--out ")
     key = {"command": "sweep", "param": args.param, "values": values, **_key(scenario, args)}
     total = args.replications * len(values)
     kept, done = _runs_kept(out, key, args.resume, total)
@@ -270,10 +281,10 @@ def sweep(args: argparse.Namespace) -> int:
             done=done,
             on_tally=kept.save,
         )
-        path, html_path = write_pair(out, "sweep", data, sweep_report(data))
+        path, html_path = write_pair(out, "sweep", data, sweep_report(data), csv=sweep_csv(data))
     STATUS.clear()
     if args.json:
-        emit({"out": str(out), "files": [path.name, html_path.name], **without_version(data)})
+        emit({"out": str(out), "files": [path.name, html_path.name, "sweep.csv"], **without_version(data)})
         return 0
     print(f"Sweep of {args.param} on {scenario.name}: {reps(args.replications)} per value, seed {args.seed}")
     table = sweep_table(data)
@@ -281,7 +292,7 @@ def sweep(args: argparse.Namespace) -> int:
         print(render_text(table))
     else:
         print("  No service's P95 transit or throughput moves over these values.")
-    print(f"Wrote {path} and {html_path.name}")
+    print(f"Wrote {out}/: {path.name}, {html_path.name}, sweep.csv")
     return 0
 
 
