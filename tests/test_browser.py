@@ -25,11 +25,11 @@ ARTIFACTS = Path(os.environ.get("CORRIDORS_ARTIFACTS", Path(__file__).resolve().
 class Page:
     """A page opened from a file, recording console errors, page errors and any request out."""
 
-    def __init__(self, browser: Any, path: Path) -> None:
+    def __init__(self, browser: Any, path: Path, viewport: tuple[int, int] = (1400, 900)) -> None:
         self.console_errors: list[str] = []
         self.page_errors: list[str] = []
         self.outside: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
         self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
 
@@ -158,4 +158,144 @@ def test_compare_report_opens_with_no_errors_and_no_requests(
     ARTIFACTS.mkdir(exist_ok=True)
     page.page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
     page.clean()
+    page.page.close()
+
+
+# -- the report pages on a phone and on a desktop ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sweep_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sweep.html of a sweep whose parameter moves two services (its figures made up)."""
+    from maps.report import sweep_report
+
+    def figures(p95: float | None, per_week: float) -> dict[str, Any]:
+        return {"transit_d_p50": 20.0, "transit_d_p95": p95, "trains_per_week": per_week}
+
+    rows = [
+        {
+            "value": v,
+            "services": {"middle-btk-xian-budapest": figures(40 - v, 6.0), "other-via-altynkol": figures(9, v)},
+        }
+        for v in (6.0, 8.0, 10.0, 20.0)
+    ]
+    for r in rows:
+        r["services"] = {k: {**x, "in_system_at_horizon_per_replication": 0.0} for k, x in r["services"].items()}
+    data = {"param": "node.KZ_ALTYNKOL.trains_per_day", "scenario": "baseline", "scales": False, "base_value": 10.0}
+    data |= {"replications": 2, "seed": 1, "rows": rows}
+    path = tmp_path_factory.mktemp("sweep") / "sweep.html"
+    path.write_text(sweep_report(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sensitivity_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sensitivity.html of a made-up screening with long parameter paths, sources and notes."""
+    from maps.sensitivity import sensitivity_report
+
+    paths = [f"service.other-via-altynkol-{i}.trains_per_week" for i in range(10)]
+    rows = [
+        {"path": p, "mu": 1.0 - i / 5, "mu_star": 10.0 - i, "sigma": 2.0, "mu_star_conf": 0.1}
+        for i, p in enumerate(paths)
+    ]
+    parameters = [
+        {
+            "path": p,
+            "value": 20,
+            "low": 10,
+            "high": 30,
+            "unit": "trains/week",
+            "estimate": True,
+            "sources": ["KTZ_2026_ALTYNKOL", "ESTIMATE"],
+            "note": "the data's min-max " * 8,
+        }
+        for p in paths
+    ]
+    data = {
+        "scenario": "baseline",
+        "method": {"morris": {"trajectories": 2, "points": 22}, "sobol": {"samples": 0, "points": 0}, "model_runs": 22},
+        "parameters": parameters,
+        "top": [],
+        "replications": 1,
+        "seed": 1,
+        "outputs": [{"output": "service.southern-chengdu-lodz.transit_d_mean", "unit": "d"}],
+        "results": {
+            "service.southern-chengdu-lodz.transit_d_mean": {"at_data_values": 36.7, "morris": rows, "sobol": None}
+        },
+    }
+    path = tmp_path_factory.mktemp("sens") / "sensitivity.html"
+    path.write_text(sensitivity_report(data), encoding="utf-8")
+    return path
+
+
+def _report_pages(request: pytest.FixtureRequest, name: str) -> Path:
+    if name == "report":
+        return request.getfixturevalue("baseline_folder") / "report.html"
+    if name == "compare":
+        return request.getfixturevalue("red_sea_compare")[0] / "compare.html"
+    return request.getfixturevalue(f"{name}_page")
+
+
+@pytest.mark.parametrize("name", ["report", "compare", "sweep", "sensitivity"])
+@pytest.mark.parametrize("size", [(390, 844), (1440, 900)])
+def test_a_report_page_never_scrolls_sideways(
+    browser: Any, request: pytest.FixtureRequest, name: str, size: tuple[int, int]
+) -> None:
+    """On a phone as on a desktop the page is as wide as the window: wide tables scroll inside
+    their box, charts scale down (to a floor, then scroll in theirs)."""
+    page = Page(browser, _report_pages(request, name), viewport=size)
+    widths = page.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1] == size[0], widths
+    assert page.page.evaluate("document.querySelector('meta[name=viewport]').content") == (
+        "width=device-width, initial-scale=1"
+    )
+    loose = page.page.evaluate("[...document.querySelectorAll('table')].filter(t => !t.closest('.scroll')).length")
+    assert loose == 0  # every table in a box that scrolls
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / f"{name}-{size[0]}.png"), full_page=True)
+    page.clean()
+    page.page.close()
+
+
+_STYLES = """[...document.querySelectorAll('svg [data-service]')].map(e => [
+    e.getAttribute('data-service'), getComputedStyle(e).stroke, e.getAttribute('stroke-dasharray') || '',
+    e.closest('figure').querySelector('title').textContent])"""
+
+
+@pytest.mark.parametrize("name", ["report", "compare", "sweep"])
+def test_a_service_has_one_colour_in_every_chart_of_a_page(
+    browser: Any, request: pytest.FixtureRequest, name: str
+) -> None:
+    page = Page(browser, _report_pages(request, name))
+    marks = page.page.evaluate(_STYLES)
+    colours: dict[str, set[str]] = {}
+    charts: dict[str, set[str]] = {}
+    for service, colour, _, chart in marks:
+        colours.setdefault(service, set()).add(colour)
+        charts.setdefault(service, set()).add(chart)
+    assert colours and all(len(c) == 1 for c in colours.values()), colours
+    assert len({next(iter(c)) for c in colours.values()}) == len(colours)  # and no two services share one
+    assert max(len(c) for c in charts.values()) >= 2  # the same service drawn in several charts
+    if name == "compare":  # the base solid, the what-if dashed, in the same hue
+        lines = [m for m in marks if m[0] == "sea-suez-chengdu-rotterdam"]
+        assert {bool(dash) for _, _, dash, _ in lines} == {True, False}
+    page.clean()
+    page.page.close()
+
+
+def test_table_headers_align_with_their_cells(browser: Any, baseline_folder: Path) -> None:
+    """In every table of report.html (Assumptions and sources among them) a column's header is
+    aligned as its cells are."""
+    page = Page(browser, baseline_folder / "report.html")
+    wrong = page.page.evaluate(
+        """[...document.querySelectorAll('table')].flatMap(t => {
+            const head = t.rows[0], row = t.rows[1];
+            if (!row || head.cells.length !== row.cells.length) return [];
+            return [...head.cells].flatMap((th, i) => {
+                const a = getComputedStyle(th).textAlign, b = getComputedStyle(row.cells[i]).textAlign;
+                return a === b ? [] : [th.textContent + ': ' + a + ' over ' + b];
+            });
+        })"""
+    )
+    assert wrong == []
     page.page.close()
