@@ -77,3 +77,14 @@ def test_readme_error_example_is_real(tmp_path: Path) -> None:
     with contextlib.redirect_stderr(err):
         assert main(["check", str(net)]) == 1
     assert match.group(1) in err.getvalue()
+
+
+def test_the_files_the_readme_says_a_run_writes_are_the_files_it_writes(
+    baseline_folder: Path, red_sea_compare: tuple[Path, dict[str, object]]
+) -> None:
+    """The README's "Wrote" lines of simulate and compare list what the commands write, in their order."""
+    written = ", ".join(sorted(p.name for p in baseline_folder.iterdir()))
+    assert f"Wrote out/baseline/: {written}\n" in README
+    files = red_sea_compare[1]["files"]
+    assert isinstance(files, list) and sorted(files) == sorted(p.name for p in red_sea_compare[0].iterdir())
+    assert f"Wrote out/compare-baseline-red-sea-closure/: {', '.join(files)}\n" in README
