@@ -595,7 +595,8 @@ def sweep_report(data: dict[str, Any]) -> str:
     if not moved:
         body.append("<p>No service's P95 transit or throughput moves over these values.</p>")
     else:
-        colours = service_colours(moved)  # a service's colour is the same in both charts
+        # a service's colour is the same in both charts, and as in the scenario's report.html
+        colours = service_colours([*rows[0]["services"], *moved])
         base = data.get("base_value")
         mark_label = f"the scenario's value ({base:g})" if base is not None else ""
         p: dict[str, list[tuple[float, float | None]]] = {}

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from maps.escape import esc
-from maps.style import page, scroll
+from maps.style import page, scroll, wide
 from maps.svg import PALETTE
 from sim.sensitivity import top_rows
 
@@ -55,7 +55,7 @@ def tornado_chart(rows: Sequence[Mapping[str, Any]], *, unit: str, title: str) -
         f'<text x="{label}" y="{height - 6}" font-size="10" fill="#555">red: the output rises with the parameter; '
         "blue: it falls; whisker: σ/2 (interactions and non-linearity)</text>"
     )
-    return (
+    return wide(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width_px:.0f} {height}" width="{width_px:.0f}" '
         f'height="{height}" role="img"><title>{esc(title)}</title>' + "".join(parts) + "</svg>"
     )
@@ -96,7 +96,7 @@ def mu_sigma_chart(rows: Sequence[Mapping[str, Any]], *, unit: str, title: str, 
         )
         if i < labelled:
             parts.append(f'<text x="{x + 6:.1f}" y="{y - 4:.1f}" font-size="10">{esc(r["path"])}</text>')
-    return (
+    return wide(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="{W}" height="{h}" role="img">'
         f"<title>{esc(title)}</title>" + "".join(parts) + "</svg>"
     )

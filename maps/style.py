@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from maps.escape import esc
 
-__all__ = ["CSS", "VIEWPORT", "page", "scroll"]
+__all__ = ["CSS", "VIEWPORT", "page", "scroll", "wide"]
 
 VIEWPORT = "<meta name='viewport' content='width=device-width, initial-scale=1'>"
 
@@ -29,6 +29,8 @@ svg { display: block; max-width: 100%; height: auto; }
 figure.chart { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 4px 16px; margin: 8px 0; }
 figure.chart .plot { flex: 0 1 640px; min-width: 0; overflow-x: auto; }
 figure.chart .plot svg { width: 640px; min-width: 520px; }
+.wide { overflow-x: auto; max-width: 100%; margin: 8px 0; }
+.wide > svg { min-width: 600px; }
 .legend { flex: 1 1 220px; font-size: 12px; line-height: 1.5; }
 .legend .key { display: block; white-space: nowrap; }
 .legend svg { display: inline-block; vertical-align: middle; margin-right: 5px; }
@@ -48,6 +50,12 @@ code { overflow-wrap: anywhere; }
 def scroll(table: str) -> str:
     """An HTML table in a box that scrolls sideways when the table is wider than the page."""
     return f"<div class='scroll'>{table}</div>"
+
+
+def wide(svg: str) -> str:
+    """A wide chart in a box of its own: it scales down with the page to a floor (600 px, where its
+    text still reads), then scrolls sideways inside the box rather than the page."""
+    return f"<div class='wide'>{svg}</div>"
 
 
 def page(title: str, body: str) -> str:

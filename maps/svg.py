@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from maps.escape import esc
+from maps.style import wide
 
 __all__ = ["PALETTE", "Style", "ecdf", "lines", "service_colours", "stacked_bars", "time_distance"]
 
@@ -314,7 +315,7 @@ def stacked_bars(rows: Mapping[str, Mapping[str, float]], *, unit: str, title: s
         out.append(f'<text x="{x + 15:.1f}" y="{y + 10}" font-size="10">{esc(key)}</text>')
         x += width
     height = y + 20
-    return (
+    return wide(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W_BARS} {height}" width="{W_BARS}" height="{height}" '
         f'role="img"><title>{esc(title)}</title>' + "".join(out) + "</svg>"
     )
@@ -350,7 +351,8 @@ def lines(
         x = px(x_mark)
         parts.append(
             f'<line data-mark="scenario" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{H - BOTTOM}" stroke="#555" '
-            f'stroke-dasharray="2 3"/><text x="{x + 4:.1f}" y="{TOP + 10}" font-size="10" fill="#555">'
+            f'stroke-dasharray="2 3"/><text x="{x + 4:.1f}" y="{TOP + 10}" font-size="10" fill="#555" stroke="#fff" '
+            f'stroke-width="3" paint-order="stroke">'
             f"{esc(x_mark_label or f'{x_mark:g}')}</text>"
         )
     drawn = _styles(list(series), styles, pairs)
