@@ -313,7 +313,12 @@ def encode(topo: dict[str, Any], arcs: list[Ring], countries: list[Any]) -> dict
         polys += [[[new(ring)] for ring in poly] for poly in edited]
         if not polys:
             continue
-        entry: dict[str, Any] = {"type": "MultiPolygon", "arcs": polys, "id": geom.get("id"), "properties": {"name": name}}
+        entry: dict[str, Any] = {
+            "type": "MultiPolygon",
+            "arcs": polys,
+            "id": geom.get("id"),
+            "properties": {"name": name},
+        }
         if len(polys) == 1:
             entry.update(type="Polygon", arcs=polys[0])
         geometries.append(entry)
