@@ -280,6 +280,6 @@ def _map(nodes: Sequence[Mapping[str, Any]], network: Network) -> str:
         f"<svg viewBox='0 0 {MAP_W:g} {proj.height:.0f}' role='img' aria-label='mean stay at nodes'>"
         f"<path d='{''.join(land)}' fill='#fbfbf8' stroke='#b8b8b8' stroke-width='0.6' fill-rule='evenodd'/>"
         f"<path d='{''.join(legs)}' fill='none' stroke='#8aa1b5' stroke-width='1.2'/>"
-        f"{''.join(circles)}<g id='explore-labels' font-size='13' paint-order='stroke' stroke='#fff' "
+        f"{''.join(circles)}<g id='explore-labels' font-size='18' paint-order='stroke' stroke='#fff' "
         "stroke-width='3'></g></svg>"
     )
