@@ -80,12 +80,12 @@ def explore_page(data: Mapping[str, Any], network: Network) -> str:
     body = [
         "<h1>corridors: what-if explorer</h1>",
         f"<p><b>{esc(data['scenario'])}</b>: {what} over {len(data['points'])} points, "
-        f"{data['replications']} replications each, seed {data['seed']}, common random numbers (what a value "
-        "does not touch stays the same). Everything was computed beforehand: the page needs no server and no "
-        "network.</p>",
+        f"{data['replications']} replication{_s(data['replications'])} each, seed {data['seed']}, "
+        "common random numbers (what a value does not touch stays the same). Everything was computed "
+        "beforehand: the page needs no server and no network.</p>",
         "<noscript><p class='bad'>The sliders need JavaScript; explore.json holds the same figures.</p></noscript>",
         "<div class='explore-controls'>",
-        *(_slider(j, p, reference, len(params) == 2 and params[1]["values"]) for j, p in enumerate(params)),
+        *(_slider(j, p) for j, p in enumerate(params)),
         "</div>",
         "<div class='explore-main'><div>",
         "<h2>Key figures</h2>",
@@ -117,6 +117,10 @@ def explore_page(data: Mapping[str, Any], network: Network) -> str:
     )
 
 
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
 def _script() -> str:
     text = SCRIPT.read_text(encoding="utf-8")
     assert "</" not in text, "explore.js must not close its script element"
@@ -131,7 +135,7 @@ def _number(value: float, scales: bool) -> str:
     return f"{value:g}" + ("×" if scales else "")
 
 
-def _slider(j: int, param: Mapping[str, Any], reference: int | None, inner: Sequence[float] | Any) -> str:
+def _slider(j: int, param: Mapping[str, Any]) -> str:
     values, base = param["values"], param["base_value"]
     own = [i for i, v in enumerate(values) if base is not None and abs(v - base) < 1e-9]
     start = own[0] if own else 0

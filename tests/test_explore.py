@@ -161,7 +161,7 @@ def test_the_slider_changes_the_table_and_the_map(browser: Any, tmp_path: Path) 
 def test_screenshots_of_the_bundled_explorer(browser: Any, tmp_path: Path, short_baseline: Path) -> None:
     """The explorer of a month of the baseline, at a phone's width and a desktop's, for a person to look at."""
     scenario = sim.load_scenario(short_baseline)
-    data = explore(scenario, ["node.KZ_AKTAU.max_wait_h"], [[48, 96, 120]], replications=1, workers=2)
+    data = explore(scenario, ["node.KZ_DOSTYK.trains_per_day"], [[11, 14, 20]], replications=1, workers=2)
     path = tmp_path / "explore.html"
     path.write_text(explore_page(data, corridors.load_network()), encoding="utf-8")
     assert path.stat().st_size < 3_000_000
