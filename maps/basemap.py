@@ -55,8 +55,8 @@ def _inside(x: float, y: float, rings: tuple[Ring, ...]) -> bool:
 
 @cache
 def countries(path: Path | None = None) -> tuple[Country, ...]:
-    """Decode ``countries-110m.json`` (TopoJSON: quantised, delta-encoded arcs) into countries."""
-    path = path or bundled_data_dir() / "basemap" / "countries-110m.json"
+    """Decode ``countries-50m-region.json`` (TopoJSON: quantised, delta-encoded arcs) into countries."""
+    path = path or bundled_data_dir() / "basemap" / "countries-50m-region.json"
     topo = json.loads(path.read_text(encoding="utf-8"))
     (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
     arcs = []

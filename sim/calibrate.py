@@ -57,7 +57,7 @@ from sim.scenario import Scenario
 from sim.sweep import parse_param
 from sim.validate import Measure, Target, evaluate
 
-__all__ = ["REGULARISATION", "calibrate", "chosen_parameters", "overlay_toml", "target_error"]
+__all__ = ["REGULARISATION", "calibrate", "check_fit", "chosen_parameters", "overlay_toml", "target_error"]
 
 #: Weight of the pull toward the data's values (see the module's docstring).
 REGULARISATION = 0.01
@@ -298,6 +298,45 @@ def _reach(scenario: Scenario, targets: Sequence[Target], chosen: Sequence[Param
 # --- the run -------------------------------------------------------------------------------------
 
 
+def check_fit(
+    scenario: Scenario,
+    params: Sequence[str],
+    *,
+    targets: str | None = None,
+    allow_sourced: bool = False,
+    budget: int = 40,
+    replications: int = 2,
+    seed: int = 1,
+) -> None:
+    """What ``calibrate`` would refuse, checked before anything runs or is written: the options,
+    the parameters, the targets file, and that a judged target reaches each parameter."""
+    _prepare(scenario, params, targets, allow_sourced, budget, replications, seed)
+
+
+def _prepare(
+    scenario: Scenario,
+    params: Sequence[str],
+    targets: str | None,
+    allow_sourced: bool,
+    budget: int,
+    replications: int,
+    seed: int,
+) -> tuple[list[Parameter], tuple[Target, ...], list[list[str]]]:
+    _check_options(replications, seed, budget)
+    chosen = chosen_parameters(scenario, params, allow_sourced=allow_sourced)
+    from sim.validate import load_targets
+
+    loaded, _ = load_targets(targets, scenario.network, {s.name: s.node_ids for s in scenario.services})
+    judged = tuple(t for t in loaded if t.kind == "end_to_end")
+    if not judged:
+        raise InputError(TARGETS, ": no end_to_end target to fit to (node and expectation rows are not judged)")
+    reach = _reach(scenario, judged, chosen)
+    for p in chosen:
+        if not any(p.path in paths for paths in reach):
+            raise InputError(PARAM, f" {p.path}: no judged target's trains pass it, so nothing can fit it")
+    return chosen, judged, reach
+
+
 def calibrate(
     scenario: Scenario,
     params: Sequence[str],
@@ -325,18 +364,7 @@ def calibrate(
     and each leave-one-out fit (a ``Step``). The result is ``calibration.json``'s content
     (docs/json.md); ``overlay_toml`` turns it into a scenario file.
     """
-    _check_options(replications, seed, budget)
-    chosen = chosen_parameters(scenario, params, allow_sourced=allow_sourced)
-    from sim.validate import load_targets
-
-    loaded, _ = load_targets(targets, scenario.network, {s.name: s.node_ids for s in scenario.services})
-    judged = tuple(t for t in loaded if t.kind == "end_to_end")
-    if not judged:
-        raise InputError(TARGETS, ": no end_to_end target to fit to (node and expectation rows are not judged)")
-    reach = _reach(scenario, judged, chosen)
-    for p in chosen:
-        if not any(p.path in paths for paths in reach):
-            raise InputError(PARAM, f" {p.path}: no judged target's trains pass it, so nothing can fit it")
+    chosen, judged, reach = _prepare(scenario, params, targets, allow_sourced, budget, replications, seed)
     spec = _Spec(
         paths=tuple(p.path for p in chosen),
         data=tuple(p.value for p in chosen),

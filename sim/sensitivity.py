@@ -49,6 +49,7 @@ __all__ = [
     "Output",
     "RunLog",
     "analyse",
+    "check_design",
     "parse_output",
     "reaching",
     "sensitivity",
@@ -189,13 +190,7 @@ def analyse(
     values, the Morris rows (μ, μ*, σ in the output's unit over each parameter's whole range) and
     the Sobol rows (first- and total-order indices, their 95% intervals, the variance and what
     pinning each parameter would leave of the spread)."""
-    if isinstance(trajectories, bool) or not isinstance(trajectories, int) or trajectories < 2:
-        raise InputError(TRAJECTORIES, f" ({trajectories!r}) must be a whole number of at least 2")
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise InputError(TOP, f" ({top!r}) must be a whole number of at least 1")
-    ok = isinstance(sobol_samples, int) and not isinstance(sobol_samples, bool)
-    if not ok or (sobol_samples != 0 and (sobol_samples < 2 or sobol_samples & (sobol_samples - 1))):
-        raise InputError(SOBOL, f" ({sobol_samples!r}) must be a power of 2 (e.g. 32), or 0 for Morris only")
+    _check_sizes(trajectories, top, sobol_samples)
     if not parameters:
         raise InputError(OUTPUT, ": no parameter can reach the outputs (nothing to screen)")
     from SALib.analyze import morris as morris_analysis
@@ -446,6 +441,25 @@ def sensitivity(
     options = {"replications": replications, "seed": seed, "trajectories": trajectories}
     options |= {"sobol_samples": sobol_samples, "estimates_only": estimates_only, "every_parameter": every_parameter}
     return _json(scenario, scenarios, parsed, screened, len(space), result, model.runs, options)
+
+
+def _check_sizes(trajectories: int, top: int, sobol_samples: int) -> None:
+    if isinstance(trajectories, bool) or not isinstance(trajectories, int) or trajectories < 2:
+        raise InputError(TRAJECTORIES, f" ({trajectories!r}) must be a whole number of at least 2")
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise InputError(TOP, f" ({top!r}) must be a whole number of at least 1")
+    ok = isinstance(sobol_samples, int) and not isinstance(sobol_samples, bool)
+    if not ok or (sobol_samples != 0 and (sobol_samples < 2 or sobol_samples & (sobol_samples - 1))):
+        raise InputError(SOBOL, f" ({sobol_samples!r}) must be a power of 2 (e.g. 32), or 0 for Morris only")
+
+
+def check_design(
+    scenario: Scenario, outputs: Sequence[str], *, trajectories: int, top: int, sobol_samples: int
+) -> None:
+    """What a run would refuse, checked before anything is written: the design's sizes, and each
+    output against the scenario (its service or node there; a what-if it names loads)."""
+    _check_sizes(trajectories, top, sobol_samples)
+    _scenarios(scenario, [parse_output(text) for text in outputs], {})
 
 
 def _scenarios(

@@ -14,7 +14,7 @@ from corridors.units import per_week
 from sim.executor import Executor
 from sim.limits import check_run_size, run_size
 from sim.model import short_pools
-from sim.runner import Step, simulate
+from sim.runner import RunResult, Step, simulate
 from sim.scenario import Scenario
 from sim.spec import (
     LEG_FIELDS,
@@ -31,7 +31,16 @@ from sim.spec import (
 from sim.tally import Tally
 from sim.whatif import apply_overrides, apply_service_overrides
 
-__all__ = ["base_value", "moved_services", "parse_param", "sweep", "variant"]
+__all__ = [
+    "base_value",
+    "check_values",
+    "moved_services",
+    "parse_param",
+    "point_variant",
+    "run_points",
+    "sweep",
+    "variant",
+]
 
 _DURATIONS = {"process_h", "transit_h", "hold_h"}
 PARAM, VALUES = Parameter("param"), Parameter("values")
@@ -177,6 +186,78 @@ def _table_variant(scenario: Scenario, kind: str, ident: str, field: str, value:
     return dataclasses.replace(scenario, weather=tuple(changed if w is table else w for w in scenario.weather))
 
 
+def check_values(param: str, values: Sequence[float]) -> None:
+    """Refuse an empty list, or a value that is not a finite number above 0 (a probability may be 0)."""
+    _, _, field = parse_param(param)
+    if not values:
+        raise InputError(VALUES, ": give at least one value")
+    zero = field == "hold_probability"  # a probability may be 0: nobody held
+    for value in values:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
+            or (value == 0 and not zero)
+        ):
+            raise InputError(VALUES, f": {value!r} is not a finite number " + ("0 or more" if zero else "above 0"))
+
+
+def point_variant(scenario: Scenario, point: Mapping[str, float]) -> Scenario:
+    """The scenario with each parameter of ``point`` (path -> value) set in turn (``variant``)."""
+    for param, value in point.items():
+        scenario = variant(scenario, *parse_param(param), value)
+    return scenario
+
+
+def run_points(
+    scenario: Scenario,
+    points: Sequence[Mapping[str, float]],
+    *,
+    replications: int = 5,
+    seed: int = 1,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+    allow_large: bool = False,
+    executor: Executor | None = None,
+    done: Sequence[Mapping[int, Tally]] = (),
+    on_tally: Callable[[int, Tally], None] | None = None,
+) -> list[RunResult]:
+    """Run the scenario at each point (a path -> value mapping: one parameter for a sweep, two for
+    a grid) with the same seed, so every point shares its random numbers; the runs keep no records.
+
+    Every point passes the checks of a what-if's ``[[overrides]]`` before anything runs, and all
+    of them together the run-size guard (``sim.limits.check_run_size``; ``allow_large`` lifts its
+    limit). ``done[i]``: the tallies the run of point ``i`` finished before (an interrupted
+    command's); ``on_tally(i, tally)`` is told of each replication that finishes.
+    """
+    for point in points:
+        for param, value in point.items():
+            check_values(param, [value])
+    # every point checked and sized before anything runs; the variants are built again one at a time
+    sizes = [run_size(point_variant(scenario, point)) for point in points]
+    in_flight = executor.workers if executor is not None else workers
+    check_run_size(sizes, replications, allow_large=allow_large, at_once=False, keep="none", in_flight=in_flight)
+    results = []
+    for i, point in enumerate(points):
+        label = ", ".join(f"{param} = {value:g}" for param, value in point.items())
+        results.append(
+            simulate(
+                point_variant(scenario, point),
+                replications=replications,
+                seed=seed,
+                workers=workers,
+                progress=_prefixed(progress, f"{label}, "),
+                allow_large=True,  # every point passed the guard above
+                executor=executor,
+                keep="none",  # the summaries and tallies are enough
+                done=done[i] if i < len(done) else None,
+                on_tally=None if on_tally is None else functools.partial(on_tally, i),
+            )
+        )
+    return results
+
+
 def sweep(
     scenario: Scenario,
     param: str,
@@ -199,51 +280,35 @@ def sweep(
     ``on_tally(i, tally)`` is told of each replication that finishes.
     """
     kind, ident, field = parse_param(param)
-    if not values:
-        raise InputError(VALUES, ": give at least one value")
-    zero = field == "hold_probability"  # a probability may be 0: nobody held
-    for value in values:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-            or value < 0
-            or (value == 0 and not zero)
-        ):
-            raise InputError(VALUES, f": {value!r} is not a finite number " + ("0 or more" if zero else "above 0"))
-    # every value checked and sized before anything runs; the variants are built again one at a time
-    sizes = [run_size(variant(scenario, kind, ident, field, value)) for value in values]
-    in_flight = executor.workers if executor is not None else workers
-    check_run_size(sizes, replications, allow_large=allow_large, at_once=False, keep="none", in_flight=in_flight)
-    rows = []
-    for i, value in enumerate(values):
-        result = simulate(
-            variant(scenario, kind, ident, field, value),
-            replications=replications,
-            seed=seed,
-            workers=workers,
-            progress=_prefixed(progress, f"{param} = {value:g}, "),
-            allow_large=True,  # the whole sweep passed the guard above
-            executor=executor,
-            keep="none",  # a sweep needs only the summaries
-            done=done[i] if i < len(done) else None,
-            on_tally=None if on_tally is None else functools.partial(on_tally, i),
-        )
-        rows.append(
-            {
-                "value": value,
-                "services": {
-                    name: {
-                        "transit_d_mean": s.transit_d.mean,
-                        "transit_d_p50": s.transit_d.p50,
-                        "transit_d_p95": s.transit_d.p95,
-                        "trains_per_week": s.throughput.trains_per_week,
-                        "in_system_at_horizon_per_replication": s.in_system_at_horizon_per_replication,
-                    }
-                    for name, s in result.summary.services.items()
-                },
-            }
-        )
+    check_values(param, values)
+    results = run_points(
+        scenario,
+        [{param: value} for value in values],
+        replications=replications,
+        seed=seed,
+        workers=workers,
+        progress=progress,
+        allow_large=allow_large,
+        executor=executor,
+        done=done,
+        on_tally=on_tally,
+    )
+    rows = [
+        {
+            "value": value,
+            "services": {
+                name: {
+                    "transit_d_mean": s.transit_d.mean,
+                    "transit_d_p50": s.transit_d.p50,
+                    "transit_d_p95": s.transit_d.p95,
+                    "trains_per_week": s.throughput.trains_per_week,
+                    "in_system_at_horizon_per_replication": s.in_system_at_horizon_per_replication,
+                }
+                for name, s in result.summary.services.items()
+            },
+        }
+        for value, result in zip(values, results, strict=True)
+    ]
     return {
         "schema_version": 1,
         "scenario": scenario.name,

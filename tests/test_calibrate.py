@@ -287,3 +287,16 @@ def test_the_overlay_escapes_what_it_quotes() -> None:
     assert parsed["scenario"]["base"] == 'we"ird' and "x" not in parsed
     assert parsed["overrides"][0]["value"] == 3 and parsed["overrides"][0]["source"] == ["ESTIMATE", 'EVIL"\n[x]']
     assert parsed["overrides"][0]["note"].endswith("the data's value 2")
+
+
+def test_a_refused_fit_leaves_an_interrupted_one_alone(tmp_path: Path, toy: Path) -> None:
+    """A targets file that does not parse is refused before the output folder is touched."""
+    kept = tmp_path / ".cal.partial"
+    kept.mkdir()
+    (kept / "run.json").write_text("{}", encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[targets]]\nid = 3\n", encoding="utf-8")
+    argv = ["calibrate", str(toy), "--param", "leg.L1.transit_h", "--targets", str(bad), "--out", str(tmp_path / "cal")]
+    code, _printed, err = _cli(argv)
+    assert code == 1 and "bad.toml" in err, err
+    assert (kept / "run.json").read_text(encoding="utf-8") == "{}"

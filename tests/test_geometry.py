@@ -10,11 +10,8 @@ import corridors
 from corridors.geo import geodesic_km
 from maps.basemap import country_at
 
-#: Ports sit on the coast and the 1:110m coastline is coarse: points this close to a leg's end
-#: nodes may fall on land.
-END_TOLERANCE_KM = 60.0
-#: Canals are land in the country polygons: (lat_min, lat_max, lon_min, lon_max).
-CANALS = {"Suez Canal": (29.8, 31.35, 32.25, 32.65)}
+#: Ports and piers sit on the coast: points this close to a leg's end nodes may fall on land.
+END_TOLERANCE_KM = 15.0
 STEP_KM = 10.0
 NETWORK = corridors.load_network()  # for the parameters: loaded once, not once per list
 
@@ -32,17 +29,12 @@ def far_from_ends(network: corridors.Network, leg: corridors.Leg, tolerance_km: 
     return [p for p in sample(leg.path) if min(geodesic_km(p, e) for e in ends) > tolerance_km]
 
 
-def in_canal(point: tuple[float, float]) -> bool:
-    lat, lon = point
-    return any(a <= lat <= b and c <= lon <= d for a, b, c, d in CANALS.values())
-
-
 def water_legs(network: corridors.Network) -> list[str]:
-    return [leg.id for leg in network.legs.values() if leg.mode in ("sea", "ferry") and leg.id != "S16"]
+    return [leg.id for leg in network.legs.values() if leg.mode in ("sea", "ferry")]
 
 
 def test_there_are_sea_and_ferry_legs_to_check(network: corridors.Network) -> None:
-    assert {"X02a", "X02b", "X02c", "X03a", "X03b", "X04", "M02", "M07a"} <= set(water_legs(network))
+    assert {"X02a", "X02b", "X02c", "X03a", "X03b", "X04", "M02", "M07a", "S16"} <= set(water_legs(network))
 
 
 @pytest.mark.parametrize("leg_id", water_legs(NETWORK))
@@ -50,14 +42,25 @@ def test_sea_and_ferry_legs_stay_on_water(network: corridors.Network, leg_id: st
     leg = network.legs[leg_id]
     assert len(leg.path) > 2 or geodesic_km(leg.path[0], leg.path[-1]) < 2 * END_TOLERANCE_KM
     on_land = [(p, country_at(*p)) for p in far_from_ends(network, leg, END_TOLERANCE_KM)]
-    on_land = [(p, c) for p, c in on_land if c is not None and not in_canal(p)]
+    on_land = [(p, c) for p, c in on_land if c is not None]
     assert not on_land, f"{leg_id} crosses land at {on_land[:3]}"
 
 
-def test_lake_van_ferry_stays_in_turkey(network: corridors.Network) -> None:
-    # the 1:110m countries have no lake polygons: check the crossing stays inside Turkey
+def test_lake_van_ferry_crosses_the_lake(network: corridors.Network) -> None:
     leg = network.legs["S16"]
-    assert {country_at(*p) for p in sample(leg.path)} == {"Turkey"}
+    crossing = far_from_ends(network, leg, 3.0)
+    assert len(crossing) >= 5 and {country_at(*p) for p in crossing} == {None}
+    assert {country_at(*network.nodes[n].latlon) for n in (leg.from_id, leg.to_id)} == {"Turkey"}
+
+
+def test_the_suez_lane_sails_through_the_canal(network: corridors.Network) -> None:
+    lane = [p for leg in ("X02b", "X02c") for p in sample(network.legs[leg].path)]
+    canal = [(lat, lon) for lat, lon in lane if 29.95 <= lat <= 31.25 and 32.2 <= lon <= 32.6]
+    assert len(canal) >= 12  # Suez to Port Said, every 10 km
+    assert {country_at(*p) for p in canal} == {None}
+    # Egypt on both banks, a few kilometres off the canal, between Ismailia and Port Said
+    banks = [(lat, lon + d) for lat, lon in canal if 30.5 <= lat <= 31.15 for d in (-0.08, 0.08)]
+    assert len(banks) >= 8 and {country_at(*p) for p in banks} == {"Egypt"}
 
 
 @pytest.mark.parametrize("leg_id", [leg.id for leg in NETWORK.legs.values() if leg.mode == "rail"])

@@ -310,3 +310,24 @@ def test_a_morris_only_run_says_it_has_no_sobol_indices(tmp_path: Path, tiny_sce
     code, printed, err = _cli([*argv, "-r", "1", "--trajectories", "2", "--sobol-samples", "0"])
     assert code == 0, err
     assert "(Morris, 2 trajectories), no Sobol indices;" in printed and "0 samples" not in printed
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--output", "service.nope.transit_d_mean"],
+        ["--output", "service.abc.transit_d_mean", "--trajectories", "1"],
+        ["--output", "compare.missing.toml.service.abc.transit_d_mean"],
+    ],
+)
+def test_a_refused_run_leaves_the_output_folder_alone(tmp_path: Path, tiny_scenario: Path, bad: list[str]) -> None:
+    """Everything a run would refuse is checked before the folder is touched: an interrupted run's
+    kept work there (another run's, or one to resume) survives a mistyped command."""
+    out = tmp_path / "sens"
+    kept = out.parent / ".sens.partial"
+    kept.mkdir(parents=True)
+    (kept / "run.json").write_text("{}", encoding="utf-8")
+    code, _printed, err = _cli(["sensitivity", str(tiny_scenario), *bad, "-o", str(out)])
+    assert code == 1 and err.count("\n") == 1, err
+    assert (kept / "run.json").read_text(encoding="utf-8") == "{}"
+    assert not out.exists()

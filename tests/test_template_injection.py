@@ -189,6 +189,11 @@ def outputs(hostile: dict[str, Path]) -> dict[str, Path]:
         "sweep", str(hostile["scenario"]), "--network", net, "--param", "node.KZ_ALTYNKOL.trains_per_day",
         "--values", "8,16", "-r", "1", "--out", str(sweep),
     )  # fmt: skip
+    explorer = root / "explore"
+    run(
+        "explore", str(hostile["scenario"]), "--network", net, "--param", "node.KZ_ALTYNKOL.trains_per_day",
+        "--values", "8,16", "-r", "1", "--out", str(explorer),
+    )  # fmt: skip
     return {
         "map --all": root / "network.html",
         "map NAMES": root / "two.html",
@@ -197,6 +202,7 @@ def outputs(hostile: dict[str, Path]) -> dict[str, Path]:
         "map --results": root / "results.html",
         "compare.html": compare / "compare.html",
         "sweep.html": sweep / "sweep.html",
+        "explore.html": explorer / "explore.html",
     }
 
 
@@ -206,7 +212,15 @@ def test_nothing_ran(outputs: dict[str, Path], hostile: dict[str, Path]) -> None
 
 @pytest.mark.parametrize(
     "name",
-    ["map --all", "map NAMES", "simulate map.html", "simulate report.html", "map --results", "compare.html"],
+    [
+        "map --all",
+        "map NAMES",
+        "simulate map.html",
+        "simulate report.html",
+        "map --results",
+        "compare.html",
+        "explore.html",
+    ],
 )
 def test_every_payload_shows_literally(outputs: dict[str, Path], name: str) -> None:
     page = outputs[name].read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from corridors import __version__
-from corridors.cli import calibrate, network, params, runs, sensitivity
+from corridors.cli import calibrate, explore, network, params, runs, sensitivity
 from corridors.cli.output import SCHEMA_VERSION, STATUS
 from corridors.cli.output import emit as _emit  # noqa: F401 (a name the tests import from here)
 from corridors.cli.output import print_table as _print_table  # noqa: F401
@@ -212,6 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--estimates", action="store_true", help="only the values whose data cite ESTIMATE")
     sensitivity.register(command, _run_options, _resume_option)
     calibrate.register(command, _run_options, _resume_option)
+    explore.register(command, _run_options, _resume_option)
     p = command("map", "write an HTML map of corridors that opens with no network", network.network_map)
     p.add_argument("names", nargs="*", metavar="NAME", help="corridors to draw (default: all)")
     p.add_argument("--all", action="store_true", help="draw every corridor (the default)")

@@ -50,7 +50,7 @@ def register(command: Callable[..., argparse.ArgumentParser], run_options: Adder
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.calibrate import calibrate, chosen_parameters, overlay_toml
+    from sim.calibrate import calibrate, check_fit, overlay_toml
     from sim.runner import run_key
     from sim.scenario import load_scenario
     from sim.sensitivity import RunLog
@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
-    chosen_parameters(scenario, args.param, allow_sourced=args.allow_sourced)  # named before anything runs
+    options = {k: getattr(args, k) for k in ("targets", "allow_sourced", "budget", "replications", "seed")}
+    check_fit(scenario, args.param, **options)  # everything it would refuse, before the folder is touched
     out = Path(args.out) if args.out else Path("out") / f"calibrate-{scenario.name}"
     check_output_dir(out, names=FILES, label="--out ")
     targets_path = Path(args.targets) if args.targets else default_targets()

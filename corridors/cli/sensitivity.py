@@ -76,12 +76,14 @@ def run(args: argparse.Namespace) -> int:
     from maps.sensitivity import sensitivity_report
     from sim.runner import run_key
     from sim.scenario import load_scenario
-    from sim.sensitivity import RunLog, parse_output, sensitivity
+    from sim.sensitivity import RunLog, check_design, parse_output, sensitivity
 
     for text in args.output:
         parse_output(text)  # a bad --output is named before anything is loaded
     network = load_network(args.network) if args.network else None
     scenario = load_scenario(args.scenario, network=network)
+    sizes = {"trajectories": args.trajectories, "top": args.top, "sobol_samples": args.sobol_samples}
+    check_design(scenario, args.output, **sizes)  # before the output folder is touched
     out = Path(args.out) if args.out else Path("out") / f"sensitivity-{scenario.name}"
     check_output_dir(out, names=["sensitivity.json", "sensitivity.html"], label="--out ")
     options = ("output", "replications", "seed", "trajectories", "top", "sobol_samples", "every_parameter")
