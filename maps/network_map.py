@@ -212,7 +212,7 @@ def _legend_html(results: bool = False, closed: bool = False) -> str:
         width = "2px" if label == "road" else "3px"
         lines.append(f'<span class="sw" style="border-top:{width} {style} {ink}"></span>{label}')
     lines.append(
-        '<span class="sw" style="border-top:7px solid #332288;box-shadow:inset 0 2px 0 #fff,inset 0 4px 0 #117733">'
+        '<span class="sw" style="height:8px;background:linear-gradient(#332288 0 2px,#117733 2px 6px,#332288 6px)">'
         "</span>shared by corridors: stripes"
     )
     if closed:
@@ -263,6 +263,7 @@ CSS = f"""
 .corridors-legend .lg {{ break-inside: avoid; margin-bottom: 4px; }}
 .corridors-wide .corridors-legend[open] {{ columns: 2 215px; column-gap: 14px; max-width: 470px; }}
 .corridors-legend[open] summary {{ column-span: all; }}
+.corridors-chooser .corridors-zoom-in {{ font-weight: bold; background: #e8eef8; }}
 .corridors-chooser button {{ display: block; width: 100%; text-align: left; margin: 5px 0 0; padding: 7px 8px;
   font: 12px sans-serif; background: #f4f4f4; border: 1px solid #ccc; border-radius: 3px; cursor: pointer; }}
 .corridors-legend summary {{ cursor: pointer; font-weight: bold; padding: 3px 0; }}

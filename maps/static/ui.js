@@ -126,12 +126,22 @@ window.corridorsMap = function (map, layers, countries, places, cfg) {
   function chooser(source, near) {
     /* a list of the nodes under the finger: a tap on a name opens that node's popup */
     var list = L.DomUtil.create("div", "corridors-chooser");
+    if (source.closeTooltip) { source.closeTooltip(); }
     L.DomUtil.create("b", "", list).textContent = "Here are " + (near.length + 1) + " places:";
+    var zoom = L.DomUtil.create("button", "corridors-zoom-in", list);
+    zoom.type = "button";
+    zoom.textContent = "Zoom in here";
+    L.DomEvent.on(zoom, "click", function (ev) {
+      L.DomEvent.stop(ev);
+      map.closePopup();
+      map.setView(source.getLatLng(), Math.min(map.getMaxZoom(), map.getZoom() + 2));
+    });
     [source].concat(near).forEach(function (layer) {
       var item = L.DomUtil.create("button", "corridors-choice", list);
       item.type = "button";
-      /* the tooltip's text: markup the page was built with, every data text in it escaped */
-      item.innerHTML = layer.getTooltip() ? layer.getTooltip().getContent() : "";
+      /* the tooltip's text (markup built with every data text escaped), read in an inert document */
+      var tip = layer.getTooltip() ? String(layer.getTooltip().getContent()) : "";
+      item.textContent = new DOMParser().parseFromString(tip, "text/html").body.textContent.trim();
       L.DomEvent.on(item, "click", function (ev) {
         L.DomEvent.stop(ev);
         layer.openPopup();
