@@ -66,16 +66,16 @@ class Script(_Placed):
 
 
 class Legend(_Placed):
-    """A folding legend over the map; ``body`` is markup the caller built with escaped text.
-    ``open_``: True, False, or None for open unless the map is shown in a frame (a report's)."""
+    """A folding legend; ``body`` is markup the caller built with escaped text. The page's script
+    (maps/static/ui.js) moves it into a map control, folds it on a narrow map or while a popup is
+    open, and opens it at first as ``open_`` says: True, False, or None for open unless the map is
+    shown in a frame (a report's)."""
 
     part = "html"
 
-    def __init__(self, body: str, *, open_: bool | None = True) -> None:
+    def __init__(self, body: str, *, element_id: str, open_: bool | None = True) -> None:
         opened = "" if open_ is False else " open"
-        fold = "<script>document.currentScript.previousElementSibling.open = window.self === window.top;</script>"
         super().__init__(
-            f'<details class="corridors-legend"{opened}><summary>Legend</summary>{body}</details>'
-            + (fold if open_ is None else "")
+            f'<details class="corridors-legend" id="{element_id}"{opened}><summary>Legend</summary>{body}</details>'
         )
         self._name = "CorridorsLegend"

@@ -6,7 +6,8 @@ import base64
 import contextlib
 import re
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -14,7 +15,15 @@ import branca.element
 import folium
 from branca.element import CssLink, JavascriptLink
 
-__all__ = ["OfflineError", "external_references", "render_offline", "without_vendored"]
+__all__ = [
+    "MapFragment",
+    "OfflineError",
+    "external_references",
+    "map_page_head",
+    "render_fragment",
+    "render_offline",
+    "without_vendored",
+]
 
 VENDOR = Path(__file__).parent / "vendor"
 
@@ -121,6 +130,71 @@ def render_offline(m: folium.Map) -> str:
     for i, content in enumerate(inlined):
         html = html.replace(f"<!--vendored:{i}-->", content, 1)
     return html
+
+
+@dataclass(frozen=True)
+class MapFragment:
+    """A map rendered for a page that holds several (compare.html): ``shared`` is what any map on
+    the page may share, by name (the libraries, inlined once, and the maps' own style sheet,
+    scripts and country data), and ``body`` the map's own markup and script, to place where it
+    shows. ``map_page_head`` writes the shared parts of a page's maps, each once."""
+
+    shared: dict[str, str]
+    body: str
+
+
+#: Header parts that belong to a whole page of one map, not to a map placed in another page: the
+#: meta tag and title, and folium's own style for the map's element (full page size).
+_PAGE_ONLY = {"meta_http", "corridors_title"}
+
+
+def render_fragment(m: folium.Map) -> MapFragment:
+    """The map as a fragment of a page: its element in a ``corridors-mapbox`` box and its script,
+    with the libraries and shared parts apart (``MapFragment``), never compiled as a template.
+
+    Raises ``OfflineError`` like ``render_offline``.
+    """
+    root = cast(Any, m.get_root())
+    with _rendered_markup_verbatim():
+        for child in list(root._children.values()):
+            child.render()
+        shared: dict[str, str] = {}
+        for name, child in list(root.header._children.items()):
+            if isinstance(child, JavascriptLink):
+                if name in INLINE_JS:
+                    shared[name] = _script((VENDOR / INLINE_JS[name]).read_text(encoding="utf-8"))
+                elif name not in UNUSED:
+                    raise OfflineError(f"unknown script {name!r} ({child.url}): vendor it or drop it")
+            elif isinstance(child, CssLink):
+                if name in INLINE_CSS:
+                    path = VENDOR / INLINE_CSS[name]
+                    shared[name] = (
+                        "<style>" + _css_with_data_uris(path.read_text(encoding="utf-8"), path.parent) + "</style>"
+                    )
+                elif name not in UNUSED:
+                    raise OfflineError(f"unknown stylesheet {name!r} ({child.url}): vendor it or drop it")
+            elif name not in _PAGE_ONLY and name != m.get_name():
+                shared[name] = child.render()
+        body = f'<div class="corridors-mapbox">{root.html.render()}</div><script>{root.script.render()}</script>'
+    own = [text for name, text in shared.items() if name not in INLINE_JS and name not in INLINE_CSS]
+    left = external_references(body + "".join(own))
+    if left:
+        raise OfflineError(f"the map still refers to the outside: {', '.join(sorted(set(left))[:5])}")
+    return MapFragment(shared, body)
+
+
+def map_page_head(fragments: Sequence[MapFragment]) -> str:
+    """The head markup a page of these maps needs: each shared part once (the first map's order).
+
+    Raises ``ValueError`` if two maps give different text under one name.
+    """
+    parts: dict[str, str] = {}
+    for fragment in fragments:
+        for name, text in fragment.shared.items():
+            if parts.setdefault(name, text) != text:
+                raise ValueError(f"two maps on a page differ in their shared part {name!r}")
+    css = [t for n, t in parts.items() if n in INLINE_CSS]  # the libraries' style first: ours overrides it
+    return "".join(css + [t for n, t in parts.items() if n not in INLINE_CSS])
 
 
 def without_vendored(html: str) -> str:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import folium
 import numpy as np
 
 from corridors import Distribution, Network
@@ -15,7 +16,7 @@ from corridors.units import HOURS_PER_DAY, HOURS_PER_WEEK, days, hours, per_week
 from maps.drives import drives_section
 from maps.escape import esc
 from maps.network_map import build_network_map
-from maps.offline import render_offline
+from maps.offline import MapFragment, map_page_head, render_fragment, render_offline
 from maps.results import WINDOW_D, Results
 from maps.style import page, scroll
 from maps.svg import Style, ecdf, lines, service_colours, stacked_bars, time_distance
@@ -62,15 +63,23 @@ def results_from_run(result: RunResult) -> Results:
 def run_map(result: RunResult, corridors: Sequence[str] | None = None, *, embedded: bool | None = None) -> str:
     """The results map of a run as one offline HTML page, with the scenario's closures and bans.
     The legend starts folded when the page is shown in a frame (a report's), or as ``embedded`` says."""
-    return render_offline(
-        build_network_map(
-            result.scenario.network,
-            corridors,
-            results=results_from_run(result),
-            closed=closed_places(result),
-            legend_open=None if embedded is None else not embedded,
-        )
+    return render_offline(_results_map(result, corridors, legend_open=None if embedded is None else not embedded))
+
+
+def _results_map(result: RunResult, corridors: Sequence[str] | None = None, *, legend_open: bool | None) -> folium.Map:
+    return build_network_map(
+        result.scenario.network,
+        corridors,
+        results=results_from_run(result),
+        closed=closed_places(result),
+        legend_open=legend_open,
     )
+
+
+def _map_in_page(result: RunResult) -> MapFragment:
+    """A run's results map for a page of several (its legend folded): one copy of the map library
+    serves them all (``map_page_head``), rather than a whole page in a frame for each."""
+    return render_fragment(_results_map(result, legend_open=False))
 
 
 def _day(scenario: Scenario, hours: float) -> str:
@@ -533,6 +542,11 @@ def compare_report(
     base_transits = _transits(base)
     names = [s.name for run in runs for s in run.scenario.services]
     styles = _pair_styles(names)  # a service's colour is the same in every chart of the page
+    maps = [_map_in_page(base)]  # the base's map once, above the what-ifs: each what-if's map is compared with it
+    body.append(
+        f"<h2 id='base-map'>Route map of the base: {esc(base.scenario.name)}</h2>{maps[0].body}"
+        "<p class='note'>Each what-if's own map is in its section below.</p>"
+    )
     for w, run in zip(report["whatifs"], runs[1:], strict=True):
         body.append(f"<h2>{esc(w['name'])}</h2><p>{esc(w['description'])}</p>")
         changed = changed_services(w)
@@ -571,15 +585,14 @@ def compare_report(
         else:
             body.append("<p>No service's mean transit changed beyond its 95% confidence interval.</p>")
         body.append("<h3>Bottlenecks in the what-if</h3>" + _bottlenecks(run.summary, 8))
+        maps.append(_map_in_page(run))
         body.append(
-            "<h3>Route maps: base and what-if</h3><div class='pair'>"
-            f"<div><h4>base: {esc(base.scenario.name)}</h4>{_iframe(run_map(base, embedded=True), 'base')}</div>"
-            f"<div><h4>what-if: {esc(w['name'])}</h4>{_iframe(run_map(run, embedded=True), w['name'])}"
+            f"<h3>Route map of the what-if: {esc(w['name'])}</h3>{maps[-1].body}"
             "<p class='note'>Closed and banned places are drawn in magenta; rerouted services follow their new "
-            "route.</p></div></div>"
+            "route. The base's map is <a href='#base-map'>above the what-ifs</a>.</p>"
         )
         body.append("<h3>Assumptions and sources of the what-if</h3>" + _assumptions(run))
-    return page(f"corridors: what-ifs against {report['base']}", "".join(body))
+    return page(f"corridors: what-ifs against {report['base']}", "".join(body), map_page_head(maps))
 
 
 def sweep_report(data: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from maps.elements import DataBlock, Raw, Script
 from maps.escape import esc
 from sim.summary import RunSummary
 
-__all__ = ["WAIT_COLOURS", "Results", "add_results", "load_results"]
+__all__ = ["WAIT_COLOURS", "Results", "add_results", "load_results", "static_script", "stay_lines", "wait_radius_px"]
 
 STATIC = Path(__file__).parent / "static"
 #: The animation shows the trains that depart within this many days of the start.
@@ -143,14 +143,18 @@ def _read_events(
     return out
 
 
-#: Mean stay at a node -> colour (a sequential palette with no green, so it is not read as a port).
+#: Mean stay at a node -> colour: a sequential red scale, apart from every node kind's colour (the
+#: border crossings' orange among them) and from the magenta of closures.
 WAIT_COLOURS = [
-    ("under 2 h", "#ffffb2"),
-    ("2-12 h", "#fecc5c"),
-    ("12-48 h", "#fd8d3c"),
-    ("2-7 days", "#e31a1c"),
+    ("under 2 h", "#fee0d2"),
+    ("2-12 h", "#fcbba1"),
+    ("12-48 h", "#fb6a4a"),
+    ("2-7 days", "#cb181d"),
     ("a week and more", "#67000d"),
 ]
+#: A stay's circle at zoom 4 (it grows ×√2 a zoom level, and never shrinks inside a ring round the node).
+WAIT_RADIUS_PX = (5.0, 1.6, 24.0)  # base, × √hours, largest
+WAIT_RING_PX = 11.0
 
 
 def _wait_colour(hours: float) -> str:
@@ -158,6 +162,49 @@ def _wait_colour(hours: float) -> str:
         if hours < limit:
             return colour
     return WAIT_COLOURS[-1][1]
+
+
+def wait_radius_px(stay_h: float) -> float:
+    """The radius of a node's stay circle at zoom 4, in pixels."""
+    base, per_sqrt_h, largest = WAIT_RADIUS_PX
+    return round(min(base + per_sqrt_h * math.sqrt(max(stay_h, 0.0)), largest), 1)
+
+
+def stay_lines(results: Results, node_id: str) -> str:
+    """A node's results for its popups ("" when the run has none for it): mean stay, queue, what came
+    after service, utilisation and the largest queue."""
+    summary = results.summary
+    row = summary.nodes.get(node_id)
+    if row is None:
+        return ""
+    wait, hold, stay = row.wait_h, row.hold_h, row.stay_h_mean
+    lines = [f"<b>Results ({esc(summary.scenario)})</b>: mean stay beyond service {stay:.1f} h"]
+    if wait and wait.mean is not None and wait.p95 is not None:
+        lines.append(f"queue before service: mean {wait.mean:.1f} h, P95 {wait.p95:.1f} h")
+    if hold and hold.mean is not None and hold.p95 is not None:
+        lines.append(
+            f"after service (a vessel, sailing, opening or hold): mean {hold.mean:.1f} h, P95 {hold.p95:.1f} h"
+        )
+    if row.utilisation is not None:
+        lines.append(f"utilisation {100 * row.utilisation:.0f}%")
+    queue = row.largest_queue
+    if queue:
+        lines.append(f"largest queue {queue} train{'s' if queue != 1 else ''}")
+    return "<br>".join(lines)
+
+
+#: The animation's code and style, shared by every map on a page (placed once in its head).
+ANIMATION_CSS = (
+    "<style>.corridors-anim{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
+    "font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);box-sizing:border-box}"
+    ".corridors-anim input[type=range]{width:240px;vertical-align:middle;margin:0 8px}"
+    ".corridors-anim button,.corridors-anim select{font:12px sans-serif}"
+    ".corridors-anim .corridors-play{min-width:64px}"
+    ".corridors-anim .corridors-label{display:block;color:#555}"
+    ".corridors-narrow .corridors-anim input[type=range]{display:block;width:100%;margin:6px 0;box-sizing:border-box}"
+    ".corridors-narrow .corridors-anim .corridors-play{min-height:36px;min-width:80px;font-size:14px}"
+    ".corridors-narrow .corridors-anim .corridors-clock{display:block;margin-top:4px}</style>"
+)
 
 
 def add_results(
@@ -176,44 +223,35 @@ def add_results(
 
     Only ``nodes`` and ``legs`` (those drawn) are shown, and only trains whose route lies on them.
     ``node_popup`` gives a node's facility popup, which the results extend (the network map's).
+    The stay circles lie under the node markers (pane ``waits``), so a node's kind still shows.
     """
     summary = results.summary
     node_set = set(nodes) if nodes is not None else set(network.nodes)
     leg_set = set(legs) if legs is not None else set(network.legs)
+    folium.map.CustomPane("waits", z_index=440).add_to(m)  # under the nodes (450), over the lines (400)
     waits = folium.FeatureGroup(name="Stay at nodes (results)", show=True)
     for node_id, row in summary.nodes.items():
         if node_id not in node_set:
             continue
         node = network.nodes[node_id]
-        wait, hold, stay = row.wait_h, row.hold_h, row.stay_h_mean
-        lines = [f"<b>Results ({esc(summary.scenario)})</b>: mean stay beyond service {stay:.1f} h"]
-        if wait and wait.mean is not None and wait.p95 is not None:
-            lines.append(f"queue before service: mean {wait.mean:.1f} h, P95 {wait.p95:.1f} h")
-        if hold and hold.mean is not None and hold.p95 is not None:
-            lines.append(
-                f"after service (a vessel, sailing, opening or hold): mean {hold.mean:.1f} h, P95 {hold.p95:.1f} h"
-            )
-        if row.utilisation is not None:
-            lines.append(f"utilisation {100 * row.utilisation:.0f}%")
-        queue = row.largest_queue
-        if queue:
-            lines.append(f"largest queue {queue} train{'s' if queue != 1 else ''}")
-        popup = node_popup(network, node) + "<hr>" + "<br>".join(lines)
+        stay = row.stay_h_mean
+        colour = _wait_colour(stay)
+        popup = node_popup(network, node) + "<hr>" + stay_lines(results, node_id)
         marker = folium.CircleMarker(
             location=node.latlon,
-            radius=min(
-                5 + 2.2 * math.sqrt(max(stay, 0.0)), 28.0
-            ),  # capped so a jam does not cover the map; the tooltip says how long
-            color="#333333",
+            radius=wait_radius_px(stay),
+            color="#67000d" if stay >= 12 else "#cb181d",
             weight=1,
             fill=True,
-            fill_color=_wait_colour(stay),
-            fill_opacity=0.9,
+            fill_color=colour,
+            fill_opacity=0.75,
             popup=folium.Popup(popup, max_width=440),
             tooltip=f"{esc(node.name)}: stays {stay:.1f} h on average beyond service",
             class_name=f"corridors-wait wait-{esc(node.id)}",
         )
-        marker.options["pane"] = "nodes"
+        marker.options["pane"] = "waits"
+        marker.options["baseRadius"] = wait_radius_px(stay)  # the page scales it with the zoom
+        marker.options["minRadius"] = WAIT_RING_PX
         marker.add_to(waits)
     waits.add_to(m)
     traffic = folium.FeatureGroup(name="Traffic on legs (results)", show=False)
@@ -234,27 +272,23 @@ def add_results(
     traffic.add_to(m)
     folium.map.CustomPane("trains", z_index=460).add_to(m)
     data = _animation_data(
-        m, network, results.events, hours(window_d), step_h, max_trains, results.start_date, node_set, leg_set
+        network, results.events, hours(window_d), step_h, max_trains, results.start_date, node_set, leg_set
     )
     data["label"] = f"{summary.scenario}, replication 1"
-    script = (STATIC / "animation.js").read_text(encoding="utf-8")
     root: Any = m.get_root()
-    root.html.add_child(DataBlock("corridors-anim-data", data))
-    Script(script).add_to(m)
-    root.header.add_child(
-        Raw(
-            "<style>.corridors-anim{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
-            "font:12px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
-            ".corridors-anim input[type=range]{width:240px;vertical-align:middle;margin:0 8px}"
-            ".corridors-anim button,.corridors-anim select{font:12px sans-serif}"
-            ".corridors-anim .corridors-label{display:block;color:#555}</style>"
-        ),
-        name="corridors_anim_css",
-    )
+    block = f"corridors-anim-{m.get_name()}"
+    root.html.add_child(DataBlock(block, data))
+    root.header.add_child(Raw(ANIMATION_CSS), name="corridors_anim_css")
+    root.header.add_child(Raw(static_script("animation.js")), name="corridors_anim_js")
+    Script(f'corridorsAnimate({m.get_name()}, "{block}");').add_to(m)
+
+
+def static_script(name: str) -> str:
+    """One of our own scripts in maps/static/, as a ``<script>`` element."""
+    return "<script>" + (STATIC / name).read_text(encoding="utf-8").replace("</script", "<\\/script") + "</script>"
 
 
 def _animation_data(
-    m: folium.Map,
     network: Network,
     events: Iterable[tuple[str, str, str, str, float]],
     window_h: float,
@@ -318,7 +352,6 @@ def _animation_data(
         trains = [trains[int(i * stride)] for i in range(max_trains)]
     return {
         "total_trains": total,
-        "map": m.get_name(),
         "start_date": start_date,
         "window_h": window_h,
         "step_h": step_h,

@@ -58,9 +58,10 @@ def wide(svg: str) -> str:
     return f"<div class='wide'>{svg}</div>"
 
 
-def page(title: str, body: str) -> str:
-    """A whole report page: ``title`` is text (escaped here), ``body`` markup already made safe."""
+def page(title: str, body: str, head: str = "") -> str:
+    """A whole report page: ``title`` is text (escaped here), ``body`` markup already made safe;
+    ``head``: markup for the head beyond the title and style (the maps' shared library, once)."""
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>{VIEWPORT}<title>{esc(title)}</title>"
-        f"<style>{CSS}</style></head><body>{body}</body></html>"
+        f"<style>{CSS}</style>{head}</head><body>{body}</body></html>"
     )

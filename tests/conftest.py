@@ -226,6 +226,27 @@ def red_sea_compare(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
 
 
 @pytest.fixture(scope="session")
+def three_whatifs_compare(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``corridors compare baseline red-sea-closure altynkol-doubled lake-van-ferry-out -r 1``'s
+    compare.html (the size budget's page: four results maps), written once a session."""
+    out = tmp_path_factory.mktemp("compare3") / "cmp"
+    run_cli(
+        [
+            "compare",
+            "baseline",
+            "red-sea-closure",
+            "altynkol-doubled",
+            "lake-van-ferry-out",
+            "-r",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
+    return out / "compare.html"
+
+
+@pytest.fixture(scope="session")
 def short_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled baseline cut to its first month (a twelfth of the simulation), as a file, for
     tests of the command line that need a real scenario but not a whole year of it."""
@@ -279,7 +300,11 @@ XDIST_GROUPS: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
     # the poisoned network and everything built from it (a module fixture), and its browser
     ("hostile-html", frozenset({"test_template_injection.py"}), frozenset()),
     # the simulated baseline folder and the red-sea comparison, and the pages opened from them
-    ("run-folders", frozenset({"test_browser.py"}), frozenset({"baseline_folder", "red_sea_compare"})),
+    (
+        "run-folders",
+        frozenset({"test_browser.py"}),
+        frozenset({"baseline_folder", "red_sea_compare", "three_whatifs_compare"}),
+    ),
     # the bundled scenarios simulated once a session
     ("bundled-runs", frozenset(), frozenset({"bundled_run", "baseline_run"})),
     # a short run drawn again with each malformed summary (a module fixture)

@@ -19,17 +19,23 @@ from maps.network_map import build_network_map
 from maps.offline import render_offline
 from tests.test_maps import xss_network
 
+PHONE = {"width": 390, "height": 844}
 ARTIFACTS = Path(os.environ.get("CORRIDORS_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 
 
 class Page:
     """A page opened from a file, recording console errors, page errors and any request out."""
 
-    def __init__(self, browser: Any, path: Path, viewport: tuple[int, int] = (1400, 900)) -> None:
+    def __init__(
+        self, browser: Any, path: Path, viewport: tuple[int, int] = (1400, 900), *, phone: bool = False
+    ) -> None:
         self.console_errors: list[str] = []
         self.page_errors: list[str] = []
         self.outside: list[str] = []
-        self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        if phone:  # a phone's viewport, touch and all
+            self.page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+        else:
+            self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
         self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
 
@@ -86,6 +92,8 @@ def test_unticking_a_corridor_hides_exactly_its_paths(network_page: Page, networ
     page = network_page.page
     before = page.locator("path.corridors-leg").count()
     label = page.locator(".leaflet-control-layers-overlays label", has_text="middle-btk")
+    label.hover()  # Leaflet ignores a click in the tick the pointer enters its layer list
+    page.wait_for_timeout(50)
     label.locator("input").uncheck()
     assert page.locator("path.corridor-middle-btk").count() == 0
     assert page.locator("path.corridors-leg").count() == before - len(network.corridor("middle-btk").leg_ids)
@@ -96,6 +104,10 @@ def test_unticking_a_corridor_hides_exactly_its_paths(network_page: Page, networ
 def test_a_popup_opens_with_the_right_text(network_page: Page) -> None:
     page = network_page.page
     page.locator("path.node-KZ_ALTYNKOL").first.click(force=True)
+    choice = page.locator(".corridors-choice", has_text="KZ_ALTYNKOL")  # Khorgos is next to it
+    if choice.count():
+        choice.click()
+        page.wait_for_timeout(300)  # the list fades out
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=3000)
     text = popup.inner_text()
@@ -154,7 +166,12 @@ def test_compare_report_opens_with_no_errors_and_no_requests(
     page = Page(browser, red_sea_compare[0] / "compare.html")
     page.page.wait_for_timeout(800)
     assert "sea-suez-chengdu-rotterdam" in page.page.locator("table").first.inner_text()
-    assert page.page.locator("iframe").count() == 2
+    assert page.page.locator("iframe").count() == 0  # the maps are in the page, sharing one Leaflet
+    boxes = page.page.locator(".corridors-mapbox")
+    assert boxes.count() == 2  # the base's map and the what-if's
+    for i in range(2):
+        assert boxes.nth(i).locator("path.corridors-leg").count() > 40
+        assert boxes.nth(i).locator(".corridors-anim .corridors-play").count() == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
     page.clean()
@@ -298,4 +315,135 @@ def test_table_headers_align_with_their_cells(browser: Any, baseline_folder: Pat
         })"""
     )
     assert wrong == []
+
+
+#: What a control box and an open popup's box may share: nothing.
+OVERLAPS = """(sel) => {
+  const boxes = (q) => [...document.querySelectorAll(q)].map(e => [e, e.getBoundingClientRect()])
+    .filter(([, r]) => r.width && r.height);
+  const hit = (a, b) => !(a.right <= b.left || a.left >= b.right || a.bottom <= b.top || a.top >= b.bottom);
+  const out = [];
+  for (const [e, r] of boxes(sel)) {
+    for (const [c, q] of boxes(".leaflet-control")) {
+      if (c !== e && hit(r, q)) { out.push([e.className, c.className]); }
+    }
+  }
+  return out;
+}"""
+
+
+def centre(page: Any, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_play_is_tappable_on_a_phone(browser: Any, baseline_folder: Path) -> None:
+    """At 390x844 the element at play's centre is play itself (no legend, scale or layer list over
+    it), a tap starts the animation, and no two controls overlap."""
+    page = Page(browser, baseline_folder / "map.html", phone=True)
+    p = page.page
+    x, y = centre(p, ".corridors-play")
+    assert 0 < x < PHONE["width"] and 0 < y < PHONE["height"]
+    assert p.evaluate(f"document.elementFromPoint({x}, {y}).className") == "corridors-play"
+    assert p.evaluate("document.querySelector('.corridors-legend').open") is False  # folded on a phone
+    assert "leaflet-control-layers-expanded" not in (p.locator(".leaflet-control-layers").get_attribute("class") or "")
+    assert p.evaluate(OVERLAPS, ".leaflet-control") == []
+    before = p.locator(".corridors-clock").inner_text()
+    p.touchscreen.tap(x, y)
+    p.wait_for_timeout(1200)
+    assert p.locator(".corridors-clock").inner_text() != before
+    p.locator(".corridors-legend summary").tap()  # the legend opens, and still leaves play alone
+    p.wait_for_timeout(200)
+    assert p.evaluate("document.querySelector('.corridors-legend').open") is True
+    assert p.evaluate(f"document.elementFromPoint({x}, {y}).className") == "corridors-play"
+    assert p.evaluate(OVERLAPS, ".leaflet-control") == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    p.screenshot(path=str(ARTIFACTS / "results-map-phone.png"))
+    page.clean()
+    p.close()
+
+
+def test_a_node_popup_fits_a_phone(browser: Any, baseline_folder: Path) -> None:
+    """At 390 px a tap on Altynkol, where Dostyk and Khorgos crowd it, asks which place was meant;
+    Altynkol's popup then lies inside the viewport, clear of every control."""
+    page = Page(browser, baseline_folder / "map.html", phone=True)
+    p = page.page
+    p.touchscreen.tap(*centre(p, "path.node-KZ_ALTYNKOL"))
+    p.wait_for_timeout(400)
+    choices = p.locator(".corridors-choice")
+    assert choices.count() >= 2 and "KZ_ALTYNKOL" in " ".join(choices.all_inner_texts())
+    p.touchscreen.tap(*centre(p, ".corridors-choice:has-text('KZ_ALTYNKOL')"))
+    p.wait_for_timeout(800)  # the popup opens and the map pans it into view
+    assert "Altynkol" in p.locator(".leaflet-popup-content").inner_text()
+    box = p.locator(".leaflet-popup").bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["y"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"] and box["y"] + box["height"] <= PHONE["height"]
+    assert p.evaluate(OVERLAPS, ".leaflet-popup") == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    p.screenshot(path=str(ARTIFACTS / "results-map-phone-popup.png"))
+    page.clean()
+    p.close()
+
+
+def test_desktop_popup_is_clear_of_the_legend_and_layer_list(network_page: Page) -> None:
+    """Poti's popup on the desktop: the legend folds and the layer list collapses, so neither covers it."""
+    p = network_page.page
+    p.locator("path.node-GE_POTI").first.click(force=True)
+    p.wait_for_timeout(800)
+    text = p.locator(".leaflet-popup-content").inner_text()
+    assert "Poti" in text or "Here are" in text
+    assert p.evaluate(OVERLAPS, ".leaflet-popup") == []
+    p.keyboard.press("Escape")
+
+
+def test_corridor_colours_and_swatches(network_page: Page, network: corridors.Network) -> None:
+    """Each corridor has its own colour on the map and its swatch in the layer list."""
+    from maps.network_map import corridor_colour
+
+    p = network_page.page
+    colours = {name: corridor_colour(network, name) for name in network.corridors}
+    assert len(set(colours.values())) == len(colours)
+    for name, colour in colours.items():
+        label = p.locator(".leaflet-control-layers-overlays label", has_text=name).first
+        assert label.locator(".corridors-swatch").count() == 1
+        drawn = p.locator(f"path.corridor-{name}").first.get_attribute("stroke")
+        assert drawn == colour, name
+
+
+def test_place_names_show_without_colliding(network_page: Page) -> None:
+    p = network_page.page
+    shown = p.evaluate(
+        """[...document.querySelectorAll('.corridors-place')].filter(e => e.style.visibility !== 'hidden')
+           .map(e => { const r = e.getBoundingClientRect();
+                       return [e.textContent, r.left, r.top, r.right, r.bottom]; })"""
+    )
+    names = [s[0] for s in shown]
+    assert {"Dostyk", "Budapest BILK"} <= set(names)
+    for i, a in enumerate(shown):
+        for b in shown[i + 1 :]:
+            assert a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2], (a[0], b[0])
+
+
+def test_compare_page_with_three_whatifs(browser: Any, three_whatifs_compare: Path) -> None:
+    """compare.html for three what-ifs: four maps (the base's once, then each what-if's), one copy of
+    Leaflet among them, every map drawn, and the page under its 5 MB budget."""
+    from maps.offline import INLINE_JS, VENDOR
+
+    html = three_whatifs_compare.read_text(encoding="utf-8")
+    assert len(html.encode("utf-8")) < 5e6
+    leaflet = (VENDOR / INLINE_JS["leaflet"]).read_text(encoding="utf-8")[:2000]
+    assert html.count(leaflet) == 1 and "srcdoc" not in html
+    page = Page(browser, three_whatifs_compare)
+    boxes = page.page.locator(".corridors-mapbox")
+    assert boxes.count() == 4
+    for i in range(4):
+        assert boxes.nth(i).locator("path.corridors-leg").count() > 40
+        assert boxes.nth(i).locator("path.corridors-wait").count() > 10
+    page.page.locator(".corridors-mapbox").nth(3).scroll_into_view_if_needed()
+    page.page.wait_for_timeout(300)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / "compare-three.png"))
+    page.clean()
     page.page.close()

@@ -152,14 +152,11 @@ def test_stacking_replications_points_visits_at_their_trains(baseline_run: RunRe
 
 def test_the_results_map_draws_the_leg_a_train_took(tmp_path: Path) -> None:
     """The animation takes each move's leg from the record, never from the two nodes it joins."""
-    import folium
-
     from corridors.loader import load_network
     from maps.results import _animation_data
     from tests.conftest import write_network
 
     net = load_network(write_network(tmp_path / "net", exact_network()))
-    m = folium.Map(tiles=None)
     log = [
         ("abc-0001", "A", "L1", "depart", 0.0),
         ("abc-0001", "B", "L1", "arrive", 10.0),
@@ -169,12 +166,12 @@ def test_the_results_map_draws_the_leg_a_train_took(tmp_path: Path) -> None:
         ("abc-0001", "C", "L2", "arrive", 36.0),
         ("abc-0001", "C", "", "complete", 36.0),
     ]
-    data = _animation_data(m, net, log, 100.0, 1.0, 10, "2025-01-01", {"A", "B", "C"}, {"L1", "L2"})
+    data = _animation_data(net, log, 100.0, 1.0, 10, "2025-01-01", {"A", "B", "C"}, {"L1", "L2"})
     (segments,) = data["trains"]
     assert [s[2] for s in segments] == [1, 0, 1]  # along L1, at B, along L2
     assert [s[:2] for s in segments] == [[0.0, 10.0], [10.0, 12.0], [12.0, 36.0]]
     assert data["legs"][segments[0][3]] == [[round(a, 3), round(b, 3)] for a, b in net.legs["L1"].path]
     assert data["legs"][segments[2][3]] == [[round(a, 3), round(b, 3)] for a, b in net.legs["L2"].path]
     wrong = [(t, p, "L2" if p == "B" and e == "arrive" else leg, e, h) for t, p, leg, e, h in log]
-    data = _animation_data(m, net, wrong, 100.0, 1.0, 10, "2025-01-01", {"A", "B", "C"}, {"L1", "L2"})
+    data = _animation_data(net, wrong, 100.0, 1.0, 10, "2025-01-01", {"A", "B", "C"}, {"L1", "L2"})
     assert [s[2] for s in data["trains"][0]] == [0, 1], "a leg that does not join the places is not drawn"

@@ -1,9 +1,9 @@
 /* corridors: trains moving along the legs and waiting at nodes, played with a time slider.
-   Reads the JSON in #corridors-anim-data; written for this project, no library but Leaflet. */
-(function () {
+   Defined once a page, called once a map with the id of its JSON block; written for this project,
+   no library but Leaflet. */
+window.corridorsAnimate = function (map, dataId) {
   "use strict";
-  var data = JSON.parse(document.getElementById("corridors-anim-data").textContent);
-  var map = window[data.map];
+  var data = JSON.parse(document.getElementById(dataId).textContent);
   var renderer = L.canvas({ padding: 0.5, pane: "trains" });
   var layer = L.layerGroup().addTo(map);
   var start = Date.parse((data.start_date.length === 10 ? data.start_date + "T00:00" : data.start_date) + "Z");
@@ -115,4 +115,5 @@
   map.on("zoomend", function () { draw(Number(slider.value)); });
   draw(0);
   window.corridorsAnimation = { draw: draw, trains: data.trains.length };
-})();
+  return window.corridorsAnimation;
+};
