@@ -8,7 +8,6 @@ from typing import Any, cast
 import folium
 
 from corridors import Distribution, Leg, Network, Node
-from corridors.geo import to_geojson_position
 from corridors.units import days
 from maps.basemap import countries
 from maps.elements import DataBlock, Legend, Raw, Script
@@ -58,26 +57,6 @@ KIND_STYLE = {  # (fill colour, radius, label), first matching kind wins
 SEA = "#d4e6f1"
 LAND = "#f4f1ea"
 CLOSED = "#c51b7d"  # closures and bans: magenta, apart from the black of terminals
-#: Lake Van is not in the 1:110m countries; an approximate outline (an estimate) keeps its
-#: rail ferry on water. (lat, lon)
-LAKE_VAN = [
-    (38.50, 42.26),
-    (38.63, 42.30),
-    (38.76, 42.47),
-    (38.83, 42.72),
-    (38.90, 42.98),
-    (39.03, 43.22),
-    (39.00, 43.42),
-    (38.84, 43.43),
-    (38.72, 43.48),
-    (38.55, 43.40),
-    (38.44, 43.27),
-    (38.33, 43.12),
-    (38.38, 42.93),
-    (38.43, 42.70),
-    (38.45, 42.45),
-    (38.50, 42.26),
-]
 
 
 def corridor_colour(network: Network, name: str) -> str:
@@ -173,8 +152,8 @@ def leg_popup(network: Network, leg: Leg, corridor_names: Sequence[str]) -> str:
 
 
 def _basemap() -> dict[str, Any]:
-    """Natural Earth countries as GeoJSON: rings across 180° unwrapped, Antarctica left out; then
-    Lake Van (``water``), drawn over them."""
+    """Natural Earth countries as GeoJSON: rings across 180° unwrapped, Antarctica left out. Lakes
+    (Lake Van among them) and the Suez Canal are holes in their countries (data/basemap/README.md)."""
     features = []
     for country in countries():
         if country.name == "Antarctica":
@@ -187,14 +166,6 @@ def _basemap() -> dict[str, Any]:
                 "geometry": {"type": "MultiPolygon", "coordinates": polygons},
             }
         )
-    lake = [to_geojson_position(p, digits=2) for p in LAKE_VAN]
-    features.append(
-        {
-            "type": "Feature",
-            "properties": {"name": "Lake Van (approximate)", "water": True},
-            "geometry": {"type": "MultiPolygon", "coordinates": [[lake]]},
-        }
-    )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -248,7 +219,7 @@ def _legend_html(results: bool = False, closed: bool = False) -> str:
         )
         sections.append(lines)
     sections[-1].append(
-        "<small>Countries: Natural Earth; Lake Van outline approximate. Every figure names its source.</small>"
+        "<small>Countries and lakes: Natural Earth. Every figure names its source.</small>"
     )
     return "".join(f'<div class="lg">{"<br>".join(lines)}</div>' for lines in sections)
 
