@@ -218,9 +218,7 @@ def _legend_html(results: bool = False, closed: bool = False) -> str:
             '<span class="dot" style="background:#c51b7d;width:8px;height:8px"></span>at a node'
         )
         sections.append(lines)
-    sections[-1].append(
-        "<small>Countries and lakes: Natural Earth. Every figure names its source.</small>"
-    )
+    sections[-1].append("<small>Countries and lakes: Natural Earth. Every figure names its source.</small>")
     return "".join(f'<div class="lg">{"<br>".join(lines)}</div>' for lines in sections)
 
 

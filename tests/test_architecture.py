@@ -142,3 +142,17 @@ def test_the_engine_has_no_long_function_and_the_cli_no_long_module() -> None:
     assert long == []
     sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in (root / "corridors" / "cli").glob("*.py")}
     assert max(sizes.values()) < 400, sizes
+
+
+def test_drawing_a_page_does_not_load_pandas_yet_pandas_still_imports() -> None:
+    """folium would import pandas (installed for SALib) at every page drawn, about 0.8 s; maps
+    hides it while folium loads, and pandas (and SALib) still import afterwards."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, maps.report; loaded = 'pandas' in sys.modules; "
+        "import pandas, SALib.analyze.morris; print(loaded, pandas.DataFrame is not None)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"], out.stderr
