@@ -7,10 +7,11 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from corridors import bundled_data_dir
 
-__all__ = ["Country", "countries", "country_at"]
+__all__ = ["Country", "countries", "country_at", "decode_arcs", "ring_of"]
 
 Ring = tuple[tuple[float, float], ...]  # GeoJSON positions (lon, lat), as the source file has them
 
@@ -53,11 +54,8 @@ def _inside(x: float, y: float, rings: tuple[Ring, ...]) -> bool:
     return inside
 
 
-@cache
-def countries(path: Path | None = None) -> tuple[Country, ...]:
-    """Decode ``countries-50m-region.json`` (TopoJSON: quantised, delta-encoded arcs) into countries."""
-    path = path or bundled_data_dir() / "basemap" / "countries-50m-region.json"
-    topo = json.loads(path.read_text(encoding="utf-8"))
+def decode_arcs(topo: dict[str, Any]) -> list[list[tuple[float, float]]]:
+    """A TopoJSON's arcs as (lon, lat) points: quantised and delta-encoded in the file."""
     (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
     arcs = []
     for arc in topo["arcs"]:
@@ -68,13 +66,27 @@ def countries(path: Path | None = None) -> tuple[Country, ...]:
             y += dy
             points.append((x * sx + tx, y * sy + ty))
         arcs.append(points)
+    return arcs
+
+
+def ring_of(arcs: list[list[tuple[float, float]]], indices: list[int]) -> list[tuple[float, float]]:
+    """A ring joined from arcs by index (a negative index ``~i``: arc ``i`` reversed)."""
+    out: list[tuple[float, float]] = []
+    for i in indices:
+        seg = arcs[i] if i >= 0 else arcs[~i][::-1]
+        out.extend(seg[1:] if out else seg)
+    return out
+
+
+@cache
+def countries(path: Path | None = None) -> tuple[Country, ...]:
+    """Decode ``countries-50m-region.json`` (TopoJSON: quantised, delta-encoded arcs) into countries."""
+    path = path or bundled_data_dir() / "basemap" / "countries-50m-region.json"
+    topo = json.loads(path.read_text(encoding="utf-8"))
+    arcs = decode_arcs(topo)
 
     def ring(indices: list[int]) -> list[tuple[float, float]]:
-        out: list[tuple[float, float]] = []
-        for i in indices:
-            seg = arcs[i] if i >= 0 else arcs[~i][::-1]
-            out.extend(seg[1:] if out else seg)
-        return out
+        return ring_of(arcs, indices)
 
     result = []
     for geom in topo["objects"]["countries"]["geometries"]:

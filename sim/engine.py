@@ -22,7 +22,7 @@ from simpy.events import NORMAL, URGENT
 from corridors import Distribution, Leg, Node
 from sim.eventlog import EventColumns, event_columns, event_rows
 from sim.facilities import Cut, FerryLine, Sailings, Station, Wagons, Windows, Yard
-from sim.model import formation, traction
+from sim.model import formation, leg_parts, traction
 from sim.places import (
     CLOCK_SLACK_H,
     AdminHold,
@@ -397,10 +397,9 @@ class _Model:
         back, and the parts it runs in on each leg (``sim.model.formation``)."""
         stock = _Stock()
         legs, nodes = service.leg_ids, service.node_ids
-        formed = formation(self.net, legs, service.wagons, self.scenario.train_limits)
-        stock.parts = [1] * len(legs)
-        for first, last, _gauge, n in formed:
-            stock.parts[first:last] = [n] * (last - first)
+        limits = self.scenario.train_limits
+        formed = formation(self.net, legs, service.wagons, limits)
+        stock.parts = leg_parts(self.net, legs, service.wagons, limits)
 
         def km(first: int, last: int) -> float:
             return math.fsum(self.net.legs[leg_id].distance_km for leg_id in legs[first:last])

@@ -25,6 +25,7 @@ __all__ = [
     "WagonPool",
     "Weather",
     "formation",
+    "leg_parts",
     "sections",
     "service_rate",
     "short_pools",
@@ -287,6 +288,14 @@ def formation(
     return out
 
 
+def leg_parts(net: Network, leg_ids: tuple[str, ...], wagons: int, limits: tuple[TrainLimit, ...]) -> list[int]:
+    """The parts a train of ``wagons`` runs in on each leg of a route (1 off the sections)."""
+    parts = [1] * len(leg_ids)
+    for first, last, _gauge, n in formation(net, leg_ids, wagons, limits):
+        parts[first:last] = [n] * (last - first)
+    return parts
+
+
 def _countries(net: Network, leg_id: str) -> set[str]:
     leg = net.legs[leg_id]
     return {net.nodes[leg.from_id].country, net.nodes[leg.to_id].country, *leg.countries}
@@ -324,9 +333,7 @@ def short_pools(
     size = {p.node: p.locomotives for p in engines}
     out = []
     for s in services if size else ():
-        parts = [1] * len(s.leg_ids)
-        for first, last, _gauge, n in formation(net, s.leg_ids, s.wagons, limits):
-            parts[first:last] = [n] * (last - first)
+        parts = leg_parts(net, s.leg_ids, s.wagons, limits)
         for first, _last in traction(net, s.node_ids, s.leg_ids, set(size)):
             node = s.node_ids[first]
             if parts[first] > size[node]:

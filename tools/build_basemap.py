@@ -39,6 +39,8 @@ from typing import Any
 from shapely.geometry import LineString, MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from maps.basemap import decode_arcs, ring_of  # the decoder the maps read the result with
+
 Point = tuple[float, float]  # (lon, lat), as in the source
 Ring = list[Point]
 
@@ -122,28 +124,6 @@ def read_inputs(paths: list[Path]) -> dict[str, Any]:
             sys.exit(f"{path}: {member}'s sha256 is not the pinned one")
         docs[path.name] = json.loads(raw)
     return docs
-
-
-def decode_arcs(topo: dict[str, Any]) -> list[Ring]:
-    (sx, sy), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
-    arcs = []
-    for arc in topo["arcs"]:
-        x = y = 0
-        points = []
-        for dx, dy in arc:
-            x += dx
-            y += dy
-            points.append((x * sx + tx, y * sy + ty))
-        arcs.append(points)
-    return arcs
-
-
-def ring_of(arcs: list[Ring], indices: list[int]) -> Ring:
-    out: Ring = []
-    for i in indices:
-        seg = arcs[i] if i >= 0 else arcs[~i][::-1]
-        out.extend(seg[1:] if out else seg)
-    return out
 
 
 def _seg_dist(p: Point, a: Point, b: Point) -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from corridors.cli.output import STATUS, emit, print_table, reps, without_version, wrap
-from corridors.cli.sensitivity import _announce, _keeping  # the same run log, kept and resumed alike
+from corridors.cli.sensitivity import _keeping, start_log  # the same run log, kept and resumed alike
 from corridors.errors import DataError
 from corridors.export import check_output_dir, json_text, staged_folder
 from corridors.loader import display_path, load_network
@@ -74,10 +74,7 @@ def run(args: argparse.Namespace) -> int:
         **run_key(scenario, seed=args.seed, replications=args.replications, events="none"),
     }
     log = RunLog(out, key)
-    done = log.resume() if args.resume else None
-    _announce(log, resumed=done is not None)
-    if done is None:
-        done = log.start()
+    done = start_log(log, resume=args.resume)
     with _keeping(log):
         data = calibrate(
             scenario,

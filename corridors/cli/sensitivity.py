@@ -93,10 +93,7 @@ def run(args: argparse.Namespace) -> int:
         **run_key(scenario, seed=args.seed, replications=args.replications, events="none"),
     }
     log = RunLog(out, key)
-    done = log.resume() if args.resume else None
-    _announce(log, resumed=done is not None)
-    if done is None:
-        done = log.start()
+    done = start_log(log, resume=args.resume)
     with _keeping(log):
         data = sensitivity(
             scenario,
@@ -173,6 +170,13 @@ def _announce(log: Any, *, resumed: bool) -> None:
             f"starting afresh: the {n} model runs an interrupted run kept in {log.folder} are discarded "
             "(--resume finishes such a run)"
         )
+
+
+def start_log(log: Any, *, resume: bool) -> Any:
+    """The model runs an interrupted run kept (``resume``), else a fresh log's none; said either way."""
+    done = log.resume() if resume else None
+    _announce(log, resumed=done is not None)
+    return log.start() if done is None else done
 
 
 @contextlib.contextmanager
